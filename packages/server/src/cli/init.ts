@@ -1,0 +1,86 @@
+import type { Command } from 'commander'
+
+import { compose, initialiseIfEmpty, type Services } from '../compose.js'
+import type { CreatedTenant } from '../management/tenants.js'
+import { CliError } from './cli-error.js'
+import { localConfig, type LocalOptions } from './local-config.js'
+import { print } from './output.js'
+import { saveTenantCredentials } from './profile.js'
+import type { SigningAlgorithm } from '../domain/model.js'
+
+interface InitOptions extends LocalOptions {
+  tenant: string
+  algorithm?: SigningAlgorithm
+  json?: boolean
+}
+
+export interface InitResult {
+  tenant: string
+  issuer: string
+  token_endpoint: string
+  admin: { client_id: string; client_secret: string }
+  profile: string
+}
+
+/** Saves the profile and describes what first start created (the secret is in it, once). */
+export function describeInitialisation(services: Services, created: CreatedTenant): InitResult {
+  const issuer = services.issuerFor(created.tenant.id)
+  const profile = saveTenantCredentials({
+    url: services.config.publicUrl,
+    tenant: created.tenant.id,
+    clientId: created.admin.application.clientId,
+    clientSecret: created.admin.clientSecret,
+    makeDefault: true,
+  })
+  return {
+    tenant: created.tenant.id,
+    issuer,
+    token_endpoint: `${issuer}/oauth/token`,
+    admin: { client_id: created.admin.application.clientId, client_secret: created.admin.clientSecret },
+    profile,
+  }
+}
+
+export function humanInitialisation(result: InitResult, dataDir: string): string {
+  return [
+    `Tokenmint is initialised in ${dataDir}.`,
+    '',
+    `  tenant:          ${result.tenant}`,
+    `  issuer:          ${result.issuer}`,
+    `  token endpoint:  ${result.token_endpoint}`,
+    `  admin client id: ${result.admin.client_id}`,
+    `  admin secret:    ${result.admin.client_secret}`,
+    '',
+    `The admin secret is shown only now. It is saved for the CLI in ${result.profile} (mode 0600).`,
+    '',
+    'Next:',
+    '  npx tokenmint apis create --audience https://api.example.com --name "Example API" --scopes "read:things write:things"',
+    '  npx tokenmint apps create --name "CI deploy" --audience https://api.example.com --scope "read:things"',
+    `  curl -s ${result.token_endpoint} -d grant_type=client_credentials -d client_id=… -d client_secret=…`,
+  ].join('\n')
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('create the data dir, master key, root tenant and an admin application')
+    .option('--data-dir <dir>', 'data directory (default ./data, or TOKENMINT_DATA_DIR)')
+    .option('--tenant <name>', 'id of the root tenant', 'default')
+    .option('--public-url <url>', 'base URL clients use (default http://127.0.0.1:8080)')
+    .option('--algorithm <alg>', 'signing algorithm: ES256, RS256, PS256 or EdDSA', 'ES256')
+    .option('--json', 'print JSON')
+    .action(async (options: InitOptions) => {
+      const config = localConfig(options)
+      const services = await compose(config, { logger: undefined })
+      try {
+        const created = await initialiseIfEmpty(services, { tenantId: options.tenant, signingAlgorithm: options.algorithm })
+        if (created === undefined) {
+          throw new CliError(`${config.databaseUrl.replace(/\/\/[^@/]*@/, '//')} is already initialised; run \`tokenmint serve\``)
+        }
+        const result = describeInitialisation(services, created)
+        print(options.json, result, () => humanInitialisation(result, config.dataDir))
+      } finally {
+        await services.close()
+      }
+    })
+}

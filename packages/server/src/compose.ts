@@ -1,0 +1,160 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+
+import { pino, type Logger } from 'pino'
+
+import type { Config } from './config/load-config.js'
+import { KeySealer } from './crypto/key-sealer.js'
+import { SecretHasher } from './crypto/secret-hasher.js'
+import type { ManagementDeps } from './management/deps.js'
+import { createTenant, type CreatedTenant } from './management/tenants.js'
+import { CachingClientDirectory } from './oauth/client-cache.js'
+import { clientCredentialsGrant } from './oauth/grants/client-credentials.js'
+import { OwnTokenVerifier } from './oauth/own-token-verifier.js'
+import { TenantKeyring } from './oauth/tenant-keyring.js'
+import { createTokenEndpoint, type TokenEndpoint } from './oauth/token-endpoint.js'
+import { GroupCommitAuditSink } from './storage/audit-group-commit.js'
+import type { ChangeBus, Storage } from './storage/contract.js'
+import { LocalChangeBus } from './storage/local/local-change-bus.js'
+import { openSqlStorage } from './storage/sql/sql-storage.js'
+
+export interface Services {
+  readonly config: Config
+  readonly logger: Logger
+  readonly storage: Storage
+  readonly changes: ChangeBus
+  readonly clients: CachingClientDirectory
+  readonly keyring: TenantKeyring
+  readonly audit: GroupCommitAuditSink
+  readonly tokenEndpoint: TokenEndpoint
+  readonly ownTokens: OwnTokenVerifier
+  readonly management: ManagementDeps
+  readonly issuerFor: (tenantId: string) => string
+  close(): Promise<void>
+}
+
+export const MASTER_KEY_FILE = 'master.key'
+
+/**
+ * The embedded default keeps the master key in the data dir, created 0600 on first use.
+ * Deployments with shared databases set TOKENMINT_MASTER_KEY on every node instead.
+ */
+export function resolveMasterKey(config: Config): Buffer {
+  if (config.masterKey !== undefined) return config.masterKey
+  const file = path.join(config.dataDir, MASTER_KEY_FILE)
+  try {
+    const bytes = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64')
+    if (bytes.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`)
+    return bytes
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  const key = randomBytes(32)
+  // 'wx': never overwrite a key another process created meanwhile.
+  try {
+    fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return resolveMasterKey(config)
+    throw error
+  }
+  return key
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    // Belt and braces: nothing that could hold a credential is ever serialised.
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+        'client_secret',
+        'access_token',
+        '*.client_secret',
+        '*.access_token',
+        '*.clientSecret',
+      ],
+      censor: '[redacted]',
+    },
+  })
+}
+
+export interface ComposeOptions {
+  logger?: Logger
+  now?: () => Date
+}
+
+/** The composition root: Config → storage → services. */
+export async function compose(config: Config, options: ComposeOptions = {}): Promise<Services> {
+  const logger = options.logger ?? createLogger(config)
+  const now = options.now ?? (() => new Date())
+  const masterKey = resolveMasterKey(config)
+  const storage = await openSqlStorage(config.databaseUrl)
+  const hasher = new SecretHasher(masterKey)
+  const sealer = new KeySealer(masterKey)
+  const changes: ChangeBus = new LocalChangeBus()
+  const issuerFor = (tenantId: string) => `${config.publicUrl}/t/${tenantId}`
+  const maxAgeMs = config.cacheMaxAgeSeconds * 1000
+
+  const clients = new CachingClientDirectory(storage.applications, {
+    maxAgeMs,
+    maxEntries: 200_000,
+    now: () => now().getTime(),
+  })
+  const keyring = new TenantKeyring({ tenants: storage.tenants, signingKeys: storage.signingKeys, sealer, issuerFor, maxAgeMs, now })
+  changes.subscribe((change) => {
+    switch (change.kind) {
+      case 'application':
+        clients.invalidate(change.clientId)
+        break
+      case 'tenant':
+        keyring.invalidate(change.tenantId)
+        break
+    }
+  })
+  const audit = new GroupCommitAuditSink(storage.audit)
+  const tokenEndpoint = createTokenEndpoint({
+    clients,
+    hasher,
+    keyring,
+    grants: [clientCredentialsGrant],
+    audit,
+    now,
+  })
+  const ownTokens = new OwnTokenVerifier({ keyring, clients, now })
+  const management: ManagementDeps = { storage, hasher, sealer, changes, now }
+
+  return {
+    config,
+    logger,
+    storage,
+    changes,
+    clients,
+    keyring,
+    audit,
+    tokenEndpoint,
+    ownTokens,
+    management,
+    issuerFor,
+    async close() {
+      await audit.drain()
+      await storage.close()
+    },
+  }
+}
+
+/** First start: the root tenant with its admin application. Undefined if already initialised. */
+export async function initialiseIfEmpty(
+  services: Services,
+  options: { tenantId: string; signingAlgorithm?: CreatedTenant['tenant']['signingAlgorithm'] },
+): Promise<CreatedTenant | undefined> {
+  if ((await services.storage.tenants.count()) > 0) return undefined
+  return createTenant(services.management, 'system', {
+    id: options.tenantId,
+    isRoot: true,
+    signingAlgorithm: options.signingAlgorithm,
+  })
+}

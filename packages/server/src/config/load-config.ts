@@ -1,0 +1,163 @@
+import path from 'node:path'
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+/** Everything Tokenmint reads from the environment, parsed once and frozen. */
+export interface Config {
+  readonly dataDir: string
+  readonly databaseUrl: string
+  readonly host: string
+  readonly port: number
+  readonly publicUrl: string
+  /** 32 bytes, or undefined to use (and create) `<dataDir>/master.key`. */
+  readonly masterKey: Buffer | undefined
+  readonly redisUrl: string | undefined
+  readonly logLevel: LogLevel
+  readonly tokenBodyLimitBytes: number
+  readonly cacheMaxAgeSeconds: number
+  readonly jwksMaxAgeSeconds: number
+}
+
+interface Setting<T> {
+  readonly env: string
+  readonly doc: string
+  readonly parse: (raw: string | undefined, env: NodeJS.ProcessEnv) => T
+}
+
+class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+function integer(name: string, fallback: number, min: number, max: number) {
+  return (raw: string | undefined): number => {
+    if (raw === undefined || raw === '') return fallback
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`)
+    }
+    return value
+  }
+}
+
+function text(fallback: string) {
+  return (raw: string | undefined): string => (raw === undefined || raw === '' ? fallback : raw)
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/**
+ * Every setting with its variable, default and one-line doc, in one place; the README's
+ * configuration table is generated from this list (`npm run docs:config`).
+ */
+export const settings = {
+  dataDir: {
+    env: 'TOKENMINT_DATA_DIR',
+    doc: 'Directory for the embedded SQLite database and the generated master key.',
+    parse: text('./data'),
+  },
+  databaseUrl: {
+    env: 'TOKENMINT_DATABASE_URL',
+    doc: '`sqlite:<path>` (default `sqlite:<dataDir>/tokenmint.db`) or `postgres://user@host:port/db[?schema=name]`.',
+    parse: (raw, env) =>
+      raw === undefined || raw === ''
+        ? `sqlite:${path.join(env['TOKENMINT_DATA_DIR'] || './data', 'tokenmint.db')}`
+        : raw,
+  },
+  host: {
+    env: 'TOKENMINT_HOST',
+    doc: 'Interface to listen on.',
+    parse: text('127.0.0.1'),
+  },
+  port: {
+    env: 'TOKENMINT_PORT',
+    doc: 'TCP port to listen on.',
+    parse: integer('TOKENMINT_PORT', 8080, 0, 65535),
+  },
+  publicUrl: {
+    env: 'TOKENMINT_PUBLIC_URL',
+    doc: 'Base URL clients use to reach Tokenmint; issuers are `<publicUrl>/t/<tenant>`. Default `http://<host>:<port>`.',
+    parse: (raw, env) => {
+      const value =
+        raw === undefined || raw === ''
+          ? `http://${env['TOKENMINT_HOST'] || '127.0.0.1'}:${env['TOKENMINT_PORT'] || '8080'}`
+          : raw
+      let url: URL
+      try {
+        url = new URL(value)
+      } catch {
+        throw new ConfigError(`TOKENMINT_PUBLIC_URL must be an absolute URL, got "${value}"`)
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new ConfigError('TOKENMINT_PUBLIC_URL must use http or https')
+      }
+      if (url.search || url.hash) {
+        throw new ConfigError('TOKENMINT_PUBLIC_URL must not have a query or fragment')
+      }
+      return value.replace(/\/+$/, '')
+    },
+  },
+  masterKey: {
+    env: 'TOKENMINT_MASTER_KEY',
+    doc: '32-byte key (base64, base64url or hex) that encrypts signing keys at rest. Default: `<dataDir>/master.key`, created 0600.',
+    parse: (raw) => (raw === undefined || raw === '' ? undefined : parseMasterKey(raw)),
+  },
+  redisUrl: {
+    env: 'TOKENMINT_REDIS_URL',
+    doc: '`redis://host:port` to share rate limits and change events between nodes. Optional.',
+    parse: (raw) => (raw === undefined || raw === '' ? undefined : raw),
+  },
+  logLevel: {
+    env: 'TOKENMINT_LOG_LEVEL',
+    doc: 'One of fatal, error, warn, info, debug, trace, silent.',
+    parse: (raw) => {
+      const value = raw === undefined || raw === '' ? 'info' : raw
+      if (!LOG_LEVELS.includes(value as LogLevel)) {
+        throw new ConfigError(`TOKENMINT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`)
+      }
+      return value as LogLevel
+    },
+  },
+  tokenBodyLimitBytes: {
+    env: 'TOKENMINT_TOKEN_BODY_LIMIT',
+    doc: 'Largest accepted body on the OAuth endpoints, in bytes; larger bodies get 413.',
+    parse: integer('TOKENMINT_TOKEN_BODY_LIMIT', 16_384, 1024, 1_048_576),
+  },
+  cacheMaxAgeSeconds: {
+    env: 'TOKENMINT_CACHE_MAX_AGE',
+    doc: 'Upper bound, in seconds, on how long a cached application or key may be served without re-reading storage.',
+    parse: integer('TOKENMINT_CACHE_MAX_AGE', 30, 0, 3600),
+  },
+  jwksMaxAgeSeconds: {
+    env: 'TOKENMINT_JWKS_MAX_AGE',
+    doc: '`Cache-Control: max-age` of the JWKS and metadata documents.',
+    parse: integer('TOKENMINT_JWKS_MAX_AGE', 300, 0, 86_400),
+  },
+} satisfies { [K in keyof Config]: Setting<Config[K]> }
+
+function parseMasterKey(raw: string): Buffer {
+  const trimmed = raw.trim()
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, trimmed.includes('-') || trimmed.includes('_') ? 'base64url' : 'base64')
+  if (bytes.length !== 32) {
+    throw new ConfigError(
+      `TOKENMINT_MASTER_KEY must encode exactly 32 bytes (got ${bytes.length}); generate one with: openssl rand -base64 32`,
+    )
+  }
+  return bytes
+}
+
+/** Reads the environment once; later changes to it have no effect. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Config> = {},
+): Config {
+  const entries = Object.entries(settings).map(([key, setting]) => {
+    const s = setting as Setting<unknown>
+    return [key, s.parse(env[s.env], env)]
+  })
+  const config = { ...(Object.fromEntries(entries) as unknown as Config), ...overrides }
+  return Object.freeze(config)
+}
+
+export { ConfigError }

@@ -1,0 +1,28 @@
+/** The audience of every tenant's built-in admin API; the tenant is told apart by `iss`. */
+export const ADMIN_AUDIENCE = 'urn:tokenmint:admin'
+
+export const TENANT_ADMIN_SCOPES = [
+  'read:apis',
+  'create:apis',
+  'update:apis',
+  'delete:apis',
+  'read:applications',
+  'create:applications',
+  'update:applications',
+  'delete:applications',
+  'read:keys',
+  'update:keys',
+  'read:audit',
+] as const
+
+/** Only the root tenant (the one `tokenmint init` creates) may manage other tenants. */
+export const ROOT_ADMIN_SCOPES = ['read:tenants', 'create:tenants'] as const
+
+export type AdminScope = (typeof TENANT_ADMIN_SCOPES)[number] | (typeof ROOT_ADMIN_SCOPES)[number]
+
+export function adminScopesFor(isRoot: boolean): string[] {
+  return isRoot ? [...TENANT_ADMIN_SCOPES, ...ROOT_ADMIN_SCOPES] : [...TENANT_ADMIN_SCOPES]
+}
+
+/** Tenant ids are slugs: they appear in issuer URLs and must never need encoding. */
+export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/

@@ -1,0 +1,94 @@
+import type { PublicJwk, SigningAlgorithm } from '../crypto/jws-signer.js'
+
+export type { SigningAlgorithm }
+
+export interface Tenant {
+  /** URL-safe slug; appears in the issuer `{publicUrl}/t/{id}`. Immutable. */
+  id: string
+  displayName: string
+  isRoot: boolean
+  signingAlgorithm: SigningAlgorithm
+  defaultTokenLifetimeSeconds: number
+  maxTokenLifetimeSeconds: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+export type SigningKeyStatus = 'next' | 'current' | 'retired'
+
+export interface SigningKey {
+  kid: string
+  tenantId: string
+  algorithm: SigningAlgorithm
+  status: SigningKeyStatus
+  publicJwk: PublicJwk
+  /** AES-GCM sealed PKCS#8; see crypto/key-sealer. */
+  sealedPrivateKey: string
+  createdAt: Date
+  activatedAt: Date | null
+  retiredAt: Date | null
+  /** A retired key stays published until every token it signed has expired. */
+  publishUntil: Date | null
+}
+
+export interface Api {
+  id: string
+  tenantId: string
+  /** The `aud` of its tokens; immutable. */
+  audience: string
+  name: string
+  scopes: string[]
+  /** The tenant's own admin API: cannot be edited or deleted. */
+  isBuiltIn: boolean
+  createdAt: Date
+  updatedAt: Date
+}
+
+export type GrantType = 'client_credentials' | 'password' | 'refresh_token'
+export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token']
+
+export type ApplicationStatus = 'active' | 'revoked'
+
+/** The scopes an application holds on one API. */
+export interface ScopeGrant {
+  audience: string
+  scopes: string[]
+}
+
+export interface Application {
+  clientId: string
+  tenantId: string
+  name: string
+  description: string
+  environment: string
+  status: ApplicationStatus
+  grantTypes: GrantType[]
+  grants: ScopeGrant[]
+  /** null: the tenant default. */
+  tokenLifetimeSeconds: number | null
+  /** null: never expires. */
+  expiresAt: Date | null
+  createdAt: Date
+  updatedAt: Date
+  lastUsedAt: Date | null
+}
+
+export interface ClientSecret {
+  id: string
+  clientId: string
+  /** HMAC-SHA-256 of the secret under the server pepper. */
+  hash: Buffer
+  hint: string
+  createdAt: Date
+  /** End of a rotation overlap; null while it is the newest secret. */
+  expiresAt: Date | null
+  lastUsedAt: Date | null
+  lastUsedIp: string | null
+}
+
+/** Status as users see it: `expired` is derived from `expiresAt`. */
+export function effectiveStatus(app: Application, now: Date): ApplicationStatus | 'expired' {
+  if (app.status === 'revoked') return 'revoked'
+  if (app.expiresAt !== null && app.expiresAt.getTime() <= now.getTime()) return 'expired'
+  return 'active'
+}

@@ -1,0 +1,95 @@
+import type { Static } from '@fastify/type-provider-typebox'
+
+import type { Api, Application, ClientSecret, Tenant } from '../../domain/model.js'
+import { effectiveStatus } from '../../domain/model.js'
+import type { KeySummary } from '../../management/keys.js'
+import type { StoredAuditEvent } from '../../storage/contract.js'
+import type * as S from './schemas.js'
+
+const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString())
+
+export function tenantView(tenant: Tenant, issuer: string): Static<typeof S.Tenant> {
+  return {
+    id: tenant.id,
+    display_name: tenant.displayName,
+    is_root: tenant.isRoot,
+    issuer,
+    token_endpoint: `${issuer}/oauth/token`,
+    signing_algorithm: tenant.signingAlgorithm,
+    default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
+    max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
+    created_at: tenant.createdAt.toISOString(),
+    updated_at: tenant.updatedAt.toISOString(),
+  }
+}
+
+export function apiView(api: Api): Static<typeof S.Api> {
+  return {
+    id: api.id,
+    audience: api.audience,
+    name: api.name,
+    scopes: api.scopes,
+    built_in: api.isBuiltIn,
+    created_at: api.createdAt.toISOString(),
+    updated_at: api.updatedAt.toISOString(),
+  }
+}
+
+export function secretView(secret: ClientSecret): Static<typeof S.SecretSummary> {
+  return {
+    id: secret.id,
+    hint: secret.hint,
+    created_at: secret.createdAt.toISOString(),
+    expires_at: iso(secret.expiresAt),
+    last_used_at: iso(secret.lastUsedAt),
+    last_used_ip: secret.lastUsedIp,
+  }
+}
+
+export function applicationView(
+  application: Application,
+  issuer: string,
+  now: Date,
+  secrets?: readonly ClientSecret[],
+): Static<typeof S.Application> {
+  return {
+    client_id: application.clientId,
+    tenant: application.tenantId,
+    name: application.name,
+    description: application.description,
+    environment: application.environment,
+    status: effectiveStatus(application, now),
+    grant_types: application.grantTypes,
+    grants: application.grants,
+    token_lifetime_seconds: application.tokenLifetimeSeconds,
+    expires_at: iso(application.expiresAt),
+    token_endpoint: `${issuer}/oauth/token`,
+    created_at: application.createdAt.toISOString(),
+    updated_at: application.updatedAt.toISOString(),
+    last_used_at: iso(application.lastUsedAt),
+    ...(secrets && { secrets: secrets.map(secretView) }),
+  }
+}
+
+export function keyView(key: KeySummary): Static<typeof S.SigningKey> {
+  return {
+    kid: key.kid,
+    algorithm: key.algorithm,
+    status: key.status,
+    created_at: key.createdAt.toISOString(),
+    activated_at: iso(key.activatedAt),
+    retired_at: iso(key.retiredAt),
+    publish_until: iso(key.publishUntil),
+  }
+}
+
+export function auditView(event: StoredAuditEvent): Static<typeof S.AuditEvent> {
+  return {
+    id: event.id,
+    occurred_at: event.occurredAt.toISOString(),
+    type: event.type,
+    actor: event.actor,
+    client_id: event.clientId,
+    data: event.data,
+  }
+}

@@ -1,0 +1,20 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+
+import type { Services } from '../compose.js'
+import { installErrorHandler } from './errors.js'
+import { registerRoutes } from './routes.js'
+
+export async function buildHttpApp(services: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    // Per-request log lines would cost throughput and risk logging URLs; errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1_048_576,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  })
+  installErrorHandler(app)
+  await registerRoutes(app, services)
+  return app
+}

@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify'
+
+import type { Services } from '../compose.js'
+import { registerAdminRoutes } from './admin/admin-routes.js'
+import { registerHealthRoutes } from './health-routes.js'
+import { registerOAuthRoutes } from './oauth-routes.js'
+
+/**
+ * Every route of the server, on one screen:
+ *
+ *   GET  /healthz, /readyz                                   health-routes.ts
+ *   GET  /t/:tenant/.well-known/oauth-authorization-server   oauth-routes.ts (RFC 8414)
+ *   GET  /t/:tenant/.well-known/openid-configuration         oauth-routes.ts
+ *   GET  /.well-known/oauth-authorization-server/t/:tenant   oauth-routes.ts (RFC 8414 §3.1)
+ *   GET  /t/:tenant/.well-known/jwks.json                    oauth-routes.ts
+ *   POST /t/:tenant/oauth/token, /oauth/token                oauth-routes.ts (RFC 6749 §3.2)
+ *   GET  /admin/v1/openapi.json                              admin/admin-routes.ts
+ *   *    /admin/v1/tenants[/:tenant[/apis|applications|keys|audit]]   admin/admin-routes.ts
+ */
+export async function registerRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  registerHealthRoutes(app, services)
+  registerOAuthRoutes(app, services)
+  await registerAdminRoutes(app, services)
+}

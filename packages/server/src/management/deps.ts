@@ -1,0 +1,12 @@
+import type { KeySealer } from '../crypto/key-sealer.js'
+import type { SecretHasher } from '../crypto/secret-hasher.js'
+import type { ChangeBus, Storage } from '../storage/contract.js'
+
+/** What every use case may touch. `actor` is who asked: `client:<id>` or `system`. */
+export interface ManagementDeps {
+  storage: Storage
+  hasher: SecretHasher
+  sealer: KeySealer
+  changes: Pick<ChangeBus, 'publish'>
+  now: () => Date
+}

@@ -1,0 +1,25 @@
+import type { GrantType } from '../../domain/model.js'
+import type { AuthenticatedClient } from '../client-authentication.js'
+import type { TokenRequest } from '../token-request.js'
+
+export interface GrantContext {
+  request: TokenRequest
+  client: AuthenticatedClient
+  now: Date
+}
+
+/** What a grant decided; issuing and recording the token is the endpoint's job. */
+export interface GrantDecision {
+  subject: string
+  audience: string
+  scopes: string[]
+  /** Extra claims for the access token, e.g. the username of the password grant. */
+  claims?: Record<string, string>
+}
+
+export interface GrantHandler {
+  readonly grantType: GrantType
+  /** The parameters this grant reads, besides client authentication. */
+  readonly parameters: readonly string[]
+  handle(context: GrantContext): Promise<GrantDecision>
+}

@@ -1,0 +1,26 @@
+import type { SigningAlgorithm } from '../domain/model.js'
+
+/** RFC 8414 authorization server metadata for one tenant. */
+export function authorizationServerMetadata(
+  issuer: string,
+  grantTypes: readonly string[],
+  algorithms: readonly SigningAlgorithm[],
+) {
+  return {
+    issuer,
+    token_endpoint: `${issuer}/oauth/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    revocation_feed_endpoint: `${issuer}/oauth/revocations`,
+    grant_types_supported: grantTypes,
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    // Algorithms of the published keys: what a resource server should allow for this issuer.
+    access_token_signing_alg_values_supported: algorithms,
+    // RFC 8707: `resource` is accepted on the token endpoint.
+    resource_indicators_supported: true,
+  }
+}

@@ -1,0 +1,96 @@
+import type { KeySealer } from '../crypto/key-sealer.js'
+import { createJwsSigner, type JwsSigner, type PublicJwk } from '../crypto/jws-signer.js'
+import type { SigningKey, Tenant } from '../domain/model.js'
+import type { SigningKeyStore, TenantStore } from '../storage/contract.js'
+
+/** A tenant as the hot path needs it: parsed keys, built once per load. */
+export interface TenantRuntime {
+  tenant: Tenant
+  issuer: string
+  signer: JwsSigner
+  /** Next, current and still-needed retired public keys, next first. */
+  publishedKeys: PublicJwk[]
+}
+
+export interface TenantKeyringDeps {
+  tenants: Pick<TenantStore, 'get'>
+  signingKeys: Pick<SigningKeyStore, 'listForTenant'>
+  sealer: KeySealer
+  issuerFor: (tenantId: string) => string
+  /** Bound on serving a cached tenant without re-reading storage (a lost invalidation heals). */
+  maxAgeMs: number
+  now: () => Date
+}
+
+interface Entry {
+  runtime: TenantRuntime | undefined
+  loadedAt: number
+}
+
+export function sealingContext(key: Pick<SigningKey, 'tenantId' | 'kid'>): string {
+  return `${key.tenantId}/${key.kid}`
+}
+
+export function isPublished(key: SigningKey, now: Date): boolean {
+  if (key.status !== 'retired') return true
+  return key.publishUntil !== null && key.publishUntil.getTime() > now.getTime()
+}
+
+/**
+ * Per-tenant cache of the signer and JWKS. Private keys are unsealed and parsed into
+ * `KeyObject`s once per load, never per token. `invalidate` is called on every change
+ * (key rotation, tenant edits) through the change bus.
+ */
+export class TenantKeyring {
+  readonly #entries = new Map<string, Entry>()
+  readonly #loading = new Map<string, Promise<TenantRuntime | undefined>>()
+
+  constructor(private readonly deps: TenantKeyringDeps) {}
+
+  get(tenantId: string): Promise<TenantRuntime | undefined> {
+    const entry = this.#entries.get(tenantId)
+    if (entry !== undefined && this.deps.now().getTime() - entry.loadedAt < this.deps.maxAgeMs) {
+      return Promise.resolve(entry.runtime)
+    }
+    let pending = this.#loading.get(tenantId)
+    if (pending === undefined) {
+      pending = this.#load(tenantId).finally(() => this.#loading.delete(tenantId))
+      this.#loading.set(tenantId, pending)
+    }
+    return pending
+  }
+
+  invalidate(tenantId?: string): void {
+    if (tenantId === undefined) this.#entries.clear()
+    else this.#entries.delete(tenantId)
+  }
+
+  async #load(tenantId: string): Promise<TenantRuntime | undefined> {
+    const loadedAt = this.deps.now().getTime()
+    const tenant = await this.deps.tenants.get(tenantId)
+    if (tenant === undefined) {
+      this.#entries.set(tenantId, { runtime: undefined, loadedAt })
+      return undefined
+    }
+    const keys = await this.deps.signingKeys.listForTenant(tenantId)
+    const current = keys.find((k) => k.status === 'current')
+    if (current === undefined) throw new Error(`tenant ${tenantId} has no current signing key`)
+    const now = this.deps.now()
+    const order = { next: 0, current: 1, retired: 2 } as const
+    const runtime: TenantRuntime = {
+      tenant,
+      issuer: this.deps.issuerFor(tenantId),
+      signer: createJwsSigner(
+        current.algorithm,
+        current.kid,
+        this.deps.sealer.open(current.sealedPrivateKey, sealingContext(current)),
+      ),
+      publishedKeys: keys
+        .filter((k) => isPublished(k, now))
+        .sort((a, b) => order[a.status] - order[b.status])
+        .map((k) => k.publicJwk),
+    }
+    this.#entries.set(tenantId, { runtime, loadedAt })
+    return runtime
+  }
+}

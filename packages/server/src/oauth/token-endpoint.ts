@@ -1,0 +1,133 @@
+import type { SecretHasher } from '../crypto/secret-hasher.js'
+import type { AuditSink } from '../storage/contract.js'
+import { issueAccessToken } from './access-token.js'
+import { authenticateClient, type AuthenticatedClient, type ClientDirectory } from './client-authentication.js'
+import { OAuthError } from './errors.js'
+import type { GrantHandler } from './grants/grant.js'
+import { parseTokenRequest, type RequestParameters } from './token-request.js'
+import type { TenantKeyring } from './tenant-keyring.js'
+
+export interface TokenEndpointDeps {
+  clients: ClientDirectory
+  hasher: SecretHasher
+  keyring: TenantKeyring
+  grants: readonly GrantHandler[]
+  audit: AuditSink
+  now: () => Date
+}
+
+export interface TokenEndpointInput {
+  /** Set on `{issuer}/oauth/token`; absent on the global endpoint, which routes by client id. */
+  tenantId?: string | undefined
+  parameters: RequestParameters
+  authorization: string | undefined
+  ip: string
+}
+
+/** RFC 6749 §5.1 success response. */
+export interface TokenResponse {
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+  scope: string
+}
+
+/**
+ * The token endpoint as named steps: parse → authenticate → grant → issue → record.
+ * A token is returned only after its audit record has been committed.
+ */
+export function createTokenEndpoint(deps: TokenEndpointDeps) {
+  const grants = new Map(deps.grants.map((g) => [g.grantType as string, g]))
+
+  async function refuse(error: unknown, client: AuthenticatedClient | undefined, input: TokenEndpointInput, grantType: string | undefined) {
+    if (!(error instanceof OAuthError) || client === undefined) return
+    // Refusals are recorded without holding up the answer; a failure to record is logged by the sink.
+    deps.audit
+      .record({
+        tenantId: client.application.tenantId,
+        occurredAt: deps.now(),
+        type: 'token.refused',
+        actor: `client:${client.application.clientId}`,
+        clientId: client.application.clientId,
+        data: {
+          grant_type: grantType,
+          secret_id: client.secret.id,
+          error: error.code,
+          reason: error.description,
+          ip: input.ip,
+        },
+      })
+      .catch(() => undefined)
+  }
+
+  return async function handleTokenRequest(input: TokenEndpointInput): Promise<TokenResponse> {
+    const request = parseTokenRequest(input.parameters, input.authorization)
+    const client = await authenticateClient(request.credentials, deps, input.tenantId)
+    try {
+      const grant = grants.get(request.grantType)
+      if (grant === undefined) {
+        throw new OAuthError(
+          'unsupported_grant_type',
+          `grant_type "${request.grantType}" is not supported; use one of: ${[...grants.keys()].join(', ')}`,
+        )
+      }
+      const now = deps.now()
+      const decision = await grant.handle({ request, client, now })
+      const runtime = await deps.keyring.get(client.application.tenantId)
+      if (runtime === undefined) throw new OAuthError('invalid_client', 'this application\'s tenant no longer exists')
+      const { tenant } = runtime
+      const lifetimeSeconds = Math.min(
+        client.application.tokenLifetimeSeconds ?? tenant.defaultTokenLifetimeSeconds,
+        tenant.maxTokenLifetimeSeconds,
+      )
+      const issued = issueAccessToken({
+        runtime,
+        subject: decision.subject,
+        clientId: client.application.clientId,
+        audience: decision.audience,
+        scopes: decision.scopes,
+        lifetimeSeconds,
+        notAfter: client.application.expiresAt,
+        now,
+        claims: decision.claims,
+      })
+      try {
+        await deps.audit.record({
+          tenantId: tenant.id,
+          occurredAt: now,
+          type: 'token.issued',
+          actor: `client:${client.application.clientId}`,
+          clientId: client.application.clientId,
+          data: {
+            grant_type: request.grantType,
+            secret_id: client.secret.id,
+            auth_method: client.method,
+            sub: decision.subject,
+            aud: decision.audience,
+            scope: issued.scope,
+            jti: issued.jti,
+            exp: issued.expiresAt,
+            ip: input.ip,
+          },
+        })
+      } catch (cause) {
+        // No token leaves without its audit record.
+        throw new OAuthError('temporarily_unavailable', 'the token could not be recorded; try again shortly', {
+          cause,
+          headers: { 'Retry-After': '1' },
+        })
+      }
+      return {
+        access_token: issued.token,
+        token_type: 'Bearer',
+        expires_in: Math.max(0, issued.expiresAt - Math.floor(now.getTime() / 1000)),
+        scope: issued.scope,
+      }
+    } catch (error) {
+      await refuse(error, client, input, request.grantType)
+      throw error
+    }
+  }
+}
+
+export type TokenEndpoint = ReturnType<typeof createTokenEndpoint>

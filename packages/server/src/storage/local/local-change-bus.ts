@@ -1,0 +1,15 @@
+import type { Change, ChangeBus } from '../contract.js'
+
+/** One process: changes are delivered synchronously to every subscriber. */
+export class LocalChangeBus implements ChangeBus {
+  readonly #listeners = new Set<(change: Change) => void>()
+
+  publish(change: Change): void {
+    for (const listener of this.#listeners) listener(change)
+  }
+
+  subscribe(listener: (change: Change) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+}

@@ -1,0 +1,58 @@
+import fs from 'node:fs'
+import path from 'node:path'
+
+import SQLite from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+
+import type { Database } from './schema.js'
+
+export type SqlDialectName = 'sqlite' | 'postgres'
+
+export interface OpenedDatabase {
+  db: Kysely<Database>
+  dialect: SqlDialectName
+}
+
+// int8 (bigint) columns hold epoch milliseconds and ids, all well inside 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
+
+export class DatabaseUrlError extends Error {
+  override name = 'DatabaseUrlError'
+}
+
+/**
+ * `sqlite:<path>` or `sqlite::memory:` → better-sqlite3 in WAL mode;
+ * `postgres://…[?schema=name]` → a pg pool whose connections use that schema.
+ */
+export function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): OpenedDatabase {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const file = databaseUrl.slice('sqlite:'.length)
+    if (file === '') throw new DatabaseUrlError('TOKENMINT_DATABASE_URL "sqlite:" needs a file path')
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+    const database = new SQLite(file)
+    database.pragma('journal_mode = WAL')
+    // FULL: a commit that returned survives a power cut as well as a crash.
+    database.pragma('synchronous = FULL')
+    database.pragma('foreign_keys = ON')
+    database.pragma('busy_timeout = 5000')
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' }
+  }
+  if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://')) {
+    const url = new URL(databaseUrl)
+    const schema = url.searchParams.get('schema')
+    url.searchParams.delete('schema')
+    if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new DatabaseUrlError('the schema parameter of TOKENMINT_DATABASE_URL must be a lower-case SQL identifier')
+    }
+    const pool = new pg.Pool({
+      connectionString: url.toString(),
+      max: options.poolSize ?? 10,
+      ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
+    })
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined)
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' }
+  }
+  throw new DatabaseUrlError('TOKENMINT_DATABASE_URL must start with sqlite: or postgres://')
+}

@@ -1,0 +1,26 @@
+import { Migrator, type Kysely, type Migration } from 'kysely'
+
+import type { SqlDialectName } from './dialect.js'
+import { initialSchema } from './migrations/001-initial.js'
+import type { Database } from './schema.js'
+
+function migrations(dialect: SqlDialectName): Record<string, Migration> {
+  return {
+    '001-initial': initialSchema(dialect),
+  }
+}
+
+/**
+ * Brings the schema up to date. Kysely's migrator takes a lock (a row lock on Postgres), so any
+ * number of nodes may start together and the migrations still run exactly once.
+ */
+export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialectName): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations(dialect)) },
+  })
+  const { error } = await migrator.migrateToLatest()
+  if (error !== undefined) {
+    throw new Error('database migration failed', { cause: error })
+  }
+}

@@ -1,0 +1,83 @@
+import type { Generated } from 'kysely'
+
+/** Column types as both dialects return them: times are epoch milliseconds, JSON is text. */
+export interface TenantsTable {
+  id: string
+  display_name: string
+  is_root: number
+  signing_algorithm: string
+  default_token_lifetime_seconds: number
+  max_token_lifetime_seconds: number
+  created_at: number
+  updated_at: number
+}
+
+export interface SigningKeysTable {
+  kid: string
+  tenant_id: string
+  algorithm: string
+  status: string
+  public_jwk: string
+  sealed_private_key: string
+  created_at: number
+  activated_at: number | null
+  retired_at: number | null
+  publish_until: number | null
+}
+
+export interface ApisTable {
+  id: string
+  tenant_id: string
+  audience: string
+  name: string
+  scopes: string
+  is_built_in: number
+  created_at: number
+  updated_at: number
+}
+
+export interface ApplicationsTable {
+  client_id: string
+  tenant_id: string
+  name: string
+  description: string
+  environment: string
+  status: string
+  grant_types: string
+  grants: string
+  token_lifetime_seconds: number | null
+  expires_at: number | null
+  created_at: number
+  updated_at: number
+  last_used_at: number | null
+}
+
+export interface ClientSecretsTable {
+  id: string
+  client_id: string
+  hash: string
+  hint: string
+  created_at: number
+  expires_at: number | null
+  last_used_at: number | null
+  last_used_ip: string | null
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>
+  tenant_id: string
+  occurred_at: number
+  type: string
+  actor: string
+  client_id: string | null
+  data: string
+}
+
+export interface Database {
+  tenants: TenantsTable
+  signing_keys: SigningKeysTable
+  apis: ApisTable
+  applications: ApplicationsTable
+  client_secrets: ClientSecretsTable
+  audit_events: AuditEventsTable
+}

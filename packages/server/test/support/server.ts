@@ -1,0 +1,122 @@
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+
+import type { FastifyInstance } from 'fastify'
+import { pino } from 'pino'
+
+import { compose, initialiseIfEmpty, type Services } from '../../src/compose.js'
+import { loadConfig } from '../../src/config/load-config.js'
+import { buildHttpApp } from '../../src/http/app.js'
+import type { SigningAlgorithm } from '../../src/domain/model.js'
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+export function temporaryDir(prefix = 'tokenmint-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+export interface TestServer {
+  url: string
+  tenant: string
+  issuer: string
+  tokenEndpoint: string
+  dataDir: string
+  databaseUrl: string
+  admin: { clientId: string; clientSecret: string }
+  services: Services
+  app: FastifyInstance
+  /** A fresh admin access token for the root tenant. */
+  adminToken(): Promise<string>
+  /** Calls the admin API with the root tenant's admin token. */
+  admin_(method: string, path: string, body?: unknown): Promise<Response>
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  dataDir?: string
+  databaseUrl?: string
+  port?: number
+  tenant?: string
+  algorithm?: SigningAlgorithm
+  env?: Record<string, string>
+  /** Admin credentials of an earlier start of the same data dir. */
+  admin?: { clientId: string; clientSecret: string }
+}
+
+/** A real server on 127.0.0.1 (real Fastify, real SQLite or Postgres), initialised on first start. */
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? temporaryDir()
+  const port = options.port ?? (await freePort())
+  const config = loadConfig({
+    TOKENMINT_DATA_DIR: dataDir,
+    TOKENMINT_PORT: String(port),
+    TOKENMINT_HOST: '127.0.0.1',
+    ...(options.databaseUrl !== undefined && { TOKENMINT_DATABASE_URL: options.databaseUrl }),
+    TOKENMINT_LOG_LEVEL: process.env['TOKENMINT_TEST_LOG_LEVEL'] ?? 'silent',
+    ...options.env,
+  })
+  const services = await compose(config, { logger: pino({ level: config.logLevel }) })
+  const tenant = options.tenant ?? 'acme'
+  const created = await initialiseIfEmpty(services, { tenantId: tenant, signingAlgorithm: options.algorithm })
+  const admin = created
+    ? { clientId: created.admin.application.clientId, clientSecret: created.admin.clientSecret }
+    : options.admin
+  if (admin === undefined) throw new Error('the data dir is already initialised: pass the admin credentials of its first start')
+  const app = await buildHttpApp(services)
+  await app.listen({ host: '127.0.0.1', port })
+  const url = config.publicUrl
+  const issuer = `${url}/t/${tenant}`
+
+  async function adminToken(): Promise<string> {
+    const response = await fetch(`${issuer}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: admin!.clientId,
+        client_secret: admin!.clientSecret,
+        audience: 'urn:tokenmint:admin',
+      }),
+    })
+    if (!response.ok) throw new Error(`admin token refused: ${response.status} ${await response.text()}`)
+    return ((await response.json()) as { access_token: string }).access_token
+  }
+
+  return {
+    url,
+    tenant,
+    issuer,
+    tokenEndpoint: `${issuer}/oauth/token`,
+    dataDir,
+    databaseUrl: config.databaseUrl,
+    admin,
+    services,
+    app,
+    adminToken,
+    async admin_(method, path, body) {
+      return fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${await adminToken()}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      })
+    },
+    async stop() {
+      await app.close()
+      await services.close()
+    },
+  }
+}
