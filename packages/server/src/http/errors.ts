@@ -16,7 +16,8 @@ declare module 'fastify' {
 export class BearerTokenError extends Error {
   override name = 'BearerTokenError'
   constructor(
-    readonly code: 'invalid_request' | 'invalid_token' | 'insufficient_scope',
+    /** `missing_token`: no credentials at all; RFC 6750 §3.1 says to answer with no error code. */
+    readonly code: 'missing_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope',
     message: string,
     readonly scope?: string,
   ) {
@@ -40,7 +41,7 @@ function quote(value: string): string {
 
 function bearerChallenge(error: BearerTokenError): string {
   const parts = [`Bearer realm="tokenmint"`]
-  if (error.code !== 'invalid_request' || error.message !== '') {
+  if (error.code !== 'missing_token') {
     parts.push(`error="${error.code}"`, `error_description="${quote(error.message)}"`)
   }
   if (error.scope !== undefined) parts.push(`scope="${quote(error.scope)}"`)
@@ -54,7 +55,12 @@ function render(error: unknown, request: FastifyRequest): Rendered {
   }
   if (error instanceof BearerTokenError) {
     const status = error.code === 'insufficient_scope' ? 403 : error.code === 'invalid_request' ? 400 : 401
-    return { status, code: error.code, description: error.message, headers: { 'WWW-Authenticate': bearerChallenge(error) } }
+    return {
+      status,
+      code: error.code === 'missing_token' ? 'unauthorized' : error.code,
+      description: error.message,
+      headers: { 'WWW-Authenticate': bearerChallenge(error) },
+    }
   }
   if (error instanceof ValidationError) {
     return { status: 400, code: 'invalid_request', description: error.message, fields: [{ field: error.field, message: error.message }] }

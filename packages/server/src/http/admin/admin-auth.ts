@@ -13,7 +13,9 @@ export interface AdminCaller extends VerifiedOwnToken {
 
 function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization
-  if (header === undefined || header === '') throw new BearerTokenError('invalid_request', '')
+  if (header === undefined || header === '') {
+    throw new BearerTokenError('missing_token', 'this API needs an access token: send Authorization: Bearer <token>')
+  }
   const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header)
   if (match?.[1] === undefined) {
     throw new BearerTokenError('invalid_request', 'the Authorization header must be "Bearer <access token>"')

@@ -9,7 +9,9 @@ import { queryAudit } from '../../management/audit.js'
 import { createApplication, getApplication, listApplications } from '../../management/applications.js'
 import { listKeys, rotateKeys } from '../../management/keys.js'
 import { createTenant, getTenant, listTenants } from '../../management/tenants.js'
-import { authenticateAdmin } from './admin-auth.js'
+import { authenticateAdmin, type AdminCaller } from './admin-auth.js'
+import type { AdminScope } from '../../domain/admin-api.js'
+import type { FastifyRequest } from 'fastify'
 import { apiView, applicationView, auditView, keyView, tenantView } from './representations.js'
 import * as S from './schemas.js'
 
@@ -25,6 +27,17 @@ function parseExpiry(value: string | null | undefined): Date | null | undefined 
 }
 
 const bearer = [{ bearerAuth: [] }]
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    adminCaller?: AdminCaller
+  }
+}
+
+function callerOf(request: FastifyRequest): AdminCaller {
+  if (request.adminCaller === undefined) throw new Error('admin route without a guard')
+  return request.adminCaller
+}
 
 /** The admin REST API, `/admin/v1`, documented at `/admin/v1/openapi.json`. */
 export async function registerAdminRoutes(root: FastifyInstance, services: Services): Promise<void> {
@@ -46,6 +59,11 @@ export async function registerAdminRoutes(root: FastifyInstance, services: Servi
   })
 
   const now = () => services.management.now()
+  // Authentication runs before body validation, so an anonymous caller learns nothing from it.
+  const guard = (scope: AdminScope, tenant?: 'root') => async (request: FastifyRequest) => {
+    const target = tenant ?? (request.params as { tenant: string }).tenant
+    request.adminCaller = await authenticateAdmin(services, request, target, scope)
+  }
   const config = { errorFormat: 'problem' as const }
   const app = root.withTypeProvider<TypeBoxTypeProvider>()
   const errors = { 400: S.Problem, 401: S.Problem, 403: S.Problem, 404: S.Problem, 409: S.Problem }
@@ -54,18 +72,19 @@ export async function registerAdminRoutes(root: FastifyInstance, services: Servi
 
   app.get('/admin/v1/tenants', {
     config,
+    preValidation: guard('read:tenants', 'root'),
     schema: { tags: ['tenants'], security: bearer, response: { 200: S.Type.Object({ items: S.Type.Array(S.Tenant) }) } },
   }, async (request) => {
-    await authenticateAdmin(services, request, 'root', 'read:tenants')
     const tenants = await listTenants(services.management)
     return { items: tenants.map((t) => tenantView(t, services.issuerFor(t.id))) }
   })
 
   app.post('/admin/v1/tenants', {
     config,
+    preValidation: guard('create:tenants', 'root'),
     schema: { tags: ['tenants'], security: bearer, body: S.CreateTenantBody, response: { 201: S.CreatedTenant, ...errors } },
   }, async (request, reply) => {
-    const caller = await authenticateAdmin(services, request, 'root', 'create:tenants')
+    const caller = callerOf(request)
     const created = await createTenant(services.management, caller.actor, {
       id: request.body.id,
       displayName: request.body.display_name,
@@ -79,44 +98,45 @@ export async function registerAdminRoutes(root: FastifyInstance, services: Servi
 
   app.get('/admin/v1/tenants/:tenant', {
     config,
+    preValidation: guard('read:apis'),
     schema: { tags: ['tenants'], security: bearer, params: S.TenantParams, response: { 200: S.Tenant, ...errors } },
   }, async (request) => {
-    await authenticateAdmin(services, request, request.params.tenant, 'read:apis')
     const tenant = await getTenant(services.management, request.params.tenant)
     return tenantView(tenant, services.issuerFor(tenant.id))
   })
 
   app.get('/admin/v1/tenants/:tenant/apis', {
     config,
+    preValidation: guard('read:apis'),
     schema: { tags: ['apis'], security: bearer, params: S.TenantParams, response: { 200: S.Type.Object({ items: S.Type.Array(S.Api) }), ...errors } },
   }, async (request) => {
-    await authenticateAdmin(services, request, request.params.tenant, 'read:apis')
     return { items: (await listApis(services.management, request.params.tenant)).map(apiView) }
   })
 
   app.post('/admin/v1/tenants/:tenant/apis', {
     config,
+    preValidation: guard('create:apis'),
     schema: { tags: ['apis'], security: bearer, params: S.TenantParams, body: S.CreateApiBody, response: { 201: S.Api, ...errors } },
   }, async (request, reply) => {
-    const caller = await authenticateAdmin(services, request, request.params.tenant, 'create:apis')
+    const caller = callerOf(request)
     const api = await createApi(services.management, caller.actor, request.params.tenant, request.body)
     return reply.code(201).send(apiView(api))
   })
 
   app.get('/admin/v1/tenants/:tenant/apis/:api', {
     config,
+    preValidation: guard('read:apis'),
     schema: { tags: ['apis'], security: bearer, params: S.ApiParams, response: { 200: S.Api, ...errors } },
   }, async (request) => {
-    await authenticateAdmin(services, request, request.params.tenant, 'read:apis')
     return apiView(await getApi(services.management, request.params.tenant, request.params.api))
   })
 
   app.get('/admin/v1/tenants/:tenant/applications', {
     config,
+    preValidation: guard('read:applications'),
     schema: { tags: ['applications'], security: bearer, params: S.TenantParams, querystring: S.PageQuery, response: { 200: S.ApplicationPage, ...errors } },
   }, async (request) => {
     const { tenant } = request.params
-    await authenticateAdmin(services, request, tenant, 'read:applications')
     const page = await listApplications(services.management, tenant, {
       limit: request.query.limit ?? 50,
       cursor: request.query.cursor,
@@ -129,10 +149,11 @@ export async function registerAdminRoutes(root: FastifyInstance, services: Servi
 
   app.post('/admin/v1/tenants/:tenant/applications', {
     config,
+    preValidation: guard('create:applications'),
     schema: { tags: ['applications'], security: bearer, params: S.TenantParams, body: S.CreateApplicationBody, response: { 201: S.CreatedApplication, ...errors } },
   }, async (request, reply) => {
     const { tenant } = request.params
-    const caller = await authenticateAdmin(services, request, tenant, 'create:applications')
+    const caller = callerOf(request)
     const body = request.body
     const created = await createApplication(services.management, caller.actor, tenant, {
       name: body.name,
@@ -154,27 +175,28 @@ export async function registerAdminRoutes(root: FastifyInstance, services: Servi
 
   app.get('/admin/v1/tenants/:tenant/applications/:clientId', {
     config,
+    preValidation: guard('read:applications'),
     schema: { tags: ['applications'], security: bearer, params: S.ApplicationParams, response: { 200: S.Application, ...errors } },
   }, async (request) => {
     const { tenant, clientId } = request.params
-    await authenticateAdmin(services, request, tenant, 'read:applications')
     const { application, secrets } = await getApplication(services.management, tenant, clientId)
     return applicationView(application, services.issuerFor(tenant), now(), secrets)
   })
 
   app.get('/admin/v1/tenants/:tenant/keys', {
     config,
+    preValidation: guard('read:keys'),
     schema: { tags: ['keys'], security: bearer, params: S.TenantParams, response: { 200: S.Type.Object({ items: S.Type.Array(S.SigningKey) }), ...errors } },
   }, async (request) => {
-    await authenticateAdmin(services, request, request.params.tenant, 'read:keys')
     return { items: (await listKeys(services.management, request.params.tenant)).map(keyView) }
   })
 
   app.post('/admin/v1/tenants/:tenant/keys/rotate', {
     config,
+    preValidation: guard('update:keys'),
     schema: { tags: ['keys'], security: bearer, params: S.TenantParams, body: S.Type.Optional(S.RotateKeysBody), response: { 200: S.RotatedKeys, ...errors } },
   }, async (request) => {
-    const caller = await authenticateAdmin(services, request, request.params.tenant, 'update:keys')
+    const caller = callerOf(request)
     const rotated = await rotateKeys(services.management, caller.actor, request.params.tenant, {
       algorithm: request.body?.signing_algorithm,
     })
@@ -188,10 +210,10 @@ export async function registerAdminRoutes(root: FastifyInstance, services: Servi
 
   app.get('/admin/v1/tenants/:tenant/audit', {
     config,
+    preValidation: guard('read:audit'),
     schema: { tags: ['audit'], security: bearer, params: S.TenantParams, querystring: S.AuditQuery, response: { 200: S.AuditPage, ...errors } },
   }, async (request) => {
     const { tenant } = request.params
-    await authenticateAdmin(services, request, tenant, 'read:audit')
     const q = request.query
     const page = await queryAudit(services.management, {
       tenantId: tenant,

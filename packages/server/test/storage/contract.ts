@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { ConflictError, ValidationError } from '../../src/domain/errors.js'
+import type { Application, ClientSecret, SigningKey, Tenant } from '../../src/domain/model.js'
+import type { Storage } from '../../src/storage/contract.js'
+
+const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms)
+
+function tenant(id: string): Tenant {
+  return {
+    id,
+    displayName: id.toUpperCase(),
+    isRoot: false,
+    signingAlgorithm: 'ES256',
+    defaultTokenLifetimeSeconds: 3600,
+    maxTokenLifetimeSeconds: 86_400,
+    createdAt: at(0),
+    updatedAt: at(0),
+  }
+}
+
+function application(tenantId: string, clientId: string, createdAtMs: number): Application {
+  return {
+    clientId,
+    tenantId,
+    name: `app ${clientId}`,
+    description: 'émoji ✓ and "quotes"',
+    environment: 'prod',
+    status: 'active',
+    grantTypes: ['client_credentials'],
+    grants: [{ audience: 'https://api.example.com', scopes: ['read:a', 'Resource/base_scope'] }],
+    tokenLifetimeSeconds: 600,
+    expiresAt: at(10_000_000),
+    createdAt: at(createdAtMs),
+    updatedAt: at(createdAtMs),
+    lastUsedAt: null,
+  }
+}
+
+function secret(clientId: string, id: string): ClientSecret {
+  return {
+    id,
+    clientId,
+    hash: Buffer.from('0123456789abcdef0123456789abcdef'),
+    hint: 'tms_…abcd',
+    createdAt: at(1),
+    expiresAt: null,
+    lastUsedAt: null,
+    lastUsedIp: null,
+  }
+}
+
+function key(tenantId: string, kid: string, status: SigningKey['status']): SigningKey {
+  return {
+    kid,
+    tenantId,
+    algorithm: 'ES256',
+    status,
+    publicJwk: { kty: 'EC', kid, alg: 'ES256', use: 'sig', crv: 'P-256', x: 'x', y: 'y' },
+    sealedPrivateKey: 'v1.a.b.c',
+    createdAt: at(0),
+    activatedAt: status === 'current' ? at(0) : null,
+    retiredAt: null,
+    publishUntil: null,
+  }
+}
+
+/** One suite for every storage driver: the same behaviour on SQLite and PostgreSQL. */
+export function runStorageContract(name: string, open: () => Promise<{ storage: Storage; cleanup: () => Promise<void> }>) {
+  describe(`storage contract: ${name}`, () => {
+    let storage: Storage
+    let cleanup: () => Promise<void>
+
+    beforeAll(async () => {
+      ;({ storage, cleanup } = await open())
+      await storage.tenants.insert(tenant('alpha'))
+      await storage.tenants.insert(tenant('beta'))
+    })
+    afterAll(async () => {
+      await storage.close()
+      await cleanup()
+    })
+
+    it('answers a ping', async () => {
+      await expect(storage.ping()).resolves.toBeUndefined()
+    })
+
+    it('stores and reads back a tenant exactly', async () => {
+      expect(await storage.tenants.get('alpha')).toEqual(tenant('alpha'))
+      expect(await storage.tenants.get('missing')).toBeUndefined()
+      expect(await storage.tenants.count()).toBe(2)
+    })
+
+    it('refuses a duplicate tenant with a ConflictError', async () => {
+      await expect(storage.tenants.insert(tenant('alpha'))).rejects.toBeInstanceOf(ConflictError)
+    })
+
+    it('stores an application with its secret and finds it by client id across tenants', async () => {
+      const app = application('alpha', 'tmc_one', 100)
+      await storage.applications.insert(app, secret('tmc_one', 'sec_1'))
+      const found = await storage.applications.findClient('tmc_one')
+      expect(found?.application).toEqual(app)
+      expect(found?.secrets).toEqual([secret('tmc_one', 'sec_1')])
+      expect(await storage.applications.get('alpha', 'tmc_one')).toEqual(app)
+    })
+
+    it("never returns another tenant's application", async () => {
+      expect(await storage.applications.get('beta', 'tmc_one')).toBeUndefined()
+      expect((await storage.applications.list('beta', { limit: 10 })).items).toEqual([])
+    })
+
+    it('refuses two applications with one name in one environment', async () => {
+      const twin = { ...application('alpha', 'tmc_twin', 101), name: 'app tmc_one' }
+      await expect(storage.applications.insert(twin, secret('tmc_twin', 'sec_twin'))).rejects.toBeInstanceOf(ConflictError)
+      // The failed insert left nothing behind.
+      expect(await storage.applications.findClient('tmc_twin')).toBeUndefined()
+    })
+
+    it('pages applications newest first with a cursor, without gaps or repeats', async () => {
+      for (let i = 0; i < 7; i++) {
+        await storage.applications.insert(application('beta', `tmc_page${i}`, 200 + (i % 3)), secret(`tmc_page${i}`, `sec_page${i}`))
+      }
+      const seen: string[] = []
+      let cursor: string | undefined
+      do {
+        const page = await storage.applications.list('beta', { limit: 3, cursor })
+        seen.push(...page.items.map((a) => a.clientId))
+        cursor = page.nextCursor ?? undefined
+      } while (cursor !== undefined)
+      expect(seen).toHaveLength(7)
+      expect(new Set(seen).size).toBe(7)
+      const created = await Promise.all(seen.map(async (id) => (await storage.applications.get('beta', id))!.createdAt.getTime()))
+      expect(created).toEqual([...created].sort((a, b) => b - a))
+    })
+
+    it('refuses a cursor it did not issue', async () => {
+      await expect(storage.applications.list('beta', { limit: 3, cursor: 'garbage' })).rejects.toBeInstanceOf(ValidationError)
+    })
+
+    it('keeps signing keys per tenant and moves them through next → current → retired', async () => {
+      await storage.signingKeys.insert(key('alpha', 'k1', 'current'))
+      await storage.signingKeys.insert(key('alpha', 'k2', 'next'))
+      await storage.signingKeys.setStatus('k1', { status: 'retired', retiredAt: at(5), publishUntil: at(50) })
+      await storage.signingKeys.setStatus('k2', { status: 'current', activatedAt: at(5) })
+      const keys = await storage.signingKeys.listForTenant('alpha')
+      expect(keys.map((k) => [k.kid, k.status])).toEqual([
+        ['k1', 'retired'],
+        ['k2', 'current'],
+      ])
+      expect(keys[0]!.publishUntil).toEqual(at(50))
+      expect(await storage.signingKeys.listForTenant('beta')).toEqual([])
+      expect(await storage.signingKeys.deleteUnpublished('alpha', at(49))).toBe(0)
+      expect(await storage.signingKeys.deleteUnpublished('alpha', at(50))).toBe(1)
+    })
+
+    it('refuses an API audience registered twice in a tenant, but not across tenants', async () => {
+      const api = {
+        id: 'api_1',
+        tenantId: 'alpha',
+        audience: 'https://api.example.com',
+        name: 'A',
+        scopes: ['read:a'],
+        isBuiltIn: false,
+        createdAt: at(0),
+        updatedAt: at(0),
+      }
+      await storage.apis.insert(api)
+      await expect(storage.apis.insert({ ...api, id: 'api_2' })).rejects.toBeInstanceOf(ConflictError)
+      await storage.apis.insert({ ...api, id: 'api_3', tenantId: 'beta' })
+      expect(await storage.apis.getByAudience('alpha', 'https://api.example.com')).toEqual(api)
+      expect((await storage.apis.list('alpha')).map((a) => a.id)).toEqual(['api_1'])
+    })
+
+    it('rolls a failed transaction back entirely', async () => {
+      await expect(
+        storage.transaction(async (s) => {
+          await s.tenants.insert(tenant('gamma'))
+          throw new Error('boom')
+        }),
+      ).rejects.toThrow('boom')
+      expect(await storage.tenants.get('gamma')).toBeUndefined()
+    })
+
+    it('appends audit events and queries them by application, type and time, newest first', async () => {
+      await storage.audit.append(
+        Array.from({ length: 5 }, (_, i) => ({
+          tenantId: 'alpha',
+          occurredAt: at(1000 + i),
+          type: i % 2 === 0 ? 'token.issued' : 'token.refused',
+          actor: 'client:tmc_one',
+          clientId: 'tmc_one',
+          data: { i },
+        })),
+      )
+      const issued = await storage.audit.list({ tenantId: 'alpha', clientId: 'tmc_one', type: 'token.issued', limit: 2 })
+      expect(issued.items.map((e) => e.data['i'])).toEqual([4, 2])
+      const rest = await storage.audit.list({ tenantId: 'alpha', clientId: 'tmc_one', type: 'token.issued', limit: 2, cursor: issued.nextCursor! })
+      expect(rest.items.map((e) => e.data['i'])).toEqual([0])
+      expect(rest.nextCursor).toBeNull()
+      const window = await storage.audit.list({ tenantId: 'alpha', since: at(1001), until: at(1003), limit: 10 })
+      expect(window.items.map((e) => e.data['i'])).toEqual([2, 1])
+      expect((await storage.audit.list({ tenantId: 'beta', limit: 10 })).items).toEqual([])
+    })
+  })
+}
