@@ -104,7 +104,14 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     maxEntries: 200_000,
     now: () => now().getTime(),
   })
-  const keyring = new TenantKeyring({ tenants: storage.tenants, signingKeys: storage.signingKeys, sealer, issuerFor, maxAgeMs, now })
+  const keyring = new TenantKeyring({
+    tenants: storage.tenants,
+    signingKeys: storage.signingKeys,
+    sealer,
+    issuerFor,
+    maxAgeMs,
+    now,
+  })
   changes.subscribe((change) => {
     switch (change.kind) {
       case 'application':

@@ -18,17 +18,23 @@ export interface AdminTarget {
 }
 
 /** Flags, then TOKENMINT_* variables, then the saved profile. */
-export function resolveAdminTarget(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): AdminTarget {
+export function resolveAdminTarget(
+  options: GlobalOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): AdminTarget {
   const profile = readProfile(env)
   const url = (options.url ?? env['TOKENMINT_URL'] ?? profile?.url)?.replace(/\/+$/, '')
   if (url === undefined) {
-    throw new CliError('no server: pass --url or set TOKENMINT_URL (or run `tokenmint init` on this machine)')
+    throw new CliError(
+      'no server: pass --url or set TOKENMINT_URL (or run `tokenmint init` on this machine)',
+    )
   }
   const tenant = options.tenant ?? env['TOKENMINT_TENANT'] ?? profile?.tenant
   if (tenant === undefined) throw new CliError('no tenant: pass --tenant or set TOKENMINT_TENANT')
   const saved = profile?.url === url ? profile.tenants[tenant] : undefined
   const clientId = options.clientId ?? env['TOKENMINT_CLIENT_ID'] ?? saved?.client_id
-  const clientSecret = options.clientSecret ?? env['TOKENMINT_CLIENT_SECRET'] ?? saved?.client_secret
+  const clientSecret =
+    options.clientSecret ?? env['TOKENMINT_CLIENT_SECRET'] ?? saved?.client_secret
   if (clientId === undefined || clientSecret === undefined) {
     throw new CliError(
       `no admin credentials for tenant "${tenant}": pass --client-id and --client-secret, or set TOKENMINT_CLIENT_ID and TOKENMINT_CLIENT_SECRET`,
@@ -47,7 +53,8 @@ async function send(url: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) })
   } catch (error) {
-    const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'is unreachable'
+    const reason =
+      error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'is unreachable'
     throw new CliError(`the server at ${new URL(url).origin} ${reason}`, EXIT.unavailable)
   }
 }
@@ -60,7 +67,10 @@ async function failure(response: Response, what: string): Promise<CliError> {
     // not JSON: the status says enough
   }
   const detail = body.detail ?? body.error_description ?? body.error ?? response.statusText
-  return new CliError(`${what}: ${detail} (HTTP ${response.status})`, response.status >= 500 ? EXIT.unavailable : EXIT.refused)
+  return new CliError(
+    `${what}: ${detail} (HTTP ${response.status})`,
+    response.status >= 500 ? EXIT.unavailable : EXIT.refused,
+  )
 }
 
 /** Calls the running server's admin API with a token minted from the admin credentials. */
@@ -80,8 +90,14 @@ export class AdminClient {
     ).toString('base64')
     const response = await send(`${this.target.url}/oauth/token`, {
       method: 'POST',
-      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', audience: ADMIN_AUDIENCE }).toString(),
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        audience: ADMIN_AUDIENCE,
+      }).toString(),
     })
     if (!response.ok) throw await failure(response, 'the admin credentials were refused')
     const body = (await response.json()) as { access_token: string }
@@ -99,7 +115,8 @@ export class AdminClient {
       },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     })
-    if (!response.ok) throw await failure(response, `${method} ${path.split('?')[0] ?? path} failed`)
+    if (!response.ok)
+      throw await failure(response, `${method} ${path.split('?')[0] ?? path} failed`)
     return (await response.json()) as T
   }
 }

@@ -12,7 +12,9 @@ interface ApiView {
 }
 
 export function registerApis(program: Command): void {
-  const apis = program.command('apis').description('register the APIs (audiences) tokens are issued for')
+  const apis = program
+    .command('apis')
+    .description('register the APIs (audiences) tokens are issued for')
 
   apis
     .command('create')
@@ -27,7 +29,12 @@ export function registerApis(program: Command): void {
         name: flags.name,
         scopes: flags.scopes.split(/\s+/).filter((s) => s !== ''),
       })
-      print(options.json, api, () => `Created API ${api.name} (${api.audience}) with scopes: ${api.scopes.join(' ') || '(none)'}`)
+      print(
+        options.json,
+        api,
+        () =>
+          `Created API ${api.name} (${api.audience}) with scopes: ${api.scopes.join(' ') || '(none)'}`,
+      )
     })
 
   apis
@@ -37,7 +44,10 @@ export function registerApis(program: Command): void {
       const { client, options } = adminClientFor(command)
       const result = await client.request<{ items: ApiView[] }>('GET', client.tenantPath('/apis'))
       print(options.json, result, () =>
-        table([['AUDIENCE', 'NAME', 'SCOPES'], ...result.items.map((a) => [a.audience, a.name, a.scopes.join(' ')])]),
+        table([
+          ['AUDIENCE', 'NAME', 'SCOPES'],
+          ...result.items.map((a) => [a.audience, a.name, a.scopes.join(' ')]),
+        ]),
       )
     })
 
@@ -47,7 +57,15 @@ export function registerApis(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, _flags: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const api = await client.request<ApiView>('GET', client.tenantPath(`/apis/${encodeURIComponent(id)}`))
-      print(options.json, api, () => `${api.name}\n  id:       ${api.id}\n  audience: ${api.audience}\n  scopes:   ${api.scopes.join(' ')}`)
+      const api = await client.request<ApiView>(
+        'GET',
+        client.tenantPath(`/apis/${encodeURIComponent(id)}`),
+      )
+      print(
+        options.json,
+        api,
+        () =>
+          `${api.name}\n  id:       ${api.id}\n  audience: ${api.audience}\n  scopes:   ${api.scopes.join(' ')}`,
+      )
     })
 }

@@ -42,7 +42,8 @@ interface CreateFlags {
 }
 
 function integer(value: string, flag: string): number {
-  if (!/^\d+$/.test(value)) throw new CliError(`${flag} must be a whole number of seconds, got "${value}"`)
+  if (!/^\d+$/.test(value))
+    throw new CliError(`${flag} must be a whole number of seconds, got "${value}"`)
   return Number(value)
 }
 
@@ -52,9 +53,14 @@ function describe(app: AppView): string {
     `  client_id:      ${app.client_id}`,
     ...(app.client_secret === undefined
       ? []
-      : [`  client_secret:  ${app.client_secret}`, '                  ↑ shown only now: store it in your secret manager']),
+      : [
+          `  client_secret:  ${app.client_secret}`,
+          '                  ↑ shown only now: store it in your secret manager',
+        ]),
     `  token_endpoint: ${app.token_endpoint}`,
-    ...app.grants.map((g) => `  grant:          ${g.audience}: ${g.scopes.join(' ') || '(no scopes)'}`),
+    ...app.grants.map(
+      (g) => `  grant:          ${g.audience}: ${g.scopes.join(' ') || '(no scopes)'}`,
+    ),
     `  grant types:    ${app.grant_types.join(', ')}`,
     `  token lifetime: ${app.token_lifetime_seconds === null ? 'tenant default' : `${app.token_lifetime_seconds} s`}`,
     `  expires:        ${app.expires_at ?? 'never'}`,
@@ -70,7 +76,9 @@ function describe(app: AppView): string {
 }
 
 export function registerApps(program: Command): void {
-  const apps = program.command('apps').description('manage OAuth applications (one per integration and environment)')
+  const apps = program
+    .command('apps')
+    .description('manage OAuth applications (one per integration and environment)')
 
   apps
     .command('create')
@@ -98,11 +106,17 @@ export function registerApps(program: Command): void {
         environment: flags.environment,
         expires_at: flags.expires,
         grant_types: flags.grant,
-        token_lifetime_seconds: flags.tokenTtl === undefined ? undefined : integer(flags.tokenTtl, '--token-ttl'),
+        token_lifetime_seconds:
+          flags.tokenTtl === undefined ? undefined : integer(flags.tokenTtl, '--token-ttl'),
         grants:
           flags.audience === undefined
             ? []
-            : [{ audience: flags.audience, scopes: (flags.scope ?? '').split(/\s+/).filter((s) => s !== '') }],
+            : [
+                {
+                  audience: flags.audience,
+                  scopes: (flags.scope ?? '').split(/\s+/).filter((s) => s !== ''),
+                },
+              ],
       })
       print(options.json, app, () => describe(app))
     })
@@ -114,7 +128,10 @@ export function registerApps(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { limit: string; cursor?: string }, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const query = new URLSearchParams({ limit: flags.limit, ...(flags.cursor !== undefined && { cursor: flags.cursor }) })
+      const query = new URLSearchParams({
+        limit: flags.limit,
+        ...(flags.cursor !== undefined && { cursor: flags.cursor }),
+      })
       const page = await client.request<{ items: AppView[]; next_cursor: string | null }>(
         'GET',
         client.tenantPath(`/applications?${query.toString()}`),
@@ -132,7 +149,9 @@ export function registerApps(program: Command): void {
               a.expires_at ?? 'never',
             ]),
           ]),
-          ...(page.next_cursor === null ? [] : [`more: tokenmint apps list --cursor ${page.next_cursor}`]),
+          ...(page.next_cursor === null
+            ? []
+            : [`more: tokenmint apps list --cursor ${page.next_cursor}`]),
         ].join('\n'),
       )
     })
@@ -143,7 +162,10 @@ export function registerApps(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (clientId: string, _flags: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const app = await client.request<AppView>('GET', client.tenantPath(`/applications/${encodeURIComponent(clientId)}`))
+      const app = await client.request<AppView>(
+        'GET',
+        client.tenantPath(`/applications/${encodeURIComponent(clientId)}`),
+      )
       print(options.json, app, () => describe(app))
     })
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 
-import { compose, initialiseIfEmpty, type Services } from '../compose.js'
+import type { Services } from '../compose.js'
 import type { CreatedTenant } from '../management/tenants.js'
 import { CliError } from './cli-error.js'
 import { localConfig, type LocalOptions } from './local-config.js'
@@ -36,7 +36,10 @@ export function describeInitialisation(services: Services, created: CreatedTenan
     tenant: created.tenant.id,
     issuer,
     token_endpoint: `${issuer}/oauth/token`,
-    admin: { client_id: created.admin.application.clientId, client_secret: created.admin.clientSecret },
+    admin: {
+      client_id: created.admin.application.clientId,
+      client_secret: created.admin.clientSecret,
+    },
     profile,
   }
 }
@@ -71,11 +74,18 @@ export function registerInit(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: InitOptions) => {
       const config = localConfig(options)
+      // Loaded on use: commands that only call the admin API start faster without the server.
+      const { compose, initialiseIfEmpty } = await import('../compose.js')
       const services = await compose(config, { logger: undefined })
       try {
-        const created = await initialiseIfEmpty(services, { tenantId: options.tenant, signingAlgorithm: options.algorithm })
+        const created = await initialiseIfEmpty(services, {
+          tenantId: options.tenant,
+          signingAlgorithm: options.algorithm,
+        })
         if (created === undefined) {
-          throw new CliError(`${config.databaseUrl.replace(/\/\/[^@/]*@/, '//')} is already initialised; run \`tokenmint serve\``)
+          throw new CliError(
+            `${config.databaseUrl.replace(/\/\/[^@/]*@/, '//')} is already initialised; run \`tokenmint serve\``,
+          )
         }
         const result = describeInitialisation(services, created)
         print(options.json, result, () => humanInitialisation(result, config.dataDir))

@@ -23,19 +23,32 @@ export function registerKeys(program: Command): void {
       print(options.json, result, () =>
         table([
           ['KID', 'ALG', 'STATUS', 'ACTIVATED', 'PUBLISHED UNTIL'],
-          ...result.items.map((k) => [k.kid, k.algorithm, k.status, k.activated_at ?? '-', k.publish_until ?? '-']),
+          ...result.items.map((k) => [
+            k.kid,
+            k.algorithm,
+            k.status,
+            k.activated_at ?? '-',
+            k.publish_until ?? '-',
+          ]),
         ]),
       )
     })
 
   keys
     .command('rotate')
-    .description('sign with the pre-published next key; the old key stays in JWKS until its tokens expire')
+    .description(
+      'sign with the pre-published next key; the old key stays in JWKS until its tokens expire',
+    )
     .option('--algorithm <alg>', 'switch algorithm: ES256, RS256, PS256 or EdDSA')
     .option('--json', 'print JSON')
     .action(async (flags: { algorithm?: string }, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const result = await client.request<{ current: KeyView; next: KeyView; retired: KeyView | null; pre_published: boolean }>(
+      const result = await client.request<{
+        current: KeyView
+        next: KeyView
+        retired: KeyView | null
+        pre_published: boolean
+      }>(
         'POST',
         client.tenantPath('/keys/rotate'),
         flags.algorithm === undefined ? {} : { signing_algorithm: flags.algorithm },
@@ -44,7 +57,11 @@ export function registerKeys(program: Command): void {
         [
           `Now signing with ${result.current.kid} (${result.current.algorithm})${result.pre_published ? ', published in JWKS since the previous rotation' : ''}.`,
           `Next key ${result.next.kid} is published in JWKS.`,
-          ...(result.retired === null ? [] : [`Retired ${result.retired.kid}; published until ${result.retired.publish_until ?? '-'}.`]),
+          ...(result.retired === null
+            ? []
+            : [
+                `Retired ${result.retired.kid}; published until ${result.retired.publish_until ?? '-'}.`,
+              ]),
         ].join('\n'),
       )
     })

@@ -4,7 +4,17 @@ export function print(json: boolean | undefined, value: unknown, human: () => st
 }
 
 export function table(rows: readonly (readonly string[])[]): string {
-  if (rows.length === 0) return ''
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)))
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
+  const first = rows[0]
+  if (first === undefined) return ''
+  const widths = first.map((_, column) =>
+    Math.max(...rows.map((row) => (row[column] ?? '').length)),
+  )
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
 }

@@ -20,7 +20,12 @@ export function readProfile(env: NodeJS.ProcessEnv = process.env): Profile | und
     return JSON.parse(fs.readFileSync(profilePath(env), 'utf8')) as Profile
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new Error(`cannot read the CLI profile ${profilePath(env)}: ${(error as Error).message}`)
+    throw new Error(
+      `cannot read the CLI profile ${profilePath(env)}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    )
   }
 }
 
@@ -35,7 +40,13 @@ export function writeProfile(profile: Profile, env: NodeJS.ProcessEnv = process.
 }
 
 export function saveTenantCredentials(
-  update: { url: string; tenant: string; clientId: string; clientSecret: string; makeDefault: boolean },
+  update: {
+    url: string
+    tenant: string
+    clientId: string
+    clientSecret: string
+    makeDefault: boolean
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   const existing = readProfile(env)

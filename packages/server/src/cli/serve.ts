@@ -1,7 +1,5 @@
 import type { Command } from 'commander'
 
-import { compose, initialiseIfEmpty } from '../compose.js'
-import { buildHttpApp } from '../http/app.js'
 import { describeInitialisation, humanInitialisation } from './init.js'
 import { localConfig, type LocalOptions } from './local-config.js'
 
@@ -16,16 +14,24 @@ export function registerServe(program: Command): void {
     .option('--tenant <name>', 'id of the root tenant created on first start', 'default')
     .action(async (options: LocalOptions & { tenant: string }) => {
       const config = localConfig(options)
+      const { compose, initialiseIfEmpty } = await import('../compose.js')
+      const { buildHttpApp } = await import('../http/app.js')
       const services = await compose(config)
       const created = await initialiseIfEmpty(services, { tenantId: options.tenant })
       if (created !== undefined) {
-        process.stdout.write(humanInitialisation(describeInitialisation(services, created), config.dataDir) + '\n\n')
+        process.stdout.write(
+          humanInitialisation(describeInitialisation(services, created), config.dataDir) + '\n\n',
+        )
       }
       const app = await buildHttpApp(services)
       await app.listen({ host: config.host, port: config.port })
       const tenants = await services.storage.tenants.list()
       services.logger.info(
-        { publicUrl: config.publicUrl, issuers: tenants.map((t) => services.issuerFor(t.id)), database: config.databaseUrl.split(':')[0] },
+        {
+          publicUrl: config.publicUrl,
+          issuers: tenants.map((t) => services.issuerFor(t.id)),
+          database: config.databaseUrl.split(':')[0],
+        },
         `Tokenmint listening on ${config.publicUrl}`,
       )
       let stopping = false

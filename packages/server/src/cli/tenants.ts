@@ -23,7 +23,10 @@ export function registerTenants(program: Command): void {
       const { client, options } = adminClientFor(command)
       const result = await client.request<{ items: TenantView[] }>('GET', '/admin/v1/tenants')
       print(options.json, result, () =>
-        table([['ID', 'NAME', 'ALG', 'ISSUER'], ...result.items.map((t) => [t.id, t.display_name, t.signing_algorithm, t.issuer])]),
+        table([
+          ['ID', 'NAME', 'ALG', 'ISSUER'],
+          ...result.items.map((t) => [t.id, t.display_name, t.signing_algorithm, t.issuer]),
+        ]),
       )
     })
 
@@ -35,11 +38,14 @@ export function registerTenants(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { id: string; name?: string; algorithm?: string }, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const result = await client.request<{ tenant: TenantView; admin: { client_id: string; client_secret: string } }>(
-        'POST',
-        '/admin/v1/tenants',
-        { id: flags.id, display_name: flags.name, signing_algorithm: flags.algorithm },
-      )
+      const result = await client.request<{
+        tenant: TenantView
+        admin: { client_id: string; client_secret: string }
+      }>('POST', '/admin/v1/tenants', {
+        id: flags.id,
+        display_name: flags.name,
+        signing_algorithm: flags.algorithm,
+      })
       const profile = saveTenantCredentials({
         url: client.target.url,
         tenant: result.tenant.id,
@@ -64,7 +70,10 @@ export function registerTenants(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, _flags: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const tenant = await client.request<TenantView>('GET', `/admin/v1/tenants/${encodeURIComponent(id)}`)
+      const tenant = await client.request<TenantView>(
+        'GET',
+        `/admin/v1/tenants/${encodeURIComponent(id)}`,
+      )
       print(options.json, tenant, () =>
         Object.entries(tenant)
           .map(([k, v]) => `${k.padEnd(32)} ${String(v)}`)

@@ -24,7 +24,9 @@ async function readStdin(): Promise<string> {
 export function registerToken(program: Command): void {
   program
     .command('token')
-    .description('mint an access token with client credentials and print it (for CI/CD); the secret comes from TOKENMINT_CLIENT_SECRET or stdin')
+    .description(
+      'mint an access token with client credentials and print it (for CI/CD); the secret comes from TOKENMINT_CLIENT_SECRET or stdin',
+    )
     .option('--token-url <url>', 'token endpoint')
     .option('--issuer <url>', 'issuer; the token endpoint is discovered from its metadata')
     .option('--client-id <id>', 'client id (or TOKENMINT_CLIENT_ID)')
@@ -34,15 +36,20 @@ export function registerToken(program: Command): void {
     .action(async (flags: TokenFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>()
       if (globals.clientSecret !== undefined) {
-        throw new CliError('never pass a client secret as a flag: set TOKENMINT_CLIENT_SECRET or pipe it on stdin')
+        throw new CliError(
+          'never pass a client secret as a flag: set TOKENMINT_CLIENT_SECRET or pipe it on stdin',
+        )
       }
       const clientId = flags.clientId ?? process.env['TOKENMINT_CLIENT_ID']
-      if (clientId === undefined) throw new CliError('no client id: pass --client-id or set TOKENMINT_CLIENT_ID')
+      if (clientId === undefined)
+        throw new CliError('no client id: pass --client-id or set TOKENMINT_CLIENT_ID')
       const clientSecret = process.env['TOKENMINT_CLIENT_SECRET'] || (await readStdin())
       if (clientSecret === '') throw new CliError('the client secret is empty')
       const { createTokenSource, OAuthResponseError } = await import('@tokenmint/client')
       const source = createTokenSource({
-        ...(flags.tokenUrl !== undefined ? { tokenUrl: flags.tokenUrl } : { issuer: requireIssuer(flags.issuer) }),
+        ...(flags.tokenUrl !== undefined
+          ? { tokenUrl: flags.tokenUrl }
+          : { issuer: requireIssuer(flags.issuer) }),
         clientId,
         clientSecret,
         ...(flags.scope !== undefined && { scope: flags.scope }),
@@ -67,7 +74,10 @@ export function registerToken(program: Command): void {
             error.status >= 500 ? EXIT.unavailable : EXIT.refused,
           )
         }
-        throw new CliError(`could not get a token: ${error instanceof Error ? error.message : String(error)}`, EXIT.unavailable)
+        throw new CliError(
+          `could not get a token: ${error instanceof Error ? error.message : String(error)}`,
+          EXIT.unavailable,
+        )
       }
     })
 }

@@ -11,7 +11,6 @@ export interface Config {
   readonly publicUrl: string
   /** 32 bytes, or undefined to use (and create) `<dataDir>/master.key`. */
   readonly masterKey: Buffer | undefined
-  readonly redisUrl: string | undefined
   readonly logLevel: LogLevel
   readonly tokenBodyLimitBytes: number
   readonly cacheMaxAgeSeconds: number
@@ -43,7 +42,15 @@ function text(fallback: string) {
   return (raw: string | undefined): string => (raw === undefined || raw === '' ? fallback : raw)
 }
 
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+]
 
 /**
  * Every setting with its variable, default and one-line doc, in one place; the README's
@@ -100,11 +107,6 @@ export const settings = {
     env: 'TOKENMINT_MASTER_KEY',
     doc: '32-byte key (base64, base64url or hex) that encrypts signing keys at rest. Default: `<dataDir>/master.key`, created 0600.',
     parse: (raw) => (raw === undefined || raw === '' ? undefined : parseMasterKey(raw)),
-  },
-  redisUrl: {
-    env: 'TOKENMINT_REDIS_URL',
-    doc: '`redis://host:port` to share rate limits and change events between nodes. Optional.',
-    parse: (raw) => (raw === undefined || raw === '' ? undefined : raw),
   },
   logLevel: {
     env: 'TOKENMINT_LOG_LEVEL',

@@ -8,10 +8,20 @@ describe('node:crypto JWS signer, cross-checked with jose', () => {
     it(`signs ${alg} tokens that jose verifies with the published JWK`, async () => {
       const { publicJwk, privateKeyDer } = generateSigningKey(alg, `kid-${alg}`)
       const signer = createJwsSigner(alg, publicJwk.kid, privateKeyDer)
-      const claims = { iss: 'https://issuer', sub: 'client', aud: 'https://api', exp: Math.floor(Date.now() / 1000) + 60, scope: 'a b', note: 'ünïcödé ✓' }
+      const claims = {
+        iss: 'https://issuer',
+        sub: 'client',
+        aud: 'https://api',
+        exp: Math.floor(Date.now() / 1000) + 60,
+        scope: 'a b',
+        note: 'ünïcödé ✓',
+      }
       const token = signer.sign(claims)
       const key = await importJWK(publicJwk, alg)
-      const { payload, protectedHeader } = await jwtVerify(token, key, { algorithms: [alg], typ: 'at+jwt' })
+      const { payload, protectedHeader } = await jwtVerify(token, key, {
+        algorithms: [alg],
+        typ: 'at+jwt',
+      })
       expect(protectedHeader).toEqual({ alg, kid: `kid-${alg}`, typ: 'at+jwt' })
       expect(payload).toEqual(claims)
       expect(publicJwk).not.toHaveProperty('d')

@@ -54,9 +54,15 @@ export interface JwsSigner {
  * form RFC 7518 §3.4 requires. Every algorithm is cross-checked against jose's verification in
  * the tests; verification itself always stays on jose.
  */
-export function createJwsSigner(alg: SigningAlgorithm, kid: string, privateKeyDer: Buffer): JwsSigner {
+export function createJwsSigner(
+  alg: SigningAlgorithm,
+  kid: string,
+  privateKeyDer: Buffer,
+): JwsSigner {
   const key: KeyObject = createPrivateKey({ key: privateKeyDer, format: 'der', type: 'pkcs8' })
-  const encodedHeader = Buffer.from(JSON.stringify({ alg, kid, typ: 'at+jwt' })).toString('base64url')
+  const encodedHeader = Buffer.from(JSON.stringify({ alg, kid, typ: 'at+jwt' })).toString(
+    'base64url',
+  )
   const digest = alg === 'EdDSA' ? null : 'sha256'
   const keyInput =
     alg === 'ES256'

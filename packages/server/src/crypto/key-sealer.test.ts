@@ -13,15 +13,21 @@ describe('key sealing at rest', () => {
   })
 
   it('does not contain the plaintext', () => {
-    expect(sealer.seal(plaintext, 'acme/kid1')).not.toContain(plaintext.toString('base64url').slice(0, 20))
+    expect(sealer.seal(plaintext, 'acme/kid1')).not.toContain(
+      plaintext.toString('base64url').slice(0, 20),
+    )
   })
 
   it('refuses a sealed key moved to another tenant or kid', () => {
-    expect(() => sealer.open(sealer.seal(plaintext, 'acme/kid1'), 'other/kid1')).toThrow(KeySealError)
+    expect(() => sealer.open(sealer.seal(plaintext, 'acme/kid1'), 'other/kid1')).toThrow(
+      KeySealError,
+    )
   })
 
   it('refuses to open with another master key, naming the likely cause', () => {
     const sealed = sealer.seal(plaintext, 'acme/kid1')
-    expect(() => new KeySealer(randomBytes(32)).open(sealed, 'acme/kid1')).toThrow(/TOKENMINT_MASTER_KEY/)
+    expect(() => new KeySealer(randomBytes(32)).open(sealed, 'acme/kid1')).toThrow(
+      /TOKENMINT_MASTER_KEY/,
+    )
   })
 })

@@ -15,7 +15,9 @@ export class KeySealer {
   readonly #key: Buffer
 
   constructor(masterKey: Buffer) {
-    this.#key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tokenmint key sealing v1', 32))
+    this.#key = Buffer.from(
+      hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tokenmint key sealing v1', 32),
+    )
   }
 
   seal(plaintext: Buffer, associatedData: string): string {
@@ -24,7 +26,9 @@ export class KeySealer {
     cipher.setAAD(Buffer.from(associatedData))
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()])
     const tag = cipher.getAuthTag()
-    return [VERSION, iv, ciphertext, tag].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.')
+    return [VERSION, iv, ciphertext, tag]
+      .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+      .join('.')
   }
 
   open(sealed: string, associatedData: string): Buffer {
@@ -36,11 +40,17 @@ export class KeySealer {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'))
       decipher.setAAD(Buffer.from(associatedData))
       decipher.setAuthTag(Buffer.from(tag, 'base64url'))
-      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()])
+      return Buffer.concat([
+        decipher.update(Buffer.from(ciphertext, 'base64url')),
+        decipher.final(),
+      ])
     } catch (cause) {
-      throw new KeySealError('sealed key does not decrypt: is TOKENMINT_MASTER_KEY the one it was sealed with?', {
-        cause,
-      })
+      throw new KeySealError(
+        'sealed key does not decrypt: is TOKENMINT_MASTER_KEY the one it was sealed with?',
+        {
+          cause,
+        },
+      )
     }
   }
 }

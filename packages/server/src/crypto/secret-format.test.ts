@@ -32,10 +32,16 @@ describe('client id and secret format', () => {
 
   const secret = generateClientSecret()
   const table: { description: string; value: string }[] = [
-    { description: 'one character changed', value: secret.slice(0, 10) + (secret[10] === 'a' ? 'b' : 'a') + secret.slice(11) },
+    {
+      description: 'one character changed',
+      value: secret.slice(0, 10) + (secret[10] === 'a' ? 'b' : 'a') + secret.slice(11),
+    },
     { description: 'truncated', value: secret.slice(0, -1) },
     { description: 'an extra character', value: secret + 'a' },
-    { description: 'two characters swapped', value: secret.slice(0, 5) + secret[6] + secret[5] + secret.slice(7) },
+    {
+      description: 'two characters swapped',
+      value: secret.slice(0, 5) + secret.charAt(6) + secret.charAt(5) + secret.slice(7),
+    },
     { description: 'another prefix', value: 'tmx_' + secret.slice(4) },
     { description: 'a client id in its place', value: generateClientId() },
     { description: 'empty', value: '' },

@@ -18,17 +18,22 @@ const CLIENT_ID_BODY_LENGTH = 22
 const SECRET_BODY_LENGTH = 43
 
 export const CLIENT_ID_LENGTH = CLIENT_ID_PREFIX.length + CLIENT_ID_BODY_LENGTH + CHECKSUM_LENGTH
-export const CLIENT_SECRET_LENGTH = CLIENT_SECRET_PREFIX.length + SECRET_BODY_LENGTH + CHECKSUM_LENGTH
+export const CLIENT_SECRET_LENGTH =
+  CLIENT_SECRET_PREFIX.length + SECRET_BODY_LENGTH + CHECKSUM_LENGTH
 
-const CLIENT_ID_PATTERN = new RegExp(`^${CLIENT_ID_PREFIX}[0-9A-Za-z]{${CLIENT_ID_BODY_LENGTH + CHECKSUM_LENGTH}}$`)
-const SECRET_PATTERN = new RegExp(`^${CLIENT_SECRET_PREFIX}[0-9A-Za-z]{${SECRET_BODY_LENGTH + CHECKSUM_LENGTH}}$`)
+const CLIENT_ID_PATTERN = new RegExp(
+  `^${CLIENT_ID_PREFIX}[0-9A-Za-z]{${CLIENT_ID_BODY_LENGTH + CHECKSUM_LENGTH}}$`,
+)
+const SECRET_PATTERN = new RegExp(
+  `^${CLIENT_SECRET_PREFIX}[0-9A-Za-z]{${SECRET_BODY_LENGTH + CHECKSUM_LENGTH}}$`,
+)
 
 function randomBase62(length: number): string {
   let out = ''
   while (out.length < length) {
     for (const byte of randomBytes(length * 2)) {
       // Rejection sampling: 248 = 4 × 62, so bytes below it map uniformly.
-      if (byte < 248) out += ALPHABET[byte % 62]
+      if (byte < 248) out += ALPHABET.charAt(byte % 62)
       if (out.length === length) break
     }
   }
@@ -39,7 +44,7 @@ function checksum(text: string): string {
   let value = crc32(text)
   let out = ''
   for (let i = 0; i < CHECKSUM_LENGTH; i++) {
-    out = ALPHABET[value % 62] + out
+    out = ALPHABET.charAt(value % 62) + out
     value = Math.floor(value / 62)
   }
   return out

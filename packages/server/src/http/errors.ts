@@ -51,10 +51,16 @@ function bearerChallenge(error: BearerTokenError): string {
 /** Maps every error to what the client sees; anything unexpected is a logged 500 without detail. */
 function render(error: unknown, request: FastifyRequest): Rendered {
   if (error instanceof OAuthError) {
-    return { status: error.status, code: error.code, description: error.description, headers: error.headers }
+    return {
+      status: error.status,
+      code: error.code,
+      description: error.description,
+      headers: error.headers,
+    }
   }
   if (error instanceof BearerTokenError) {
-    const status = error.code === 'insufficient_scope' ? 403 : error.code === 'invalid_request' ? 400 : 401
+    const status =
+      error.code === 'insufficient_scope' ? 403 : error.code === 'invalid_request' ? 400 : 401
     return {
       status,
       code: error.code === 'missing_token' ? 'unauthorized' : error.code,
@@ -63,14 +69,22 @@ function render(error: unknown, request: FastifyRequest): Rendered {
     }
   }
   if (error instanceof ValidationError) {
-    return { status: 400, code: 'invalid_request', description: error.message, fields: [{ field: error.field, message: error.message }] }
+    return {
+      status: 400,
+      code: 'invalid_request',
+      description: error.message,
+      fields: [{ field: error.field, message: error.message }],
+    }
   }
-  if (error instanceof NotFoundError) return { status: 404, code: 'not_found', description: error.message }
-  if (error instanceof ConflictError) return { status: 409, code: 'conflict', description: error.message }
-  if (error instanceof ForbiddenError) return { status: 403, code: 'forbidden', description: error.message }
+  if (error instanceof NotFoundError)
+    return { status: 404, code: 'not_found', description: error.message }
+  if (error instanceof ConflictError)
+    return { status: 409, code: 'conflict', description: error.message }
+  if (error instanceof ForbiddenError)
+    return { status: 403, code: 'forbidden', description: error.message }
 
   const fastifyError = error as Partial<FastifyError>
-  switch (fastifyError.code) {
+  switch (fastifyError.code ?? '') {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, code: 'invalid_request', description: 'the request body is too large' }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -83,30 +97,53 @@ function render(error: unknown, request: FastifyRequest): Rendered {
       return { status: 400, code: 'invalid_request', description: 'the JSON body is empty' }
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 400, code: 'invalid_request', description: 'the request body is not valid JSON' }
+      return {
+        status: 400,
+        code: 'invalid_request',
+        description: 'the request body is not valid JSON',
+      }
     case 'FST_ERR_VALIDATION': {
-      const validation = (fastifyError as { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }).validation ?? []
+      const validation =
+        (
+          fastifyError as {
+            validation?: {
+              instancePath: string
+              message?: string
+              params?: Record<string, unknown>
+            }[]
+          }
+        ).validation ?? []
       const fields = validation.map((v) => {
         const missing = v.params?.['missingProperty']
         const extra = v.params?.['additionalProperty']
         const field = [v.instancePath.replace(/^\//, '').replace(/\//g, '.'), missing ?? extra]
           .filter((p) => typeof p === 'string' && p !== '')
           .join('.')
-        const message = typeof extra === 'string' ? `unknown property "${extra}"` : (v.message ?? 'is invalid')
+        const message =
+          typeof extra === 'string' ? `unknown property "${extra}"` : (v.message ?? 'is invalid')
         return { field: field || (fastifyError.validationContext ?? 'body'), message }
       })
       return {
         status: 400,
         code: 'invalid_request',
-        description: fields.map((f) => `${f.field}: ${f.message}`).join('; ') || 'the request is invalid',
+        description:
+          fields.map((f) => `${f.field}: ${f.message}`).join('; ') || 'the request is invalid',
         fields,
       }
     }
     default:
       break
   }
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return { status: fastifyError.statusCode, code: 'invalid_request', description: fastifyError.message ?? 'bad request' }
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
+    return {
+      status: fastifyError.statusCode,
+      code: 'invalid_request',
+      description: fastifyError.message ?? 'bad request',
+    }
   }
   return { status: 500, code: 'server_error', description: 'the server met an unexpected error' }
 }
@@ -145,7 +182,10 @@ export function installErrorHandler(app: FastifyInstance): void {
   })
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).headers(NO_STORE)
-    return reply.send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0] ?? ''}` })
+    return reply.send({
+      error: 'not_found',
+      error_description: `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
+    })
   })
 }
 

@@ -12,7 +12,8 @@ export function parseFormParameters(body: string): Record<string, string> {
   const parameters: Record<string, string> = {}
   const seen = new Set<string>()
   for (const [name, value] of new URLSearchParams(body)) {
-    if (seen.has(name)) throw new OAuthError('invalid_request', `parameter ${name} is repeated; send it once`)
+    if (seen.has(name))
+      throw new OAuthError('invalid_request', `parameter ${name} is repeated; send it once`)
     seen.add(name)
     if (value !== '') parameters[name] = value
   }
@@ -43,13 +44,17 @@ interface FormBody {
 
 /** Adds the form parser to an encapsulated context (the OAuth endpoints). */
 export function acceptFormBodies(app: FastifyInstance): void {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, { [FORM]: parseFormParameters(body as string) } satisfies FormBody)
-    } catch (error) {
-      done(error as Error, undefined)
-    }
-  })
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      try {
+        done(null, { [FORM]: parseFormParameters(body as string) } satisfies FormBody)
+      } catch (error) {
+        done(error as Error, undefined)
+      }
+    },
+  )
 }
 
 /** The parameters of a POST to an OAuth endpoint, whichever encoding carried them. */

@@ -26,7 +26,8 @@ const tokenResponseSchema = {
 
 async function runtimeOf(services: Services, tenantId: string): Promise<TenantRuntime> {
   const runtime = await services.keyring.get(tenantId)
-  if (runtime === undefined) throw new OAuthError('invalid_request', `there is no tenant "${tenantId}"`, { status: 404 })
+  if (runtime === undefined)
+    throw new OAuthError('invalid_request', `there is no tenant "${tenantId}"`, { status: 404 })
   return runtime
 }
 
@@ -34,9 +35,11 @@ function metadataHandler(services: Services) {
   return async (request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply) => {
     const runtime = await runtimeOf(services, request.params.tenant)
     void reply.header('Cache-Control', `public, max-age=${services.config.jwksMaxAgeSeconds}`)
-    return authorizationServerMetadata(runtime.issuer, GRANT_TYPES.filter((g) => g === 'client_credentials'), [
-      ...new Set(runtime.publishedKeys.map((k) => k.alg)),
-    ])
+    return authorizationServerMetadata(
+      runtime.issuer,
+      GRANT_TYPES.filter((g) => g === 'client_credentials'),
+      [...new Set(runtime.publishedKeys.map((k) => k.alg))],
+    )
   }
 }
 
@@ -45,11 +48,17 @@ function metadataHandler(services: Services) {
  * small body limit apply to them alone.
  */
 export function registerOAuthRoutes(app: FastifyInstance, services: Services): void {
-  const handleToken = async (request: FastifyRequest<{ Params: Partial<TenantParams> }>, reply: FastifyReply) => {
+  const handleToken = async (
+    request: FastifyRequest<{ Params: Partial<TenantParams> }>,
+    reply: FastifyReply,
+  ) => {
     const query = request.query as Record<string, unknown>
     if ('client_secret' in query || 'password' in query) {
       // RFC 6749 §2.3.1 / §3.2: credentials never belong in the URL (it ends up in logs).
-      throw new OAuthError('invalid_request', 'credentials must be sent in the request body or Authorization header, never in the URL')
+      throw new OAuthError(
+        'invalid_request',
+        'credentials must be sent in the request body or Authorization header, never in the URL',
+      )
     }
     const response = await services.tokenEndpoint({
       tenantId: request.params.tenant,
@@ -61,26 +70,32 @@ export function registerOAuthRoutes(app: FastifyInstance, services: Services): v
     return response
   }
 
-  void app.register(
-    (oauth, _options, done) => {
-      acceptFormBodies(oauth)
-      // Only the two encodings RFC 6749 and PRODUCT.md name; anything else is 415.
-      oauth.removeContentTypeParser('text/plain')
-      const config = { errorFormat: 'oauth' as const }
-      const post = { config, bodyLimit: services.config.tokenBodyLimitBytes, schema: { response: tokenResponseSchema } }
-      oauth.post('/t/:tenant/oauth/token', post, handleToken)
-      oauth.post('/oauth/token', post, handleToken)
+  void app.register((oauth, _options, done) => {
+    acceptFormBodies(oauth)
+    // Only the two encodings RFC 6749 and PRODUCT.md name; anything else is 415.
+    oauth.removeContentTypeParser('text/plain')
+    const config = { errorFormat: 'oauth' as const }
+    const post = {
+      config,
+      bodyLimit: services.config.tokenBodyLimitBytes,
+      schema: { response: tokenResponseSchema },
+    }
+    oauth.post('/t/:tenant/oauth/token', post, handleToken)
+    oauth.post('/oauth/token', post, handleToken)
 
-      const metadata = metadataHandler(services)
-      oauth.get('/t/:tenant/.well-known/oauth-authorization-server', { config }, metadata)
-      oauth.get('/t/:tenant/.well-known/openid-configuration', { config }, metadata)
-      oauth.get('/.well-known/oauth-authorization-server/t/:tenant', { config }, metadata)
-      oauth.get('/t/:tenant/.well-known/jwks.json', { config }, async (request: FastifyRequest<{ Params: TenantParams }>, reply) => {
+    const metadata = metadataHandler(services)
+    oauth.get('/t/:tenant/.well-known/oauth-authorization-server', { config }, metadata)
+    oauth.get('/t/:tenant/.well-known/openid-configuration', { config }, metadata)
+    oauth.get('/.well-known/oauth-authorization-server/t/:tenant', { config }, metadata)
+    oauth.get(
+      '/t/:tenant/.well-known/jwks.json',
+      { config },
+      async (request: FastifyRequest<{ Params: TenantParams }>, reply) => {
         const runtime = await runtimeOf(services, request.params.tenant)
         void reply.header('Cache-Control', `public, max-age=${services.config.jwksMaxAgeSeconds}`)
         return { keys: runtime.publishedKeys }
-      })
-      done()
-    },
-  )
+      },
+    )
+    done()
+  })
 }

@@ -12,7 +12,12 @@ export interface CreateApiInput {
   scopes: readonly string[]
 }
 
-export async function createApi(deps: ManagementDeps, actor: string, tenantId: string, input: CreateApiInput): Promise<Api> {
+export async function createApi(
+  deps: ManagementDeps,
+  actor: string,
+  tenantId: string,
+  input: CreateApiInput,
+): Promise<Api> {
   const audience = requireText('audience', input.audience, 512)
   if (/\s/.test(audience)) throw new ValidationError('audience', 'audience must not contain spaces')
   const now = deps.now()
@@ -27,7 +32,8 @@ export async function createApi(deps: ManagementDeps, actor: string, tenantId: s
     updatedAt: now,
   }
   await deps.storage.transaction(async (storage) => {
-    if ((await storage.tenants.get(tenantId)) === undefined) throw new NotFoundError('tenant', tenantId)
+    if ((await storage.tenants.get(tenantId)) === undefined)
+      throw new NotFoundError('tenant', tenantId)
     await storage.apis.insert(api)
     await storage.audit.append([
       {
@@ -48,7 +54,11 @@ export function listApis(deps: Pick<ManagementDeps, 'storage'>, tenantId: string
 }
 
 /** By id or by audience. */
-export async function getApi(deps: Pick<ManagementDeps, 'storage'>, tenantId: string, idOrAudience: string): Promise<Api> {
+export async function getApi(
+  deps: Pick<ManagementDeps, 'storage'>,
+  tenantId: string,
+  idOrAudience: string,
+): Promise<Api> {
   const api =
     (await deps.storage.apis.get(tenantId, idOrAudience)) ??
     (await deps.storage.apis.getByAudience(tenantId, idOrAudience))

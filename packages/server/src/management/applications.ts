@@ -34,22 +34,33 @@ export interface CreatedApplication {
 export const DEFAULT_ENVIRONMENT = 'prod'
 export const MIN_TOKEN_LIFETIME_SECONDS = 60
 
-async function validateGrants(storage: Storage, tenantId: string, grants: readonly ScopeGrant[]): Promise<ScopeGrant[]> {
+async function validateGrants(
+  storage: Storage,
+  tenantId: string,
+  grants: readonly ScopeGrant[],
+): Promise<ScopeGrant[]> {
   const seen = new Set<string>()
   const result: ScopeGrant[] = []
   for (const [index, grant] of grants.entries()) {
     const field = `grants[${index}]`
-    if (seen.has(grant.audience)) throw new ValidationError(`${field}.audience`, `API "${grant.audience}" is listed twice`)
+    if (seen.has(grant.audience))
+      throw new ValidationError(`${field}.audience`, `API "${grant.audience}" is listed twice`)
     seen.add(grant.audience)
     const api = await storage.apis.getByAudience(tenantId, grant.audience)
     if (api === undefined) {
-      throw new ValidationError(`${field}.audience`, `no API with audience "${grant.audience}" exists in this tenant`)
+      throw new ValidationError(
+        `${field}.audience`,
+        `no API with audience "${grant.audience}" exists in this tenant`,
+      )
     }
     const scopes = normaliseScopeList(`${field}.scopes`, grant.scopes)
     const known = new Set(api.scopes)
     const unknown = scopes.filter((s) => !known.has(s))
     if (unknown.length > 0) {
-      throw new ValidationError(`${field}.scopes`, `not defined by API "${api.audience}": ${unknown.join(' ')}`)
+      throw new ValidationError(
+        `${field}.scopes`,
+        `not defined by API "${api.audience}": ${unknown.join(' ')}`,
+      )
     }
     result.push({ audience: api.audience, scopes })
   }
@@ -60,14 +71,22 @@ function validateGrantTypes(grantTypes: readonly GrantType[] | undefined): Grant
   const value: GrantType[] = [...new Set(grantTypes ?? ['client_credentials' as const])]
   for (const grantType of value) {
     if (!GRANT_TYPES.includes(grantType)) {
-      throw new ValidationError('grant_types', `unknown grant type "${String(grantType)}"; use ${GRANT_TYPES.join(', ')}`)
+      throw new ValidationError(
+        'grant_types',
+        `unknown grant type "${grantType}"; use ${GRANT_TYPES.join(', ')}`,
+      )
     }
   }
-  if (value.length === 0) throw new ValidationError('grant_types', 'an application needs at least one grant type')
+  if (value.length === 0)
+    throw new ValidationError('grant_types', 'an application needs at least one grant type')
   return value
 }
 
-export function newSecret(deps: Pick<ManagementDeps, 'hasher'>, clientId: string, now: Date): { clientSecret: string; secret: ClientSecret } {
+export function newSecret(
+  deps: Pick<ManagementDeps, 'hasher'>,
+  clientId: string,
+  now: Date,
+): { clientSecret: string; secret: ClientSecret } {
   const clientSecret = generateClientSecret()
   return {
     clientSecret,
@@ -94,10 +113,16 @@ export async function createApplication(
   const now = deps.now()
   const name = requireText('name', input.name, 200)
   const description = optionalText('description', input.description, 2000)
-  const environment = input.environment === undefined ? DEFAULT_ENVIRONMENT : requireText('environment', input.environment, 50)
+  const environment =
+    input.environment === undefined
+      ? DEFAULT_ENVIRONMENT
+      : requireText('environment', input.environment, 50)
   const grantTypes = validateGrantTypes(input.grantTypes)
   if (input.expiresAt != null && input.expiresAt.getTime() <= now.getTime()) {
-    throw new ValidationError('expires_at', 'expires_at must be in the future (or omitted for an application that never expires)')
+    throw new ValidationError(
+      'expires_at',
+      'expires_at must be in the future (or omitted for an application that never expires)',
+    )
   }
   const created = await deps.storage.transaction(async (storage) => {
     const tenant = await storage.tenants.get(tenantId)
@@ -105,7 +130,9 @@ export async function createApplication(
     const lifetime = input.tokenLifetimeSeconds ?? null
     if (
       lifetime !== null &&
-      (!Number.isInteger(lifetime) || lifetime < MIN_TOKEN_LIFETIME_SECONDS || lifetime > tenant.maxTokenLifetimeSeconds)
+      (!Number.isInteger(lifetime) ||
+        lifetime < MIN_TOKEN_LIFETIME_SECONDS ||
+        lifetime > tenant.maxTokenLifetimeSeconds)
     ) {
       throw new ValidationError(
         'token_lifetime_seconds',

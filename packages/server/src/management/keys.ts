@@ -48,8 +48,12 @@ function summarise(key: SigningKey): KeySummary {
   return { kid, algorithm, status, createdAt, activatedAt, retiredAt, publishUntil }
 }
 
-export async function listKeys(deps: Pick<ManagementDeps, 'storage'>, tenantId: string): Promise<KeySummary[]> {
-  if ((await deps.storage.tenants.get(tenantId)) === undefined) throw new NotFoundError('tenant', tenantId)
+export async function listKeys(
+  deps: Pick<ManagementDeps, 'storage'>,
+  tenantId: string,
+): Promise<KeySummary[]> {
+  if ((await deps.storage.tenants.get(tenantId)) === undefined)
+    throw new NotFoundError('tenant', tenantId)
   return (await deps.storage.signingKeys.listForTenant(tenantId)).map(summarise)
 }
 
@@ -65,7 +69,12 @@ export async function rotateKeys(
   actor: string,
   tenantId: string,
   options: { algorithm?: SigningAlgorithm | undefined } = {},
-): Promise<{ current: KeySummary; next: KeySummary; retired: KeySummary | undefined; prePublished: boolean }> {
+): Promise<{
+  current: KeySummary
+  next: KeySummary
+  retired: KeySummary | undefined
+  prePublished: boolean
+}> {
   const result = await deps.storage.transaction(async (storage: Storage) => {
     const tenant = await storage.tenants.get(tenantId)
     if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
@@ -85,14 +94,24 @@ export async function rotateKeys(
       await storage.signingKeys.insert(current)
       if (oldNext !== undefined) {
         // The unused next key of another algorithm was never signed with: drop it from JWKS now.
-        await storage.signingKeys.setStatus(oldNext.kid, { status: 'retired', retiredAt: now, publishUntil: now })
+        await storage.signingKeys.setStatus(oldNext.kid, {
+          status: 'retired',
+          retiredAt: now,
+          publishUntil: now,
+        })
       }
     }
     let retired: SigningKey | undefined
     if (oldCurrent !== undefined) {
-      const publishUntil = new Date(now.getTime() + tenant.maxTokenLifetimeSeconds * 1000 + RETIREMENT_MARGIN_MS)
+      const publishUntil = new Date(
+        now.getTime() + tenant.maxTokenLifetimeSeconds * 1000 + RETIREMENT_MARGIN_MS,
+      )
       retired = { ...oldCurrent, status: 'retired', retiredAt: now, publishUntil }
-      await storage.signingKeys.setStatus(oldCurrent.kid, { status: 'retired', retiredAt: now, publishUntil })
+      await storage.signingKeys.setStatus(oldCurrent.kid, {
+        status: 'retired',
+        retiredAt: now,
+        publishUntil,
+      })
     }
     const next = newSigningKey(deps.sealer, tenantId, algorithm, 'next', now)
     await storage.signingKeys.insert(next)
@@ -104,10 +123,21 @@ export async function rotateKeys(
         type: 'keys.rotated',
         actor,
         clientId: null,
-        data: { current: current.kid, next: next.kid, retired: retired?.kid ?? null, algorithm, pre_published: prePublished },
+        data: {
+          current: current.kid,
+          next: next.kid,
+          retired: retired?.kid ?? null,
+          algorithm,
+          pre_published: prePublished,
+        },
       },
     ])
-    return { current: summarise(current), next: summarise(next), retired: retired && summarise(retired), prePublished }
+    return {
+      current: summarise(current),
+      next: summarise(next),
+      retired: retired && summarise(retired),
+      prePublished,
+    }
   })
   deps.changes.publish({ kind: 'tenant', tenantId })
   return result

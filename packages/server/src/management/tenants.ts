@@ -28,7 +28,11 @@ export interface CreatedTenant {
  * Creates a tenant with its signing keys (current + pre-published next), its built-in admin
  * API and a first admin application, in one transaction.
  */
-export async function createTenant(deps: ManagementDeps, actor: string, input: CreateTenantInput): Promise<CreatedTenant> {
+export async function createTenant(
+  deps: ManagementDeps,
+  actor: string,
+  input: CreateTenantInput,
+): Promise<CreatedTenant> {
   if (!TENANT_ID_PATTERN.test(input.id)) {
     throw new ValidationError(
       'id',
@@ -37,7 +41,10 @@ export async function createTenant(deps: ManagementDeps, actor: string, input: C
   }
   const algorithm = input.signingAlgorithm ?? 'ES256'
   if (!SIGNING_ALGORITHMS.includes(algorithm)) {
-    throw new ValidationError('signing_algorithm', `signing algorithm must be one of ${SIGNING_ALGORITHMS.join(', ')}`)
+    throw new ValidationError(
+      'signing_algorithm',
+      `signing algorithm must be one of ${SIGNING_ALGORITHMS.join(', ')}`,
+    )
   }
   const now = deps.now()
   const tenant: Tenant = {
@@ -68,7 +75,9 @@ export async function createTenant(deps: ManagementDeps, actor: string, input: C
   }
   await deps.storage.transaction(async (storage) => {
     await storage.tenants.insert(tenant)
-    await storage.signingKeys.insert(newSigningKey(deps.sealer, tenant.id, algorithm, 'current', now))
+    await storage.signingKeys.insert(
+      newSigningKey(deps.sealer, tenant.id, algorithm, 'current', now),
+    )
     await storage.signingKeys.insert(newSigningKey(deps.sealer, tenant.id, algorithm, 'next', now))
     await storage.apis.insert({
       id: `api_${randomBytes(9).toString('base64url')}`,
@@ -97,7 +106,11 @@ export async function createTenant(deps: ManagementDeps, actor: string, input: C
         type: 'tenant.created',
         actor,
         clientId: null,
-        data: { tenant: tenant.id, signing_algorithm: algorithm, admin_client_id: application.clientId },
+        data: {
+          tenant: tenant.id,
+          signing_algorithm: algorithm,
+          admin_client_id: application.clientId,
+        },
       },
     ])
   })
@@ -106,7 +119,10 @@ export async function createTenant(deps: ManagementDeps, actor: string, input: C
   return { tenant, admin: { application, clientSecret } }
 }
 
-export async function getTenant(deps: Pick<ManagementDeps, 'storage'>, id: string): Promise<Tenant> {
+export async function getTenant(
+  deps: Pick<ManagementDeps, 'storage'>,
+  id: string,
+): Promise<Tenant> {
   const tenant = await deps.storage.tenants.get(id)
   if (tenant === undefined) throw new NotFoundError('tenant', id)
   return tenant

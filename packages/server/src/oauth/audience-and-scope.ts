@@ -20,13 +20,19 @@ export function resolveAudienceAndScope(
   const audience = parameters['audience']
   const resource = parameters['resource']
   if (audience !== undefined && resource !== undefined && audience !== resource) {
-    throw new OAuthError('invalid_request', 'audience and resource name different APIs; send only one of them')
+    throw new OAuthError(
+      'invalid_request',
+      'audience and resource name different APIs; send only one of them',
+    )
   }
   const target = audience ?? resource
   let grant = application.grants[0]
   if (target === undefined) {
     if (application.grants.length === 0) {
-      throw new OAuthError('invalid_scope', 'this application has not been granted access to any API')
+      throw new OAuthError(
+        'invalid_scope',
+        'this application has not been granted access to any API',
+      )
     }
     if (application.grants.length > 1) {
       throw new OAuthError(
@@ -37,17 +43,24 @@ export function resolveAudienceAndScope(
   } else {
     grant = application.grants.find((g) => g.audience === target)
     if (grant === undefined) {
-      throw new OAuthError('invalid_target', `this application is not granted access to the API "${target}"`)
+      throw new OAuthError(
+        'invalid_target',
+        `this application is not granted access to the API "${target}"`,
+      )
     }
   }
-  if (grant === undefined) throw new OAuthError('invalid_scope', 'this application has not been granted access to any API')
+  if (grant === undefined)
+    throw new OAuthError('invalid_scope', 'this application has not been granted access to any API')
 
   const requested = parameters['scope']
   if (requested === undefined) return { audience: grant.audience, scopes: [...grant.scopes] }
   const scopes = parseScopeString(requested)
   const malformed = scopes.filter((s) => !isValidScopeToken(s))
   if (malformed.length > 0) {
-    throw new OAuthError('invalid_scope', `scope contains characters RFC 6749 §3.3 does not allow: ${malformed.map((s) => JSON.stringify(s)).join(', ')}`)
+    throw new OAuthError(
+      'invalid_scope',
+      `scope contains characters RFC 6749 §3.3 does not allow: ${malformed.map((s) => JSON.stringify(s)).join(', ')}`,
+    )
   }
   const granted = new Set(grant.scopes)
   const notGranted = scopes.filter((s) => !granted.has(s))

@@ -52,7 +52,10 @@ export async function authenticateClient(
   const record = isWellFormedClientId(credentials.clientId)
     ? await deps.clients.findClient(credentials.clientId)
     : undefined
-  if (record === undefined || (tenantId !== undefined && record.application.tenantId !== tenantId)) {
+  if (
+    record === undefined ||
+    (tenantId !== undefined && record.application.tenantId !== tenantId)
+  ) {
     // Same work as a real comparison, so timing does not tell unknown ids apart.
     deps.hasher.hash(credentials.clientSecret)
     throw refuse(FAILED, credentials)

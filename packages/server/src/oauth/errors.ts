@@ -49,7 +49,10 @@ export class OAuthError extends Error {
     readonly description: string,
     options: OAuthErrorOptions = {},
   ) {
-    super(`${code}: ${description}`, options.cause === undefined ? undefined : { cause: options.cause })
+    super(
+      `${code}: ${description}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    )
     this.status = options.status ?? STATUS[code]
     this.headers = options.headers ?? {}
   }

@@ -49,9 +49,12 @@ export class OwnTokenVerifier {
         requiredClaims: ['exp', 'iat', 'jti', 'client_id'],
       }))
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new OwnTokenError('the access token has expired', { cause: error })
+      if (error instanceof joseErrors.JWTExpired)
+        throw new OwnTokenError('the access token has expired', { cause: error })
       if (error instanceof joseErrors.JOSEError) {
-        throw new OwnTokenError('the access token is not valid for this tenant\'s admin API', { cause: error })
+        throw new OwnTokenError("the access token is not valid for this tenant's admin API", {
+          cause: error,
+        })
       }
       throw error
     }

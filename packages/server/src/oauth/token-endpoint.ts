@@ -1,7 +1,11 @@
 import type { SecretHasher } from '../crypto/secret-hasher.js'
 import type { AuditSink } from '../storage/contract.js'
 import { issueAccessToken } from './access-token.js'
-import { authenticateClient, type AuthenticatedClient, type ClientDirectory } from './client-authentication.js'
+import {
+  authenticateClient,
+  type AuthenticatedClient,
+  type ClientDirectory,
+} from './client-authentication.js'
 import { OAuthError } from './errors.js'
 import type { GrantHandler } from './grants/grant.js'
 import { parseTokenRequest, type RequestParameters } from './token-request.js'
@@ -39,7 +43,12 @@ export interface TokenResponse {
 export function createTokenEndpoint(deps: TokenEndpointDeps) {
   const grants = new Map(deps.grants.map((g) => [g.grantType as string, g]))
 
-  async function refuse(error: unknown, client: AuthenticatedClient | undefined, input: TokenEndpointInput, grantType: string | undefined) {
+  function refuse(
+    error: unknown,
+    client: AuthenticatedClient | undefined,
+    input: TokenEndpointInput,
+    grantType: string | undefined,
+  ) {
     if (!(error instanceof OAuthError) || client === undefined) return
     // Refusals are recorded without holding up the answer; a failure to record is logged by the sink.
     deps.audit
@@ -74,7 +83,8 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
       const now = deps.now()
       const decision = await grant.handle({ request, client, now })
       const runtime = await deps.keyring.get(client.application.tenantId)
-      if (runtime === undefined) throw new OAuthError('invalid_client', 'this application\'s tenant no longer exists')
+      if (runtime === undefined)
+        throw new OAuthError('invalid_client', "this application's tenant no longer exists")
       const { tenant } = runtime
       const lifetimeSeconds = Math.min(
         client.application.tokenLifetimeSeconds ?? tenant.defaultTokenLifetimeSeconds,
@@ -112,10 +122,14 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         })
       } catch (cause) {
         // No token leaves without its audit record.
-        throw new OAuthError('temporarily_unavailable', 'the token could not be recorded; try again shortly', {
-          cause,
-          headers: { 'Retry-After': '1' },
-        })
+        throw new OAuthError(
+          'temporarily_unavailable',
+          'the token could not be recorded; try again shortly',
+          {
+            cause,
+            headers: { 'Retry-After': '1' },
+          },
+        )
       }
       return {
         access_token: issued.token,
@@ -124,7 +138,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         scope: issued.scope,
       }
     } catch (error) {
-      await refuse(error, client, input, request.grantType)
+      refuse(error, client, input, request.grantType)
       throw error
     }
   }

@@ -10,7 +10,8 @@ describe('parseTokenRequest: client credentials by method', () => {
     description: string
     parameters: Record<string, string>
     authorization?: string
-    expect: { clientId: string; clientSecret: string; method: string } | { error: string; status: number }
+    expect:
+      { clientId: string; clientSecret: string; method: string } | { error: string; status: number }
   }[] = [
     {
       description: 'reads client_secret_post from the body',

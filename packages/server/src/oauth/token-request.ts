@@ -24,25 +24,37 @@ function formDecode(value: string, what: string): string {
   try {
     return decodeURIComponent(value.replace(/\+/g, ' '))
   } catch {
-    throw new OAuthError('invalid_client', `the ${what} in the Basic authorization header is not valid percent-encoding`, {
-      headers: BASIC_CHALLENGE,
-    })
+    throw new OAuthError(
+      'invalid_client',
+      `the ${what} in the Basic authorization header is not valid percent-encoding`,
+      {
+        headers: BASIC_CHALLENGE,
+      },
+    )
   }
 }
 
 function parseBasic(header: string): { clientId: string; clientSecret: string } {
   const match = /^Basic[ ]+([A-Za-z0-9+/=_-]+)[ ]*$/i.exec(header)
   if (match?.[1] === undefined) {
-    throw new OAuthError('invalid_client', 'the Authorization header must be "Basic " followed by base64(client_id:client_secret)', {
-      headers: BASIC_CHALLENGE,
-    })
+    throw new OAuthError(
+      'invalid_client',
+      'the Authorization header must be "Basic " followed by base64(client_id:client_secret)',
+      {
+        headers: BASIC_CHALLENGE,
+      },
+    )
   }
   const decoded = Buffer.from(match[1], 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
   if (colon < 0) {
-    throw new OAuthError('invalid_client', 'the Basic credentials must be client_id:client_secret, separated by a colon', {
-      headers: BASIC_CHALLENGE,
-    })
+    throw new OAuthError(
+      'invalid_client',
+      'the Basic credentials must be client_id:client_secret, separated by a colon',
+      {
+        headers: BASIC_CHALLENGE,
+      },
+    )
   }
   return {
     clientId: formDecode(decoded.slice(0, colon), 'client id'),
@@ -65,9 +77,13 @@ export function parseTokenRequest(
   let credentials: PresentedCredentials
   if (authorization !== undefined && authorization !== '') {
     if (!/^Basic /i.test(authorization)) {
-      throw new OAuthError('invalid_client', 'only HTTP Basic client authentication is accepted in the Authorization header', {
-        headers: BASIC_CHALLENGE,
-      })
+      throw new OAuthError(
+        'invalid_client',
+        'only HTTP Basic client authentication is accepted in the Authorization header',
+        {
+          headers: BASIC_CHALLENGE,
+        },
+      )
     }
     if (bodySecret !== undefined) {
       throw new OAuthError(
@@ -77,7 +93,10 @@ export function parseTokenRequest(
     }
     const basic = parseBasic(authorization)
     if (bodyId !== undefined && bodyId !== basic.clientId) {
-      throw new OAuthError('invalid_request', 'client_id in the body differs from the client id in the Basic authorization header')
+      throw new OAuthError(
+        'invalid_request',
+        'client_id in the body differs from the client id in the Basic authorization header',
+      )
     }
     credentials = { ...basic, method: 'client_secret_basic' }
   } else if (bodyId !== undefined && bodySecret !== undefined) {

@@ -114,8 +114,7 @@ export interface AuditSink {
 
 /** A change other caches must hear about. */
 export type Change =
-  | { kind: 'application'; tenantId: string; clientId: string }
-  | { kind: 'tenant'; tenantId: string }
+  { kind: 'application'; tenantId: string; clientId: string } | { kind: 'tenant'; tenantId: string }
 
 /** Carries changes to every cache of every node (in process, or through Redis / Postgres). */
 export interface ChangeBus {

@@ -1,7 +1,19 @@
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  jwtVerify,
+  type JSONWebKeySet,
+} from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createApi, createApplication, postForm, type ApiFixture, type ApplicationFixture } from '../support/fixtures.js'
+import {
+  createApi,
+  createApplication,
+  postForm,
+  type ApiFixture,
+  type ApplicationFixture,
+} from '../support/fixtures.js'
 import { startServer, type TestServer } from '../support/server.js'
 
 describe('signing key rotation without a verification gap', () => {
@@ -12,7 +24,9 @@ describe('signing key rotation without a verification gap', () => {
   beforeAll(async () => {
     server = await startServer()
     api = await createApi(server)
-    app = await createApplication(server, { grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }] })
+    app = await createApplication(server, {
+      grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }],
+    })
   })
   afterAll(() => server.stop())
 
@@ -25,9 +39,14 @@ describe('signing key rotation without a verification gap', () => {
     expect(status).toBe(200)
     return body['access_token'] as string
   }
-  const jwks = async () => (await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json()) as JSONWebKeySet
+  const jwks = async () =>
+    (await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json()) as JSONWebKeySet
   const rotate = async (body: unknown = {}) => {
-    const response = await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/keys/rotate`, body)
+    const response = await server.admin_(
+      'POST',
+      `/admin/v1/tenants/${server.tenant}/keys/rotate`,
+      body,
+    )
     expect(response.status).toBe(200)
     return (await response.json()) as { current: { kid: string }; pre_published: boolean }
   }
@@ -52,7 +71,9 @@ describe('signing key rotation without a verification gap', () => {
     await rotate()
     const fresh = createRemoteJWKSet(new URL(`${server.issuer}/.well-known/jwks.json`))
     await expect(jwtVerify(old, fresh, options())).resolves.toBeDefined()
-    const statuses = (await (await server.admin_('GET', `/admin/v1/tenants/${server.tenant}/keys`)).json()) as { items: { status: string }[] }
+    const statuses = (await (
+      await server.admin_('GET', `/admin/v1/tenants/${server.tenant}/keys`)
+    ).json()) as { items: { status: string }[] }
     expect(statuses.items.filter((k) => k.status === 'retired').length).toBeGreaterThanOrEqual(2)
     expect(statuses.items.filter((k) => k.status === 'current')).toHaveLength(1)
     expect(statuses.items.filter((k) => k.status === 'next')).toHaveLength(1)
@@ -64,12 +85,16 @@ describe('signing key rotation without a verification gap', () => {
       const token = await mint()
       expect(decodeProtectedHeader(token).alg).toBe(alg)
       const fresh = createRemoteJWKSet(new URL(`${server.issuer}/.well-known/jwks.json`))
-      await expect(jwtVerify(token, fresh, { ...options(), algorithms: [alg] })).resolves.toBeDefined()
+      await expect(
+        jwtVerify(token, fresh, { ...options(), algorithms: [alg] }),
+      ).resolves.toBeDefined()
     })
   }
 
   it('refuses an unknown algorithm with a 400 naming the field', async () => {
-    const response = await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/keys/rotate`, { signing_algorithm: 'HS256' })
+    const response = await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/keys/rotate`, {
+      signing_algorithm: 'HS256',
+    })
     expect(response.status).toBe(400)
     expect(response.headers.get('content-type')).toContain('application/problem+json')
     expect(JSON.stringify(await response.json())).toContain('signing_algorithm')

@@ -11,8 +11,14 @@ describe('a restart keeps everything', () => {
     const port = await freePort()
     const first = await startServer({ port })
     const api = await createApi(first)
-    const app = await createApplication(first, { grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }] })
-    const before = await postForm(first.tokenEndpoint, { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret })
+    const app = await createApplication(first, {
+      grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }],
+    })
+    const before = await postForm(first.tokenEndpoint, {
+      grant_type: 'client_credentials',
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+    })
     expect(before.status).toBe(200)
     await first.stop()
 
@@ -22,14 +28,28 @@ describe('a restart keeps everything', () => {
       // client sees one reset after a restart, so the first call retries once, as clients do.
       await fetch(`${second.url}/healthz`).catch(() => undefined)
       // The token minted before the restart still verifies against the served keys.
-      const jwks = (await (await fetch(`${second.issuer}/.well-known/jwks.json`)).json()) as JSONWebKeySet
+      const jwks = (await (
+        await fetch(`${second.issuer}/.well-known/jwks.json`)
+      ).json()) as JSONWebKeySet
       await expect(
-        jwtVerify(before.body['access_token'] as string, createLocalJWKSet(jwks), { issuer: second.issuer, audience: api.audience }),
+        jwtVerify(before.body['access_token'] as string, createLocalJWKSet(jwks), {
+          issuer: second.issuer,
+          audience: api.audience,
+        }),
       ).resolves.toBeDefined()
       // The same credentials work, and the audit record of the first token is there.
-      const after = await postForm(second.tokenEndpoint, { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret })
+      const after = await postForm(second.tokenEndpoint, {
+        grant_type: 'client_credentials',
+        client_id: app.clientId,
+        client_secret: app.clientSecret,
+      })
       expect(after.status).toBe(200)
-      const audit = (await (await second.admin_('GET', `/admin/v1/tenants/${second.tenant}/audit?client_id=${app.clientId}&type=token.issued`)).json()) as {
+      const audit = (await (
+        await second.admin_(
+          'GET',
+          `/admin/v1/tenants/${second.tenant}/audit?client_id=${app.clientId}&type=token.issued`,
+        )
+      ).json()) as {
         items: { data: { jti: string } }[]
       }
       expect(audit.items).toHaveLength(2)
@@ -51,7 +71,11 @@ describe('a restart keeps everything', () => {
       const response = await fetch(`${second.issuer}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: first.admin.clientId, client_secret: first.admin.clientSecret }),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: first.admin.clientId,
+          client_secret: first.admin.clientSecret,
+        }),
       })
       // The secret hash is peppered with the master key too: the client cannot authenticate.
       expect(response.status).toBe(401)

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { basic, createApi, createApplication, postForm, postJson, type ApiFixture, type ApplicationFixture } from '../support/fixtures.js'
+import {
+  basic,
+  createApi,
+  createApplication,
+  postForm,
+  postJson,
+  type ApiFixture,
+  type ApplicationFixture,
+} from '../support/fixtures.js'
 import { startServer, type TestServer } from '../support/server.js'
 
 describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing issued', () => {
@@ -14,7 +22,9 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
     server = await startServer()
     api = await createApi(server)
     other = await createApi(server, { scopes: ['read:evidence'] })
-    app = await createApplication(server, { grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }] })
+    app = await createApplication(server, {
+      grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }],
+    })
     twoApis = await createApplication(server, {
       grants: [
         { audience: api.audience, scopes: ['read:assigned-policies'] },
@@ -27,7 +37,11 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
   const credentials = () => ({ client_id: app.clientId, client_secret: app.clientSecret })
 
   async function issuedCount(): Promise<number> {
-    const page = await server.services.storage.audit.list({ tenantId: server.tenant, type: 'token.issued', limit: 1000 })
+    const page = await server.services.storage.audit.list({
+      tenantId: server.tenant,
+      type: 'token.issued',
+      limit: 1000,
+    })
     return page.items.length
   }
 
@@ -48,7 +62,8 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
     },
     {
       description: 'refuses an unknown grant type, listing the supported ones',
-      send: () => postForm(server.tokenEndpoint, { ...credentials(), grant_type: 'urn:example:magic' }),
+      send: () =>
+        postForm(server.tokenEndpoint, { ...credentials(), grant_type: 'urn:example:magic' }),
       status: 400,
       error: 'unsupported_grant_type',
       mentions: 'client_credentials',
@@ -61,7 +76,11 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: `grant_type=client_credentials&scope=a&scope=b&client_id=${app.clientId}&client_secret=${app.clientSecret}`,
         })
-        return { response, status: response.status, body: (await response.json()) as Record<string, unknown> }
+        return {
+          response,
+          status: response.status,
+          body: (await response.json()) as Record<string, unknown>,
+        }
       },
       status: 400,
       error: 'invalid_request',
@@ -70,7 +89,11 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
     {
       description: 'refuses Basic and client_secret in the body together',
       send: () =>
-        postForm(server.tokenEndpoint, { grant_type: 'client_credentials', ...credentials() }, { authorization: basic(app.clientId, app.clientSecret) }),
+        postForm(
+          server.tokenEndpoint,
+          { grant_type: 'client_credentials', ...credentials() },
+          { authorization: basic(app.clientId, app.clientSecret) },
+        ),
       status: 400,
       error: 'invalid_request',
       mentions: 'not both',
@@ -113,7 +136,8 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
         postJson(server.tokenEndpoint, {
           grant_type: 'client_credentials',
           client_id: app.clientId,
-          client_secret: app.clientSecret.slice(0, -1) + (app.clientSecret.endsWith('A') ? 'B' : 'A'),
+          client_secret:
+            app.clientSecret.slice(0, -1) + (app.clientSecret.endsWith('A') ? 'B' : 'A'),
         }),
       status: 401,
       error: 'invalid_client',
@@ -121,20 +145,35 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
     },
     {
       description: 'refuses an ungranted scope, naming it',
-      send: () => postForm(server.tokenEndpoint, { grant_type: 'client_credentials', ...credentials(), scope: 'read:assigned-policies delete:assigned-policies' }),
+      send: () =>
+        postForm(server.tokenEndpoint, {
+          grant_type: 'client_credentials',
+          ...credentials(),
+          scope: 'read:assigned-policies delete:assigned-policies',
+        }),
       status: 400,
       error: 'invalid_scope',
       mentions: 'delete:assigned-policies',
     },
     {
       description: 'refuses a scope with characters RFC 6749 §3.3 forbids',
-      send: () => postJson(server.tokenEndpoint, { grant_type: 'client_credentials', ...credentials(), scope: 'read:"x"' }),
+      send: () =>
+        postJson(server.tokenEndpoint, {
+          grant_type: 'client_credentials',
+          ...credentials(),
+          scope: 'read:"x"',
+        }),
       status: 400,
       error: 'invalid_scope',
     },
     {
       description: 'refuses an API the application is not granted (RFC 8707 invalid_target)',
-      send: () => postForm(server.tokenEndpoint, { grant_type: 'client_credentials', ...credentials(), audience: other.audience }),
+      send: () =>
+        postForm(server.tokenEndpoint, {
+          grant_type: 'client_credentials',
+          ...credentials(),
+          audience: other.audience,
+        }),
       status: 400,
       error: 'invalid_target',
       mentions: () => other.audience,
@@ -142,7 +181,11 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
     {
       description: 'asks for an audience when the application holds several APIs',
       send: () =>
-        postForm(server.tokenEndpoint, { grant_type: 'client_credentials', client_id: twoApis.clientId, client_secret: twoApis.clientSecret }),
+        postForm(server.tokenEndpoint, {
+          grant_type: 'client_credentials',
+          client_id: twoApis.clientId,
+          client_secret: twoApis.clientSecret,
+        }),
       status: 400,
       error: 'invalid_request',
       mentions: 'audience is required',
@@ -166,9 +209,16 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
         const response = await fetch(`${server.tokenEndpoint}?client_secret=${app.clientSecret}`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'client_credentials', client_id: app.clientId }).toString(),
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: app.clientId,
+          }).toString(),
         })
-        return { response, status: response.status, body: (await response.json()) as Record<string, unknown> }
+        return {
+          response,
+          status: response.status,
+          body: (await response.json()) as Record<string, unknown>,
+        }
       },
       status: 400,
       error: 'invalid_request',
@@ -176,7 +226,12 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
     },
     {
       description: 'refuses a non-string JSON parameter',
-      send: () => postJson(server.tokenEndpoint, { grant_type: 'client_credentials', ...credentials(), scope: ['a'] }),
+      send: () =>
+        postJson(server.tokenEndpoint, {
+          grant_type: 'client_credentials',
+          ...credentials(),
+          scope: ['a'],
+        }),
       status: 400,
       error: 'invalid_request',
       mentions: 'scope',
@@ -190,8 +245,16 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
     {
       description: 'refuses malformed JSON with 400',
       send: async () => {
-        const response = await fetch(server.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":' })
-        return { response, status: response.status, body: (await response.json()) as Record<string, unknown> }
+        const response = await fetch(server.tokenEndpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"grant_type":',
+        })
+        return {
+          response,
+          status: response.status,
+          body: (await response.json()) as Record<string, unknown>,
+        }
       },
       status: 400,
       error: 'invalid_request',
@@ -200,8 +263,16 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
     {
       description: 'refuses an unsupported content type with 415',
       send: async () => {
-        const response = await fetch(server.tokenEndpoint, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'grant_type=client_credentials' })
-        return { response, status: response.status, body: (await response.json()) as Record<string, unknown> }
+        const response = await fetch(server.tokenEndpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: 'grant_type=client_credentials',
+        })
+        return {
+          response,
+          status: response.status,
+          body: (await response.json()) as Record<string, unknown>,
+        }
       },
       status: 415,
       error: 'invalid_request',
@@ -209,32 +280,56 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
     },
     {
       description: 'refuses an oversized body with 413',
-      send: () => postForm(server.tokenEndpoint, { grant_type: 'client_credentials', ...credentials(), padding: 'x'.repeat(64 * 1024) }),
+      send: () =>
+        postForm(server.tokenEndpoint, {
+          grant_type: 'client_credentials',
+          ...credentials(),
+          padding: 'x'.repeat(64 * 1024),
+        }),
       status: 413,
       error: 'invalid_request',
     },
     {
       description: 'refuses a non-Basic Authorization scheme',
-      send: () => postForm(server.tokenEndpoint, { grant_type: 'client_credentials' }, { authorization: 'Bearer abc' }),
+      send: () =>
+        postForm(
+          server.tokenEndpoint,
+          { grant_type: 'client_credentials' },
+          { authorization: 'Bearer abc' },
+        ),
       status: 401,
       error: 'invalid_client',
     },
     {
       description: 'refuses Basic credentials that are not base64 of id:secret',
-      send: () => postForm(server.tokenEndpoint, { grant_type: 'client_credentials' }, { authorization: 'Basic bm9jb2xvbg==' }),
+      send: () =>
+        postForm(
+          server.tokenEndpoint,
+          { grant_type: 'client_credentials' },
+          { authorization: 'Basic bm9jb2xvbg==' },
+        ),
       status: 401,
       error: 'invalid_client',
     },
     {
       description: 'refuses a client id in the body that differs from Basic',
       send: () =>
-        postForm(server.tokenEndpoint, { grant_type: 'client_credentials', client_id: twoApis.clientId }, { authorization: basic(app.clientId, app.clientSecret) }),
+        postForm(
+          server.tokenEndpoint,
+          { grant_type: 'client_credentials', client_id: twoApis.clientId },
+          { authorization: basic(app.clientId, app.clientSecret) },
+        ),
       status: 400,
       error: 'invalid_request',
     },
     {
-      description: "refuses a client of this tenant on another tenant's endpoint, as an unknown client",
-      send: () => postJson(`${server.url}/t/other/oauth/token`, { grant_type: 'client_credentials', ...credentials() }),
+      description:
+        "refuses a client of this tenant on another tenant's endpoint, as an unknown client",
+      send: () =>
+        postJson(`${server.url}/t/other/oauth/token`, {
+          grant_type: 'client_credentials',
+          ...credentials(),
+        }),
       status: 401,
       error: 'invalid_client',
       mentions: 'unknown client or wrong client secret',
@@ -250,26 +345,47 @@ describe('token endpoint errors (RFC 6749 §5.2): precise, never a 5xx, nothing 
       expect(body['error_description']).toEqual(expect.any(String))
       expect(body).not.toHaveProperty('access_token')
       if (c.mentions !== undefined) {
-        expect(body['error_description']).toContain(typeof c.mentions === 'function' ? c.mentions() : c.mentions)
+        expect(body['error_description']).toContain(
+          typeof c.mentions === 'function' ? c.mentions() : c.mentions,
+        )
       }
       expect(JSON.stringify(body)).not.toContain(app.clientSecret)
       expect(response.headers.get('cache-control')).toBe('no-store')
-      if (c.basicChallenge === true) expect(response.headers.get('www-authenticate')).toMatch(/^Basic /)
+      if (c.basicChallenge === true)
+        expect(response.headers.get('www-authenticate')).toMatch(/^Basic /)
       expect(await issuedCount()).toBe(before)
     })
   }
 
   it('ignores unknown parameters', async () => {
-    const { status } = await postForm(server.tokenEndpoint, { grant_type: 'client_credentials', ...credentials(), foo: 'bar' })
+    const { status } = await postForm(server.tokenEndpoint, {
+      grant_type: 'client_credentials',
+      ...credentials(),
+      foo: 'bar',
+    })
     expect(status).toBe(200)
   })
 
   it('answers hostile bytes with 4xx, never 5xx', async () => {
-    const bodies = ['%', '%zz=1', 'grant_type=%00', '\u0000\u0001', 'a'.repeat(2000), '=&=&=', 'grant_type=client_credentials&client_id=%E0%A4%A']
+    const bodies = [
+      '%',
+      '%zz=1',
+      'grant_type=%00',
+      '\u0000\u0001',
+      'a'.repeat(2000),
+      '=&=&=',
+      'grant_type=client_credentials&client_id=%E0%A4%A',
+    ]
     for (const body of bodies) {
       for (const contentType of ['application/x-www-form-urlencoded', 'application/json']) {
-        const response = await fetch(server.tokenEndpoint, { method: 'POST', headers: { 'content-type': contentType }, body })
-        expect(response.status, `${contentType} ${JSON.stringify(body)}`).toBeGreaterThanOrEqual(400)
+        const response = await fetch(server.tokenEndpoint, {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body,
+        })
+        expect(response.status, `${contentType} ${JSON.stringify(body)}`).toBeGreaterThanOrEqual(
+          400,
+        )
         expect(response.status).toBeLessThan(500)
       }
     }

@@ -1,7 +1,15 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { basic, createApi, createApplication, postForm, postJson, type ApiFixture, type ApplicationFixture } from '../support/fixtures.js'
+import {
+  basic,
+  createApi,
+  createApplication,
+  postForm,
+  postJson,
+  type ApiFixture,
+  type ApplicationFixture,
+} from '../support/fixtures.js'
 import { startServer, type TestServer } from '../support/server.js'
 
 describe('token endpoint: the request shapes integrators copy from provider docs', () => {
@@ -13,7 +21,9 @@ describe('token endpoint: the request shapes integrators copy from provider docs
     server = await startServer()
     api = await createApi(server)
     app = await createApplication(server, {
-      grants: [{ audience: api.audience, scopes: ['read:assigned-policies', 'create:assigned-policies'] }],
+      grants: [
+        { audience: api.audience, scopes: ['read:assigned-policies', 'create:assigned-policies'] },
+      ],
     })
   })
   afterAll(() => server.stop())
@@ -32,7 +42,10 @@ describe('token endpoint: the request shapes integrators copy from provider docs
       scope: 'read:assigned-policies create:assigned-policies',
     })
     expect(status).toBe(200)
-    expect(body).toMatchObject({ token_type: 'Bearer', scope: 'read:assigned-policies create:assigned-policies' })
+    expect(body).toMatchObject({
+      token_type: 'Bearer',
+      scope: 'read:assigned-policies create:assigned-policies',
+    })
     expect(body['expires_in']).toBeGreaterThan(3500)
     expect(response.headers.get('cache-control')).toBe('no-store')
     expect(response.headers.get('pragma')).toBe('no-cache')
@@ -76,11 +89,17 @@ describe('token endpoint: the request shapes integrators copy from provider docs
 
   it('accepts Basic credentials sent raw as well as percent-encoded character by character', async () => {
     const everyCharEncoded = (v: string) =>
-      [...v].map((c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')).join('')
+      Array.from(v)
+        .map((c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'))
+        .join('')
     const raw = `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}`
     const encoded = `Basic ${Buffer.from(`${everyCharEncoded(app.clientId)}:${everyCharEncoded(app.clientSecret)}`).toString('base64')}`
     for (const authorization of [raw, encoded]) {
-      const { status } = await postForm(server.tokenEndpoint, { grant_type: 'client_credentials' }, { authorization })
+      const { status } = await postForm(
+        server.tokenEndpoint,
+        { grant_type: 'client_credentials' },
+        { authorization },
+      )
       expect(status).toBe(200)
     }
   })
@@ -116,7 +135,9 @@ describe('token endpoint: the request shapes integrators copy from provider docs
       client_secret: app.clientSecret,
     })
     const { kid } = decodeProtectedHeader(body['access_token'] as string)
-    const jwks = (await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }
+    const jwks = (await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string }[]
+    }
     expect(jwks.keys.map((k) => k.kid)).toContain(kid)
     expect(jwks.keys).toHaveLength(2) // current and the pre-published next key
   })

@@ -2,7 +2,12 @@ import * as oauth from 'oauth4webapi'
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createApi, createApplication, type ApiFixture, type ApplicationFixture } from '../support/fixtures.js'
+import {
+  createApi,
+  createApplication,
+  type ApiFixture,
+  type ApplicationFixture,
+} from '../support/fixtures.js'
 import { startServer, type TestServer } from '../support/server.js'
 
 describe('independent OAuth clients get and validate tokens', () => {
@@ -14,7 +19,9 @@ describe('independent OAuth clients get and validate tokens', () => {
     server = await startServer()
     api = await createApi(server)
     app = await createApplication(server, {
-      grants: [{ audience: api.audience, scopes: ['read:assigned-policies', 'create:assigned-policies'] }],
+      grants: [
+        { audience: api.audience, scopes: ['read:assigned-policies', 'create:assigned-policies'] },
+      ],
     })
   })
   afterAll(() => server.stop())
@@ -27,7 +34,10 @@ describe('independent OAuth clients get and validate tokens', () => {
         issuer,
         await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...options }),
       )
-      const auth = method === 'client_secret_basic' ? oauth.ClientSecretBasic(app.clientSecret) : oauth.ClientSecretPost(app.clientSecret)
+      const auth =
+        method === 'client_secret_basic'
+          ? oauth.ClientSecretBasic(app.clientSecret)
+          : oauth.ClientSecretPost(app.clientSecret)
       const response = await oauth.clientCredentialsGrantRequest(
         as,
         { client_id: app.clientId },
@@ -35,7 +45,11 @@ describe('independent OAuth clients get and validate tokens', () => {
         { scope: 'read:assigned-policies', resource: api.audience },
         options,
       )
-      const result = await oauth.processClientCredentialsResponse(as, { client_id: app.clientId }, response)
+      const result = await oauth.processClientCredentialsResponse(
+        as,
+        { client_id: app.clientId },
+        response,
+      )
       expect(result.token_type).toBe('bearer')
       expect(result.scope).toBe('read:assigned-policies')
 
@@ -43,15 +57,29 @@ describe('independent OAuth clients get and validate tokens', () => {
         headers: { authorization: `Bearer ${result.access_token}` },
       })
       const claims = await oauth.validateJwtAccessToken(as, request, api.audience, options)
-      expect(claims).toMatchObject({ iss: server.issuer, client_id: app.clientId, sub: app.clientId, scope: 'read:assigned-policies' })
+      expect(claims).toMatchObject({
+        iss: server.issuer,
+        client_id: app.clientId,
+        sub: app.clientId,
+        scope: 'read:assigned-policies',
+      })
     })
   }
 
   it('openid-client discovers through openid-configuration and runs the client credentials grant', async () => {
-    const config = await client.discovery(new URL(server.issuer), app.clientId, app.clientSecret, undefined, {
-      execute: [client.allowInsecureRequests],
+    const config = await client.discovery(
+      new URL(server.issuer),
+      app.clientId,
+      app.clientSecret,
+      undefined,
+      {
+        execute: [client.allowInsecureRequests],
+      },
+    )
+    const tokens = await client.clientCredentialsGrant(config, {
+      scope: 'create:assigned-policies',
+      audience: api.audience,
     })
-    const tokens = await client.clientCredentialsGrant(config, { scope: 'create:assigned-policies', audience: api.audience })
     expect(tokens.access_token.split('.')).toHaveLength(3)
     expect(tokens.scope).toBe('create:assigned-policies')
     expect(tokens.expiresIn()).toBeGreaterThan(3500)
@@ -81,12 +109,15 @@ describe('independent OAuth clients get and validate tokens', () => {
     const { keys } = (await response.json()) as { keys: Record<string, unknown>[] }
     for (const key of keys) {
       expect(key).toMatchObject({ use: 'sig', alg: 'ES256', kty: 'EC' })
-      for (const privateMember of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key).not.toHaveProperty(privateMember)
+      for (const privateMember of ['d', 'p', 'q', 'dp', 'dq', 'qi'])
+        expect(key).not.toHaveProperty(privateMember)
     }
   })
 
   it('answers 404 for an unknown tenant without a 5xx', async () => {
     expect((await fetch(`${server.url}/t/nope/.well-known/jwks.json`)).status).toBe(404)
-    expect((await fetch(`${server.url}/t/nope/.well-known/oauth-authorization-server`)).status).toBe(404)
+    expect(
+      (await fetch(`${server.url}/t/nope/.well-known/oauth-authorization-server`)).status,
+    ).toBe(404)
   })
 })

@@ -66,7 +66,10 @@ function key(tenantId: string, kid: string, status: SigningKey['status']): Signi
 }
 
 /** One suite for every storage driver: the same behaviour on SQLite and PostgreSQL. */
-export function runStorageContract(name: string, open: () => Promise<{ storage: Storage; cleanup: () => Promise<void> }>) {
+export function runStorageContract(
+  name: string,
+  open: () => Promise<{ storage: Storage; cleanup: () => Promise<void> }>,
+) {
   describe(`storage contract: ${name}`, () => {
     let storage: Storage
     let cleanup: () => Promise<void>
@@ -111,14 +114,19 @@ export function runStorageContract(name: string, open: () => Promise<{ storage: 
 
     it('refuses two applications with one name in one environment', async () => {
       const twin = { ...application('alpha', 'tmc_twin', 101), name: 'app tmc_one' }
-      await expect(storage.applications.insert(twin, secret('tmc_twin', 'sec_twin'))).rejects.toBeInstanceOf(ConflictError)
+      await expect(
+        storage.applications.insert(twin, secret('tmc_twin', 'sec_twin')),
+      ).rejects.toBeInstanceOf(ConflictError)
       // The failed insert left nothing behind.
       expect(await storage.applications.findClient('tmc_twin')).toBeUndefined()
     })
 
     it('pages applications newest first with a cursor, without gaps or repeats', async () => {
       for (let i = 0; i < 7; i++) {
-        await storage.applications.insert(application('beta', `tmc_page${i}`, 200 + (i % 3)), secret(`tmc_page${i}`, `sec_page${i}`))
+        await storage.applications.insert(
+          application('beta', `tmc_page${i}`, 200 + (i % 3)),
+          secret(`tmc_page${i}`, `sec_page${i}`),
+        )
       }
       const seen: string[] = []
       let cursor: string | undefined
@@ -129,18 +137,26 @@ export function runStorageContract(name: string, open: () => Promise<{ storage: 
       } while (cursor !== undefined)
       expect(seen).toHaveLength(7)
       expect(new Set(seen).size).toBe(7)
-      const created = await Promise.all(seen.map(async (id) => (await storage.applications.get('beta', id))!.createdAt.getTime()))
+      const created = await Promise.all(
+        seen.map(async (id) => (await storage.applications.get('beta', id))!.createdAt.getTime()),
+      )
       expect(created).toEqual([...created].sort((a, b) => b - a))
     })
 
     it('refuses a cursor it did not issue', async () => {
-      await expect(storage.applications.list('beta', { limit: 3, cursor: 'garbage' })).rejects.toBeInstanceOf(ValidationError)
+      await expect(
+        storage.applications.list('beta', { limit: 3, cursor: 'garbage' }),
+      ).rejects.toBeInstanceOf(ValidationError)
     })
 
     it('keeps signing keys per tenant and moves them through next → current → retired', async () => {
       await storage.signingKeys.insert(key('alpha', 'k1', 'current'))
       await storage.signingKeys.insert(key('alpha', 'k2', 'next'))
-      await storage.signingKeys.setStatus('k1', { status: 'retired', retiredAt: at(5), publishUntil: at(50) })
+      await storage.signingKeys.setStatus('k1', {
+        status: 'retired',
+        retiredAt: at(5),
+        publishUntil: at(50),
+      })
       await storage.signingKeys.setStatus('k2', { status: 'current', activatedAt: at(5) })
       const keys = await storage.signingKeys.listForTenant('alpha')
       expect(keys.map((k) => [k.kid, k.status])).toEqual([
@@ -165,7 +181,9 @@ export function runStorageContract(name: string, open: () => Promise<{ storage: 
         updatedAt: at(0),
       }
       await storage.apis.insert(api)
-      await expect(storage.apis.insert({ ...api, id: 'api_2' })).rejects.toBeInstanceOf(ConflictError)
+      await expect(storage.apis.insert({ ...api, id: 'api_2' })).rejects.toBeInstanceOf(
+        ConflictError,
+      )
       await storage.apis.insert({ ...api, id: 'api_3', tenantId: 'beta' })
       expect(await storage.apis.getByAudience('alpha', 'https://api.example.com')).toEqual(api)
       expect((await storage.apis.list('alpha')).map((a) => a.id)).toEqual(['api_1'])
@@ -192,12 +210,28 @@ export function runStorageContract(name: string, open: () => Promise<{ storage: 
           data: { i },
         })),
       )
-      const issued = await storage.audit.list({ tenantId: 'alpha', clientId: 'tmc_one', type: 'token.issued', limit: 2 })
+      const issued = await storage.audit.list({
+        tenantId: 'alpha',
+        clientId: 'tmc_one',
+        type: 'token.issued',
+        limit: 2,
+      })
       expect(issued.items.map((e) => e.data['i'])).toEqual([4, 2])
-      const rest = await storage.audit.list({ tenantId: 'alpha', clientId: 'tmc_one', type: 'token.issued', limit: 2, cursor: issued.nextCursor! })
+      const rest = await storage.audit.list({
+        tenantId: 'alpha',
+        clientId: 'tmc_one',
+        type: 'token.issued',
+        limit: 2,
+        cursor: issued.nextCursor!,
+      })
       expect(rest.items.map((e) => e.data['i'])).toEqual([0])
       expect(rest.nextCursor).toBeNull()
-      const window = await storage.audit.list({ tenantId: 'alpha', since: at(1001), until: at(1003), limit: 10 })
+      const window = await storage.audit.list({
+        tenantId: 'alpha',
+        since: at(1001),
+        until: at(1003),
+        limit: 10,
+      })
       expect(window.items.map((e) => e.data['i'])).toEqual([2, 1])
       expect((await storage.audit.list({ tenantId: 'beta', limit: 10 })).items).toEqual([])
     })

@@ -8,5 +8,11 @@ import { runStorageContract } from './contract.js'
 runStorageContract('SQLite', async () => {
   const dir = temporaryDir()
   const storage = await openSqlStorage(`sqlite:${path.join(dir, 'tokenmint.db')}`)
-  return { storage, cleanup: () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })) }
+  return {
+    storage,
+    cleanup: () => {
+      fs.rmSync(dir, { recursive: true, force: true })
+      return Promise.resolve()
+    },
+  }
 })

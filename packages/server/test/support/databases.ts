@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 
 /** The Postgres server CI and developers run; each test run gets a fresh schema in it. */
-export const POSTGRES_BASE_URL = process.env['TOKENMINT_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const POSTGRES_BASE_URL =
+  process.env['TOKENMINT_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 /** Creates an empty schema and returns a database URL that uses it, plus a function to drop it. */
 export async function freshPostgresSchema(): Promise<{ url: string; drop: () => Promise<void> }> {

@@ -22,9 +22,14 @@ export async function createApi(
   const response = await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/apis`, {
     audience: input.audience ?? `https://${unique('api')}.example.com`,
     name: input.name ?? 'Policies API',
-    scopes: input.scopes ?? ['read:assigned-policies', 'create:assigned-policies', 'delete:assigned-policies'],
+    scopes: input.scopes ?? [
+      'read:assigned-policies',
+      'create:assigned-policies',
+      'delete:assigned-policies',
+    ],
   })
-  if (response.status !== 201) throw new Error(`createApi: ${response.status} ${await response.text()}`)
+  if (response.status !== 201)
+    throw new Error(`createApi: ${response.status} ${await response.text()}`)
   return (await response.json()) as ApiFixture
 }
 
@@ -45,10 +50,13 @@ export async function createApplication(
     grants: input.grants ?? [],
     ...(input.environment !== undefined && { environment: input.environment }),
     ...(input.expires_at !== undefined && { expires_at: input.expires_at }),
-    ...(input.token_lifetime_seconds !== undefined && { token_lifetime_seconds: input.token_lifetime_seconds }),
+    ...(input.token_lifetime_seconds !== undefined && {
+      token_lifetime_seconds: input.token_lifetime_seconds,
+    }),
     ...(input.grant_types !== undefined && { grant_types: input.grant_types }),
   })
-  if (response.status !== 201) throw new Error(`createApplication: ${response.status} ${await response.text()}`)
+  if (response.status !== 201)
+    throw new Error(`createApplication: ${response.status} ${await response.text()}`)
   const body = (await response.json()) as { client_id: string; client_secret: string }
   return { clientId: body.client_id, clientSecret: body.client_secret, body }
 }
@@ -58,13 +66,21 @@ export function basic(clientId: string, clientSecret: string, encode = true): st
   return `Basic ${Buffer.from(`${e(clientId)}:${e(clientSecret)}`).toString('base64')}`
 }
 
-export async function postForm(url: string, parameters: Record<string, string>, headers: Record<string, string> = {}) {
+export async function postForm(
+  url: string,
+  parameters: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(parameters).toString(),
   })
-  return { response, status: response.status, body: (await response.json()) as Record<string, unknown> }
+  return {
+    response,
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+  }
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -73,5 +89,9 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   })
-  return { response, status: response.status, body: (await response.json()) as Record<string, unknown> }
+  return {
+    response,
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+  }
 }

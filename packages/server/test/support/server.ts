@@ -17,7 +17,10 @@ export function freePort(): Promise<number> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() => {
+        if (typeof address === 'object' && address !== null) resolve(address.port)
+        else reject(new Error('no port'))
+      })
     })
   })
 }
@@ -68,11 +71,17 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   })
   const services = await compose(config, { logger: pino({ level: config.logLevel }) })
   const tenant = options.tenant ?? 'acme'
-  const created = await initialiseIfEmpty(services, { tenantId: tenant, signingAlgorithm: options.algorithm })
+  const created = await initialiseIfEmpty(services, {
+    tenantId: tenant,
+    signingAlgorithm: options.algorithm,
+  })
   const admin = created
     ? { clientId: created.admin.application.clientId, clientSecret: created.admin.clientSecret }
     : options.admin
-  if (admin === undefined) throw new Error('the data dir is already initialised: pass the admin credentials of its first start')
+  if (admin === undefined)
+    throw new Error(
+      'the data dir is already initialised: pass the admin credentials of its first start',
+    )
   const app = await buildHttpApp(services)
   await app.listen({ host: '127.0.0.1', port })
   const url = config.publicUrl
@@ -89,7 +98,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
         audience: 'urn:tokenmint:admin',
       }),
     })
-    if (!response.ok) throw new Error(`admin token refused: ${response.status} ${await response.text()}`)
+    if (!response.ok)
+      throw new Error(`admin token refused: ${response.status} ${await response.text()}`)
     return ((await response.json()) as { access_token: string }).access_token
   }
 

@@ -14,11 +14,17 @@ export interface AdminCaller extends VerifiedOwnToken {
 function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization
   if (header === undefined || header === '') {
-    throw new BearerTokenError('missing_token', 'this API needs an access token: send Authorization: Bearer <token>')
+    throw new BearerTokenError(
+      'missing_token',
+      'this API needs an access token: send Authorization: Bearer <token>',
+    )
   }
   const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header)
   if (match?.[1] === undefined) {
-    throw new BearerTokenError('invalid_request', 'the Authorization header must be "Bearer <access token>"')
+    throw new BearerTokenError(
+      'invalid_request',
+      'the Authorization header must be "Bearer <access token>"',
+    )
   }
   return match[1]
 }
@@ -45,7 +51,8 @@ function tenantOfIssuer(services: Services, token: string): string {
 export async function authenticateAdmin(
   services: Services,
   request: FastifyRequest,
-  tenantId: string | 'root',
+  /** The tenant named in the path, or `'root'` for routes that manage tenants. */
+  tenantId: string,
   scope: AdminScope,
 ): Promise<AdminCaller> {
   const token = bearerToken(request)
@@ -60,11 +67,19 @@ export async function authenticateAdmin(
   if (tenantId === 'root') {
     const runtime = await services.keyring.get(issuingTenant)
     if (runtime?.tenant.isRoot !== true) {
-      throw new BearerTokenError('insufficient_scope', 'only the root tenant may manage tenants', scope)
+      throw new BearerTokenError(
+        'insufficient_scope',
+        'only the root tenant may manage tenants',
+        scope,
+      )
     }
   }
   if (!verified.scopes.has(scope)) {
-    throw new BearerTokenError('insufficient_scope', `this operation needs the scope ${scope}`, scope)
+    throw new BearerTokenError(
+      'insufficient_scope',
+      `this operation needs the scope ${scope}`,
+      scope,
+    )
   }
   return { ...verified, actor: `client:${verified.clientId}` }
 }

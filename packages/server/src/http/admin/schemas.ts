@@ -1,6 +1,5 @@
 import { Type, type Static } from '@fastify/type-provider-typebox'
 
-
 const Timestamp = Type.String({ format: 'date-time' })
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
 const SigningAlgorithm = Type.Union([
@@ -75,7 +74,10 @@ export const CreateApiBody = Type.Object(
   {
     audience: Type.String({ minLength: 1, maxLength: 512 }),
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    scopes: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000, default: [] }),
+    scopes: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+      maxItems: 1000,
+      default: [],
+    }),
   },
   { additionalProperties: false },
 )
@@ -116,7 +118,10 @@ export const CreateApplicationBody = Type.Object(
     grants: Type.Optional(Type.Array(ScopeGrant, { maxItems: 50 })),
     token_lifetime_seconds: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
     expires_at: Type.Optional(
-      Type.Union([Type.String({ description: 'ISO 8601 date or date-time, or "never"' }), Type.Null()]),
+      Type.Union([
+        Type.String({ description: 'ISO 8601 date or date-time, or "never"' }),
+        Type.Null(),
+      ]),
     ),
   },
   { additionalProperties: false },

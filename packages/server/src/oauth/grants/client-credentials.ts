@@ -10,7 +10,10 @@ export const clientCredentialsGrant: GrantHandler = {
   handle({ client, request }) {
     if (!client.application.grantTypes.includes('client_credentials')) {
       return Promise.reject(
-        new OAuthError('unauthorized_client', 'this application may not use the client_credentials grant'),
+        new OAuthError(
+          'unauthorized_client',
+          'this application may not use the client_credentials grant',
+        ),
       )
     }
     const { audience, scopes } = resolveAudienceAndScope(client.application, request.parameters)

@@ -25,10 +25,14 @@ export class DatabaseUrlError extends Error {
  * `sqlite:<path>` or `sqlite::memory:` → better-sqlite3 in WAL mode;
  * `postgres://…[?schema=name]` → a pg pool whose connections use that schema.
  */
-export function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): OpenedDatabase {
+export function openDatabase(
+  databaseUrl: string,
+  options: { poolSize?: number } = {},
+): OpenedDatabase {
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length)
-    if (file === '') throw new DatabaseUrlError('TOKENMINT_DATABASE_URL "sqlite:" needs a file path')
+    if (file === '')
+      throw new DatabaseUrlError('TOKENMINT_DATABASE_URL "sqlite:" needs a file path')
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
     const database = new SQLite(file)
     database.pragma('journal_mode = WAL')
@@ -36,14 +40,19 @@ export function openDatabase(databaseUrl: string, options: { poolSize?: number }
     database.pragma('synchronous = FULL')
     database.pragma('foreign_keys = ON')
     database.pragma('busy_timeout = 5000')
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' }
+    return {
+      db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+      dialect: 'sqlite',
+    }
   }
   if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://')) {
     const url = new URL(databaseUrl)
     const schema = url.searchParams.get('schema')
     url.searchParams.delete('schema')
     if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-      throw new DatabaseUrlError('the schema parameter of TOKENMINT_DATABASE_URL must be a lower-case SQL identifier')
+      throw new DatabaseUrlError(
+        'the schema parameter of TOKENMINT_DATABASE_URL must be a lower-case SQL identifier',
+      )
     }
     const pool = new pg.Pool({
       connectionString: url.toString(),
@@ -52,7 +61,10 @@ export function openDatabase(databaseUrl: string, options: { poolSize?: number }
     })
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined)
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' }
+    return {
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      dialect: 'postgres',
+    }
   }
   throw new DatabaseUrlError('TOKENMINT_DATABASE_URL must start with sqlite: or postgres://')
 }

@@ -14,7 +14,10 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
  * Brings the schema up to date. Kysely's migrator takes a lock (a row lock on Postgres), so any
  * number of nodes may start together and the migrations still run exactly once.
  */
-export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialectName): Promise<void> {
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  dialect: SqlDialectName,
+): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations(dialect)) },

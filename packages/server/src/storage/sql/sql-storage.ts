@@ -46,7 +46,11 @@ const dateOrNull = (value: number | null): Date | null => (value === null ? null
 function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
   const code = (error as { code?: unknown }).code
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  return (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  )
 }
 
 async function translateConflicts<T>(what: string, work: () => Promise<T>): Promise<T> {
@@ -73,7 +77,6 @@ function decodeCursor(cursor: string): [number, string] | undefined {
   }
   return undefined
 }
-
 
 function tenantFromRow(row: Selectable<TenantsTable>): Tenant {
   return {
@@ -169,12 +172,21 @@ class SqlTenantStore implements TenantStore {
   }
 
   async get(id: string): Promise<Tenant | undefined> {
-    const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst()
+    const row = await this.db
+      .selectFrom('tenants')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst()
     return row && tenantFromRow(row)
   }
 
   async list(): Promise<Tenant[]> {
-    const rows = await this.db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('id').execute()
+    const rows = await this.db
+      .selectFrom('tenants')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute()
     return rows.map(tenantFromRow)
   }
 
@@ -221,7 +233,12 @@ class SqlSigningKeyStore implements SigningKeyStore {
 
   async setStatus(
     kid: string,
-    change: { status: SigningKeyStatus; activatedAt?: Date | null; retiredAt?: Date | null; publishUntil?: Date | null },
+    change: {
+      status: SigningKeyStatus
+      activatedAt?: Date | null
+      retiredAt?: Date | null
+      publishUntil?: Date | null
+    },
   ): Promise<void> {
     await this.db
       .updateTable('signing_keys')
@@ -250,20 +267,22 @@ class SqlApiStore implements ApiStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(api: Api): Promise<void> {
-    await translateConflicts(`an API with audience "${api.audience}" already exists in this tenant`, () =>
-      this.db
-        .insertInto('apis')
-        .values({
-          id: api.id,
-          tenant_id: api.tenantId,
-          audience: api.audience,
-          name: api.name,
-          scopes: JSON.stringify(api.scopes),
-          is_built_in: api.isBuiltIn ? 1 : 0,
-          created_at: ms(api.createdAt),
-          updated_at: ms(api.updatedAt),
-        })
-        .execute(),
+    await translateConflicts(
+      `an API with audience "${api.audience}" already exists in this tenant`,
+      () =>
+        this.db
+          .insertInto('apis')
+          .values({
+            id: api.id,
+            tenant_id: api.tenantId,
+            audience: api.audience,
+            name: api.name,
+            scopes: JSON.stringify(api.scopes),
+            is_built_in: api.isBuiltIn ? 1 : 0,
+            created_at: ms(api.createdAt),
+            updated_at: ms(api.updatedAt),
+          })
+          .execute(),
     )
   }
 
@@ -371,7 +390,8 @@ class SqlApplicationStore implements ApplicationStore {
       .limit(page.limit + 1)
     if (page.cursor !== undefined) {
       const position = decodeCursor(page.cursor)
-      if (position === undefined) throw new ValidationError('cursor', 'the cursor is not one this server issued')
+      if (position === undefined)
+        throw new ValidationError('cursor', 'the cursor is not one this server issued')
       const [createdAt, clientId] = position
       query = query.where((eb) =>
         eb.or([
@@ -437,21 +457,20 @@ class SqlAuditStore implements AuditStore {
     if (query.until !== undefined) select = select.where('occurred_at', '<', ms(query.until))
     if (query.cursor !== undefined) {
       const before = Number(query.cursor)
-      if (!Number.isSafeInteger(before)) throw new ValidationError('cursor', 'the cursor is not one this server issued')
+      if (!Number.isSafeInteger(before))
+        throw new ValidationError('cursor', 'the cursor is not one this server issued')
       select = select.where('id', '<', before)
     }
     const rows = await select.execute()
-    const items = rows.slice(0, query.limit).map(
-      (row): StoredAuditEvent => ({
-        id: String(row.id),
-        tenantId: row.tenant_id,
-        occurredAt: new Date(row.occurred_at),
-        type: row.type,
-        actor: row.actor,
-        clientId: row.client_id,
-        data: JSON.parse(row.data) as Record<string, unknown>,
-      }),
-    )
+    const items = rows.slice(0, query.limit).map((row): StoredAuditEvent => ({
+      id: String(row.id),
+      tenantId: row.tenant_id,
+      occurredAt: new Date(row.occurred_at),
+      type: row.type,
+      actor: row.actor,
+      clientId: row.client_id,
+      data: JSON.parse(row.data) as Record<string, unknown>,
+    }))
     const last = items.at(-1)
     return { items, nextCursor: rows.length > query.limit && last !== undefined ? last.id : null }
   }

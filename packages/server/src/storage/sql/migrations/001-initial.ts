@@ -20,7 +20,9 @@ export function initialSchema(dialect: SqlDialectName) {
       await db.schema
         .createTable('signing_keys')
         .addColumn('kid', 'text', (c) => c.primaryKey())
-        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('tenant_id', 'text', (c) =>
+          c.notNull().references('tenants.id').onDelete('cascade'),
+        )
         .addColumn('algorithm', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('public_jwk', 'text', (c) => c.notNull())
@@ -30,12 +32,18 @@ export function initialSchema(dialect: SqlDialectName) {
         .addColumn('retired_at', 'bigint')
         .addColumn('publish_until', 'bigint')
         .execute()
-      await db.schema.createIndex('signing_keys_tenant').on('signing_keys').column('tenant_id').execute()
+      await db.schema
+        .createIndex('signing_keys_tenant')
+        .on('signing_keys')
+        .column('tenant_id')
+        .execute()
 
       await db.schema
         .createTable('apis')
         .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('tenant_id', 'text', (c) =>
+          c.notNull().references('tenants.id').onDelete('cascade'),
+        )
         .addColumn('audience', 'text', (c) => c.notNull())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('scopes', 'text', (c) => c.notNull())
@@ -48,7 +56,9 @@ export function initialSchema(dialect: SqlDialectName) {
       await db.schema
         .createTable('applications')
         .addColumn('client_id', 'text', (c) => c.primaryKey())
-        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('tenant_id', 'text', (c) =>
+          c.notNull().references('tenants.id').onDelete('cascade'),
+        )
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('description', 'text', (c) => c.notNull())
         .addColumn('environment', 'text', (c) => c.notNull())
@@ -81,7 +91,11 @@ export function initialSchema(dialect: SqlDialectName) {
         .addColumn('last_used_at', 'bigint')
         .addColumn('last_used_ip', 'text')
         .execute()
-      await db.schema.createIndex('client_secrets_client').on('client_secrets').column('client_id').execute()
+      await db.schema
+        .createIndex('client_secrets_client')
+        .on('client_secrets')
+        .column('client_id')
+        .execute()
 
       await db.schema
         .createTable('audit_events')

@@ -1,0 +1,22 @@
+import { settings } from './load-config.js'
+
+const DEFAULTS: Record<string, string> = {
+  TOKENMINT_DATA_DIR: '`./data`',
+  TOKENMINT_DATABASE_URL: '`sqlite:./data/tokenmint.db`',
+  TOKENMINT_HOST: '`127.0.0.1`',
+  TOKENMINT_PORT: '`8080`',
+  TOKENMINT_PUBLIC_URL: '`http://127.0.0.1:8080`',
+  TOKENMINT_MASTER_KEY: '`./data/master.key`',
+  TOKENMINT_LOG_LEVEL: '`info`',
+  TOKENMINT_TOKEN_BODY_LIMIT: '`16384`',
+  TOKENMINT_CACHE_MAX_AGE: '`30`',
+  TOKENMINT_JWKS_MAX_AGE: '`300`',
+}
+
+/** The README's configuration table, generated from the settings (a test keeps them equal). */
+export function renderConfigTable(): string {
+  const rows = Object.values(settings).map(
+    (s) => `| \`${s.env}\` | ${DEFAULTS[s.env] ?? ''} | ${s.doc} |`,
+  )
+  return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n')
+}

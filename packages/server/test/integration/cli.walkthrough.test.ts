@@ -1,0 +1,246 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { promisify } from 'node:util'
+
+import { createRemoteJWKSet, jwtVerify } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { basic, postForm, postJson } from '../support/fixtures.js'
+import { freePort, temporaryDir } from '../support/server.js'
+
+const run = promisify(execFile)
+const BIN = path.resolve(import.meta.dirname, '../../bin/tokenmint.js')
+
+/** The README walkthrough, with the server and every CLI call as separate processes. */
+describe('tokenmint CLI against a running server', () => {
+  let dir: string
+  let url: string
+  let server: ChildProcess
+  let firstStartOutput = ''
+  let env: NodeJS.ProcessEnv
+
+  const cli = async (...args: string[]) => run(process.execPath, [BIN, ...args], { env, cwd: dir })
+  const cliFails = async (...args: string[]) => {
+    try {
+      await cli(...args)
+    } catch (error) {
+      return error as { code: number; stderr: string; stdout: string }
+    }
+    throw new Error(`tokenmint ${args.join(' ')} succeeded`)
+  }
+
+  beforeAll(async () => {
+    dir = temporaryDir()
+    const port = await freePort()
+    url = `http://127.0.0.1:${port}`
+    env = {
+      ...process.env,
+      TOKENMINT_PROFILE: path.join(dir, 'profile.json'),
+      TOKENMINT_LOG_LEVEL: 'warn',
+    }
+    server = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], { env, cwd: dir })
+    server.stdout?.on('data', (chunk: Buffer) => (firstStartOutput += chunk.toString()))
+    for (let i = 0; i < 100; i++) {
+      if ((await fetch(`${url}/readyz`).catch(() => undefined))?.ok) return
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    throw new Error('server did not start')
+  })
+  afterAll(() => {
+    server.kill('SIGTERM')
+  })
+
+  it('prints the issuer, the admin credentials and next steps on first start', () => {
+    expect(firstStartOutput).toContain(`issuer:          ${url}/t/default`)
+    expect(firstStartOutput).toMatch(/admin secret:\s+tms_[0-9A-Za-z]{49}/)
+    expect(firstStartOutput).toContain('npx tokenmint apis create')
+  })
+
+  it('registers an API, creates an application and mints tokens in every documented shape', async () => {
+    await cli(
+      'apis',
+      'create',
+      '--audience',
+      'https://api.example.com',
+      '--name',
+      'Policies API',
+      '--scopes',
+      'read:assigned-policies create:assigned-policies delete:assigned-policies',
+    )
+    const { stdout } = await cli(
+      'apps',
+      'create',
+      '--name',
+      'CI deploy',
+      '--environment',
+      'prod',
+      '--audience',
+      'https://api.example.com',
+      '--scope',
+      'read:assigned-policies create:assigned-policies',
+      '--json',
+    )
+    const app = JSON.parse(stdout) as {
+      client_id: string
+      client_secret: string
+      token_endpoint: string
+    }
+    expect(app.token_endpoint).toBe(`${url}/t/default/oauth/token`)
+
+    const responses = [
+      await postJson(`${url}/oauth/token`, {
+        client_id: app.client_id,
+        client_secret: app.client_secret,
+        audience: 'https://api.example.com',
+        grant_type: 'client_credentials',
+        scope: 'read:assigned-policies create:assigned-policies',
+      }),
+      await postForm(`${url}/t/default/oauth/token`, {
+        grant_type: 'client_credentials',
+        client_id: app.client_id,
+        client_secret: app.client_secret,
+        scope: 'read:assigned-policies',
+      }),
+      await postForm(
+        `${url}/t/default/oauth/token`,
+        { grant_type: 'client_credentials' },
+        { authorization: basic(app.client_id, app.client_secret, false) },
+      ),
+      await postJson(`${url}/oauth/token`, {
+        client_id: app.client_id,
+        client_secret: app.client_secret,
+        scope: 'read:assigned-policies',
+        grant_type: 'client_credentials',
+      }),
+    ]
+    const jwks = createRemoteJWKSet(new URL(`${url}/t/default/.well-known/jwks.json`))
+    for (const { status, body } of responses) {
+      expect(status).toBe(200)
+      const { payload } = await jwtVerify(body['access_token'] as string, jwks, {
+        issuer: `${url}/t/default`,
+        audience: 'https://api.example.com',
+        typ: 'at+jwt',
+      })
+      expect(payload['client_id']).toBe(app.client_id)
+    }
+
+    const listed = JSON.parse((await cli('apps', 'list', '--json')).stdout) as {
+      items: { name: string }[]
+    }
+    expect(listed.items.map((a) => a.name)).toContain('CI deploy')
+    const shown = (await cli('apps', 'show', app.client_id)).stdout
+    expect(shown).toContain('CI deploy (prod)')
+    expect(shown).not.toContain(app.client_secret)
+
+    const audit = (
+      await cli('audit', '--app', app.client_id, '--type', 'token.issued', '--json')
+    ).stdout
+      .trim()
+      .split('\n')
+    expect(audit).toHaveLength(4)
+    expect(audit.join('\n')).not.toContain(app.client_secret)
+  })
+
+  it('mints a token for CI with the secret from the environment, never a flag', async () => {
+    const { stdout } = await cli(
+      'apps',
+      'create',
+      '--name',
+      'pipeline',
+      '--audience',
+      'https://api.example.com',
+      '--scope',
+      'read:assigned-policies',
+      '--json',
+    )
+    const app = JSON.parse(stdout) as { client_id: string; client_secret: string }
+    const minted = await run(
+      process.execPath,
+      [BIN, 'token', '--token-url', `${url}/t/default/oauth/token`, '--client-id', app.client_id],
+      {
+        env: { ...env, TOKENMINT_CLIENT_SECRET: app.client_secret },
+      },
+    )
+    expect(minted.stdout.trim().split('.')).toHaveLength(3)
+    const viaIssuer = await run(
+      process.execPath,
+      [BIN, 'token', '--issuer', `${url}/t/default`, '--client-id', app.client_id, '--json'],
+      {
+        env: { ...env, TOKENMINT_CLIENT_SECRET: app.client_secret },
+      },
+    )
+    expect(JSON.parse(viaIssuer.stdout)).toMatchObject({
+      token_type: 'Bearer',
+      scope: 'read:assigned-policies',
+    })
+
+    const refused = await cliFails(
+      'token',
+      '--token-url',
+      `${url}/t/default/oauth/token`,
+      '--client-id',
+      app.client_id,
+      '--client-secret',
+      app.client_secret,
+    )
+    expect(refused.stderr).toMatch(/^error: never pass a client secret as a flag/)
+  })
+
+  it('exits 3 with one line when the server refuses, and 4 when it is unreachable', async () => {
+    const notFound = await cliFails('apps', 'show', 'tmc_nope')
+    expect(notFound.code).toBe(3)
+    expect(notFound.stderr.trim().split('\n')).toHaveLength(1)
+    expect(notFound.stderr).toMatch(/^error: .*not found/)
+    const unreachable = await cliFails(
+      'apps',
+      'list',
+      '--url',
+      'http://127.0.0.1:9',
+      '--client-id',
+      'tmc_x',
+      '--client-secret',
+      'tms_y',
+    )
+    expect(unreachable.code).toBe(4)
+    expect(unreachable.stderr).toMatch(
+      /^error: the server at http:\/\/127\.0\.0\.1:9 is unreachable/,
+    )
+  })
+
+  it('refuses an unknown scope when creating an application, naming it', async () => {
+    const failure = await cliFails(
+      'apps',
+      'create',
+      '--name',
+      'x',
+      '--audience',
+      'https://api.example.com',
+      '--scope',
+      'write:everything',
+    )
+    expect(failure.stderr).toContain('write:everything')
+  })
+
+  it('refuses to initialise a data dir twice', async () => {
+    const failure = await cliFails('init', '--data-dir', path.join(dir, 'data'))
+    expect(failure.stderr).toMatch(/already initialised/)
+    expect(failure.code).toBe(1)
+  })
+
+  it('creates another tenant and acts on it with the saved credentials', async () => {
+    const created = JSON.parse(
+      (await cli('tenants', 'create', '--id', 'globex', '--algorithm', 'EdDSA', '--json')).stdout,
+    ) as {
+      tenant: { issuer: string }
+    }
+    expect(created.tenant.issuer).toBe(`${url}/t/globex`)
+    const apis = JSON.parse((await cli('--tenant', 'globex', 'apis', 'list', '--json')).stdout) as {
+      items: { audience: string }[]
+    }
+    expect(apis.items.map((a) => a.audience)).toEqual(['urn:tokenmint:admin'])
+    const keys = JSON.parse((await cli('--tenant', 'globex', 'keys', 'list', '--json')).stdout) as {
+      items: { algorithm: string }[]
+    }
+    expect(keys.items.every((k) => k.algorithm === 'EdDSA')).toBe(true)
+  })
+})
