@@ -122,7 +122,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
         break
     }
   })
-  const audit = new GroupCommitAuditSink(storage.audit)
+  const audit = new GroupCommitAuditSink(storage.audit, now)
   const tokenEndpoint = createTokenEndpoint({
     clients,
     hasher,

@@ -25,6 +25,11 @@ export class ValidationError extends Error {
   }
 }
 
+/** An update named a version (If-Match) that is no longer current. */
+export class PreconditionFailedError extends Error {
+  override name = 'PreconditionFailedError'
+}
+
 /** The caller is authenticated but its token lacks a scope the operation needs. */
 export class ForbiddenError extends Error {
   override name = 'ForbiddenError'

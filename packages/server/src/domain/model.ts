@@ -1,4 +1,5 @@
 import type { PublicJwk, SigningAlgorithm } from '../crypto/jws-signer.js'
+import type { ScopeCatalog } from './catalog.js'
 
 export type { SigningAlgorithm }
 
@@ -38,8 +39,12 @@ export interface Api {
   audience: string
   name: string
   scopes: string[]
+  /** Categories, resources and presets, when the API owner organised its scopes. */
+  catalog: ScopeCatalog | null
   /** The tenant's own admin API: cannot be edited or deleted. */
   isBuiltIn: boolean
+  /** Increases on every change; the admin API's ETag. */
+  version: number
   createdAt: Date
   updatedAt: Date
 }
@@ -71,6 +76,10 @@ export interface Application {
   createdAt: Date
   updatedAt: Date
   lastUsedAt: Date | null
+  /** May call introspection and read the revocation feed (a resource server's credentials). */
+  canIntrospect: boolean
+  /** Increases on every change; the admin API's ETag. */
+  version: number
 }
 
 export interface ClientSecret {

@@ -1,12 +1,13 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 
 import type { Services } from '../compose.js'
 import { installErrorHandler } from './errors.js'
 import { registerRoutes } from './routes.js'
 
 export async function buildHttpApp(services: Services): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = services.logger
   const app = Fastify({
-    loggerInstance: services.logger,
+    loggerInstance: logger,
     // Per-request log lines would cost throughput and risk logging URLs; errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1_048_576,

@@ -1,6 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js'
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+} from '../domain/errors.js'
 import { OAuthError } from '../oauth/errors.js'
 
 /** How a route renders errors: RFC 6749 §5.2 JSON, or RFC 9457 problem details (admin API). */
@@ -80,6 +86,9 @@ function render(error: unknown, request: FastifyRequest): Rendered {
     return { status: 404, code: 'not_found', description: error.message }
   if (error instanceof ConflictError)
     return { status: 409, code: 'conflict', description: error.message }
+  if (error instanceof PreconditionFailedError) {
+    return { status: 412, code: 'precondition_failed', description: error.message }
+  }
   if (error instanceof ForbiddenError)
     return { status: 403, code: 'forbidden', description: error.message }
 

@@ -72,6 +72,8 @@ export async function createTenant(
     createdAt: now,
     updatedAt: now,
     lastUsedAt: null,
+    canIntrospect: false,
+    version: 1,
   }
   await deps.storage.transaction(async (storage) => {
     await storage.tenants.insert(tenant)
@@ -85,7 +87,9 @@ export async function createTenant(
       audience: ADMIN_AUDIENCE,
       name: 'Tokenmint Admin API',
       scopes: adminScopesFor(tenant.isRoot),
+      catalog: null,
       isBuiltIn: true,
+      version: 1,
       createdAt: now,
       updatedAt: now,
     })

@@ -101,8 +101,9 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         now,
         claims: decision.claims,
       })
+      let committed: boolean
       try {
-        await deps.audit.record({
+        committed = await deps.audit.recordToken({
           tenantId: tenant.id,
           occurredAt: now,
           type: 'token.issued',
@@ -119,6 +120,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
             exp: issued.expiresAt,
             ip: input.ip,
           },
+          live: { clientId: client.application.clientId, secretId: client.secret.id, ip: input.ip },
         })
       } catch (cause) {
         // No token leaves without its audit record.
@@ -129,6 +131,13 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
             cause,
             headers: { 'Retry-After': '1' },
           },
+        )
+      }
+      if (!committed) {
+        // Revoked, deleted or its secret ended while this request was in flight.
+        throw new OAuthError(
+          'invalid_client',
+          'this application or its client secret is no longer valid',
         )
       }
       return {

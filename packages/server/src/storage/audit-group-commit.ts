@@ -1,10 +1,13 @@
-import type { AuditEvent, AuditSink, AuditStore } from './contract.js'
+import type { AuditEvent, AuditSink, AuditStore, TokenAuditEvent } from './contract.js'
 
-interface Waiting {
-  event: AuditEvent
-  resolve: () => void
-  reject: (error: unknown) => void
-}
+type Waiting =
+  | { kind: 'plain'; event: AuditEvent; resolve: () => void; reject: (error: unknown) => void }
+  | {
+      kind: 'token'
+      event: TokenAuditEvent
+      resolve: (committed: boolean) => void
+      reject: (error: unknown) => void
+    }
 
 export interface GroupCommitStats {
   queued: number
@@ -24,19 +27,20 @@ export class GroupCommitAuditSink implements AuditSink {
   readonly stats: GroupCommitStats = { queued: 0, batches: 0, events: 0, lastCommitMs: 0 }
 
   constructor(
-    private readonly store: Pick<AuditStore, 'append'>,
+    private readonly store: Pick<AuditStore, 'append' | 'appendTokenEvents'>,
+    private readonly now: () => Date,
     private readonly options: { maxBatch: number } = { maxBatch: 1000 },
   ) {}
 
   record(event: AuditEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ event, resolve, reject })
-      this.stats.queued = this.#queue.length
-      if (!this.#flushing) {
-        this.#flushing = true
-        // Let the requests already parsed in this turn of the event loop join the batch.
-        setImmediate(() => void this.#flush())
-      }
+      this.#enqueue({ kind: 'plain', event, resolve, reject })
+    })
+  }
+
+  recordToken(event: TokenAuditEvent): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.#enqueue({ kind: 'token', event, resolve, reject })
     })
   }
 
@@ -47,19 +51,38 @@ export class GroupCommitAuditSink implements AuditSink {
     }
   }
 
+  #enqueue(waiting: Waiting): void {
+    this.#queue.push(waiting)
+    this.stats.queued = this.#queue.length
+    if (!this.#flushing) {
+      this.#flushing = true
+      // Let the requests already parsed in this turn of the event loop join the batch.
+      setImmediate(() => void this.#flush())
+    }
+  }
+
   async #flush(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.options.maxBatch)
       this.stats.queued = this.#queue.length
       const started = performance.now()
+      const tokens = batch.filter((w) => w.kind === 'token')
+      const plain = batch.filter((w) => w.kind === 'plain')
       try {
-        await this.store.append(batch.map((w) => w.event))
+        const committed = await this.store.appendTokenEvents(
+          tokens.map((w) => w.event),
+          this.now(),
+        )
+        await this.store.append(plain.map((w) => w.event))
         this.stats.batches++
         this.stats.events += batch.length
         this.stats.lastCommitMs = performance.now() - started
-        for (const waiting of batch) waiting.resolve()
+        tokens.forEach((w, i) => {
+          w.resolve(committed[i] === true)
+        })
+        for (const w of plain) w.resolve()
       } catch (error) {
-        for (const waiting of batch) waiting.reject(error)
+        for (const w of batch) w.reject(error)
       }
     }
     this.#flushing = false

@@ -43,6 +43,8 @@ export interface SigningKeyStore {
 
 export interface ApiStore {
   insert(api: Api): Promise<void>
+  /** Writes every mutable field if `version` is still `expectedVersion`; returns the new version. */
+  update(api: Api, expectedVersion: number): Promise<Api>
   get(tenantId: string, id: string): Promise<Api | undefined>
   getByAudience(tenantId: string, audience: string): Promise<Api | undefined>
   list(tenantId: string): Promise<Api[]>
@@ -60,7 +62,42 @@ export interface ApplicationStore {
   /** Across tenants: client ids are globally unique, which lets `/oauth/token` route by them. */
   findClient(clientId: string): Promise<ClientRecord | undefined>
   list(tenantId: string, page: PageRequest): Promise<Page<Application>>
+  /** Every application of the tenant, for changes that touch all of them (an API's scopes). */
+  listAll(tenantId: string): Promise<Application[]>
   listSecrets(clientId: string): Promise<ClientSecret[]>
+  /** Writes every mutable field if `version` is still `expectedVersion`; returns the new version. */
+  update(application: Application, expectedVersion: number): Promise<Application>
+  delete(tenantId: string, clientId: string): Promise<boolean>
+  insertSecret(secret: ClientSecret): Promise<void>
+  setSecretExpiry(clientId: string, secretId: string, expiresAt: Date | null): Promise<void>
+  deleteSecret(clientId: string, secretId: string): Promise<void>
+  /** Tokens issued per UTC day (from the audit log), oldest first. */
+  tokensPerDay(
+    tenantId: string,
+    clientId: string,
+    since: Date,
+  ): Promise<{ day: string; tokens: number }[]>
+}
+
+/** One revoked application or token, for the revocation feed. */
+export interface Revocation {
+  /** Monotonic per deployment: the feed's cursor. */
+  id: string
+  tenantId: string
+  type: 'application' | 'token'
+  clientId: string
+  jti: string | null
+  revokedAt: Date
+  /** Every token the entry concerns has expired by then; the entry may be pruned after it. */
+  expiresAt: Date
+}
+
+export interface RevocationStore {
+  append(entry: Omit<Revocation, 'id'>): Promise<Revocation>
+  /** Entries after `afterId`, in cursor order. */
+  list(tenantId: string, afterId: string | undefined, limit: number): Promise<Revocation[]>
+  isRevoked(tenantId: string, clientId: string, jti: string): Promise<boolean>
+  deleteExpired(now: Date): Promise<number>
 }
 
 export interface AuditEvent {
@@ -88,8 +125,20 @@ export interface AuditQuery {
   cursor?: string | undefined
 }
 
+/** A token's audit record, committed only while its application and secret are still live. */
+export interface TokenAuditEvent extends AuditEvent {
+  live: { clientId: string; secretId: string; ip: string }
+}
+
 export interface AuditStore {
   append(events: readonly AuditEvent[]): Promise<void>
+  /**
+   * Commits token records in one transaction that also confirms each application is still
+   * active and unexpired and each secret still valid, and records their use. Returns, per
+   * event, whether it was committed: `false` means the application was revoked, deleted or
+   * its secret ended in the meantime, so the token must not be returned.
+   */
+  appendTokenEvents(events: readonly TokenAuditEvent[], now: Date): Promise<boolean[]>
   list(query: AuditQuery): Promise<Page<StoredAuditEvent>>
 }
 
@@ -100,6 +149,7 @@ export interface Storage {
   readonly apis: ApiStore
   readonly applications: ApplicationStore
   readonly audit: AuditStore
+  readonly revocations: RevocationStore
   /** Runs `work` in one transaction; the stores passed to it write inside it. */
   transaction<T>(work: (storage: Storage) => Promise<T>): Promise<T>
   /** Resolves when storage answers a trivial query. */
@@ -110,6 +160,8 @@ export interface Storage {
 /** Records audit events; `record` resolves once the event is durably committed. */
 export interface AuditSink {
   record(event: AuditEvent): Promise<void>
+  /** Resolves `true` once committed, `false` if the application or secret is no longer live. */
+  recordToken(event: TokenAuditEvent): Promise<boolean>
 }
 
 /** A change other caches must hear about. */

@@ -34,6 +34,8 @@ function application(tenantId: string, clientId: string, createdAtMs: number): A
     createdAt: at(createdAtMs),
     updatedAt: at(createdAtMs),
     lastUsedAt: null,
+    canIntrospect: false,
+    version: 1,
   }
 }
 
@@ -176,7 +178,9 @@ export function runStorageContract(
         audience: 'https://api.example.com',
         name: 'A',
         scopes: ['read:a'],
+        catalog: null,
         isBuiltIn: false,
+        version: 1,
         createdAt: at(0),
         updatedAt: at(0),
       }

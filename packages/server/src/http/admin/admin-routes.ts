@@ -3,51 +3,15 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 
 import type { Services } from '../../compose.js'
-import { ValidationError } from '../../domain/errors.js'
-import { createApi, getApi, listApis } from '../../management/apis.js'
+import type { SigningAlgorithm } from '../../domain/model.js'
 import { queryAudit } from '../../management/audit.js'
-import {
-  createApplication,
-  getApplication,
-  listApplications,
-} from '../../management/applications.js'
 import { listKeys, rotateKeys } from '../../management/keys.js'
 import { createTenant, getTenant, listTenants } from '../../management/tenants.js'
-import { authenticateAdmin, type AdminCaller } from './admin-auth.js'
-import type { AdminScope } from '../../domain/admin-api.js'
-import type { SigningAlgorithm } from '../../domain/model.js'
-import type { FastifyRequest } from 'fastify'
-import { apiView, applicationView, auditView, keyView, tenantView } from './representations.js'
+import { registerApiRoutes } from './api-routes.js'
+import { registerApplicationRoutes } from './application-routes.js'
+import { auditView, keyView, tenantView } from './representations.js'
+import { bearer, callerOf, config, errors, guardFor } from './route-kit.js'
 import * as S from './schemas.js'
-
-/** `never`, a date (end of that day, UTC) or a date-time. */
-function parseExpiry(value: string | null | undefined): Date | null | undefined {
-  if (value === undefined) return undefined
-  if (value === null || value === 'never') return null
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(value)
-    ? new Date(`${value}T23:59:59.999Z`)
-    : new Date(value)
-  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw new ValidationError(
-      'expires_at',
-      'expires_at must be "never", an ISO 8601 date (2027-01-31) or date-time',
-    )
-  }
-  return date
-}
-
-const bearer = [{ bearerAuth: [] }]
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    adminCaller?: AdminCaller
-  }
-}
-
-function callerOf(request: FastifyRequest): AdminCaller {
-  if (request.adminCaller === undefined) throw new Error('admin route without a guard')
-  return request.adminCaller
-}
 
 /** The admin REST API, `/admin/v1`, documented at `/admin/v1/openapi.json`. */
 export async function registerAdminRoutes(
@@ -61,7 +25,7 @@ export async function registerAdminRoutes(
         title: 'Tokenmint Admin API',
         version: '1',
         description:
-          'Manage tenants, APIs and OAuth applications. Authenticate with a Tokenmint access token for the audience urn:tokenmint:admin.',
+          'Manage tenants, APIs and OAuth applications. Authenticate with a Tokenmint access token for the audience urn:tokenmint:admin. Updates take If-Match with the ETag of the last read; errors are RFC 9457 problem details.',
       },
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -75,16 +39,8 @@ export async function registerAdminRoutes(
       url,
     }),
   })
-
-  const now = () => services.management.now()
-  // Authentication runs before body validation, so an anonymous caller learns nothing from it.
-  const guard = (scope: AdminScope, tenant?: 'root') => async (request: FastifyRequest) => {
-    const target = tenant ?? (request.params as { tenant: string }).tenant
-    request.adminCaller = await authenticateAdmin(services, request, target, scope)
-  }
-  const config = { errorFormat: 'problem' as const }
   const app = root.withTypeProvider<TypeBoxTypeProvider>()
-  const errors = { 400: S.Problem, 401: S.Problem, 403: S.Problem, 404: S.Problem, 409: S.Problem }
+  const guard = guardFor(services)
 
   app.get('/admin/v1/openapi.json', { config, schema: { hide: true } }, () => root.swagger())
 
@@ -118,8 +74,7 @@ export async function registerAdminRoutes(
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request)
-      const created = await createTenant(services.management, caller.actor, {
+      const created = await createTenant(services.management, callerOf(request).actor, {
         id: request.body.id,
         displayName: request.body.display_name,
         signingAlgorithm: request.body.signing_algorithm,
@@ -155,147 +110,8 @@ export async function registerAdminRoutes(
     },
   )
 
-  app.get(
-    '/admin/v1/tenants/:tenant/apis',
-    {
-      config,
-      preValidation: guard('read:apis'),
-      schema: {
-        tags: ['apis'],
-        security: bearer,
-        params: S.TenantParams,
-        response: { 200: S.Type.Object({ items: S.Type.Array(S.Api) }), ...errors },
-      },
-    },
-    async (request) => {
-      return { items: (await listApis(services.management, request.params.tenant)).map(apiView) }
-    },
-  )
-
-  app.post(
-    '/admin/v1/tenants/:tenant/apis',
-    {
-      config,
-      preValidation: guard('create:apis'),
-      schema: {
-        tags: ['apis'],
-        security: bearer,
-        params: S.TenantParams,
-        body: S.CreateApiBody,
-        response: { 201: S.Api, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const caller = callerOf(request)
-      const api = await createApi(
-        services.management,
-        caller.actor,
-        request.params.tenant,
-        request.body,
-      )
-      return reply.code(201).send(apiView(api))
-    },
-  )
-
-  app.get(
-    '/admin/v1/tenants/:tenant/apis/:api',
-    {
-      config,
-      preValidation: guard('read:apis'),
-      schema: {
-        tags: ['apis'],
-        security: bearer,
-        params: S.ApiParams,
-        response: { 200: S.Api, ...errors },
-      },
-    },
-    async (request) => {
-      return apiView(await getApi(services.management, request.params.tenant, request.params.api))
-    },
-  )
-
-  app.get(
-    '/admin/v1/tenants/:tenant/applications',
-    {
-      config,
-      preValidation: guard('read:applications'),
-      schema: {
-        tags: ['applications'],
-        security: bearer,
-        params: S.TenantParams,
-        querystring: S.PageQuery,
-        response: { 200: S.ApplicationPage, ...errors },
-      },
-    },
-    async (request) => {
-      const { tenant } = request.params
-      const page = await listApplications(services.management, tenant, {
-        limit: request.query.limit ?? 50,
-        cursor: request.query.cursor,
-      })
-      return {
-        items: page.items.map((a) => applicationView(a, services.issuerFor(tenant), now())),
-        next_cursor: page.nextCursor,
-      }
-    },
-  )
-
-  app.post(
-    '/admin/v1/tenants/:tenant/applications',
-    {
-      config,
-      preValidation: guard('create:applications'),
-      schema: {
-        tags: ['applications'],
-        security: bearer,
-        params: S.TenantParams,
-        body: S.CreateApplicationBody,
-        response: { 201: S.CreatedApplication, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const { tenant } = request.params
-      const caller = callerOf(request)
-      const body = request.body
-      const created = await createApplication(services.management, caller.actor, tenant, {
-        name: body.name,
-        description: body.description,
-        environment: body.environment,
-        grantTypes: body.grant_types,
-        grants: body.grants,
-        tokenLifetimeSeconds: body.token_lifetime_seconds,
-        expiresAt: parseExpiry(body.expires_at),
-      })
-      return reply
-        .code(201)
-        .header('Cache-Control', 'no-store')
-        .send({
-          ...applicationView(created.application, services.issuerFor(tenant), now(), [
-            created.secret,
-          ]),
-          client_secret: created.clientSecret,
-        })
-    },
-  )
-
-  app.get(
-    '/admin/v1/tenants/:tenant/applications/:clientId',
-    {
-      config,
-      preValidation: guard('read:applications'),
-      schema: {
-        tags: ['applications'],
-        security: bearer,
-        params: S.ApplicationParams,
-        response: { 200: S.Application, ...errors },
-      },
-    },
-    async (request) => {
-      const { tenant, clientId } = request.params
-      const { application, secrets } = await getApplication(services.management, tenant, clientId)
-      return applicationView(application, services.issuerFor(tenant), now(), secrets)
-    },
-  )
+  registerApiRoutes(app, services)
+  registerApplicationRoutes(app, services)
 
   app.get(
     '/admin/v1/tenants/:tenant/keys',
@@ -309,9 +125,9 @@ export async function registerAdminRoutes(
         response: { 200: S.Type.Object({ items: S.Type.Array(S.SigningKey) }), ...errors },
       },
     },
-    async (request) => {
-      return { items: (await listKeys(services.management, request.params.tenant)).map(keyView) }
-    },
+    async (request) => ({
+      items: (await listKeys(services.management, request.params.tenant)).map(keyView),
+    }),
   )
 
   app.post(
@@ -328,11 +144,15 @@ export async function registerAdminRoutes(
       },
     },
     async (request) => {
-      const caller = callerOf(request)
-      const rotated = await rotateKeys(services.management, caller.actor, request.params.tenant, {
-        algorithm: (request.body as { signing_algorithm?: SigningAlgorithm } | undefined)
-          ?.signing_algorithm,
-      })
+      const body = request.body as { signing_algorithm?: SigningAlgorithm } | undefined
+      const rotated = await rotateKeys(
+        services.management,
+        callerOf(request).actor,
+        request.params.tenant,
+        {
+          algorithm: body?.signing_algorithm,
+        },
+      )
       return {
         current: keyView(rotated.current),
         next: keyView(rotated.next),
@@ -356,10 +176,9 @@ export async function registerAdminRoutes(
       },
     },
     async (request) => {
-      const { tenant } = request.params
       const q = request.query
       const page = await queryAudit(services.management, {
-        tenantId: tenant,
+        tenantId: request.params.tenant,
         clientId: q.client_id,
         type: q.type,
         since: q.since === undefined ? undefined : new Date(q.since),

@@ -2,6 +2,8 @@ import type { Static } from '@fastify/type-provider-typebox'
 
 import type { Api, Application, ClientSecret, Tenant } from '../../domain/model.js'
 import { effectiveStatus } from '../../domain/model.js'
+import { presetsOf, type ScopeCatalog } from '../../domain/catalog.js'
+import { isStillInUse } from '../../management/applications.js'
 import type { KeySummary } from '../../management/keys.js'
 import type { StoredAuditEvent } from '../../storage/contract.js'
 import type * as S from './schemas.js'
@@ -23,19 +25,53 @@ export function tenantView(tenant: Tenant, issuer: string): Static<typeof S.Tena
   }
 }
 
+export function catalogView(catalog: ScopeCatalog): Static<typeof S.Catalog> {
+  return {
+    categories: catalog.categories.map((c) => ({
+      name: c.name,
+      resources: c.resources.map((r) => ({
+        name: r.name,
+        slug: r.slug,
+        actions: r.actions,
+        ...(r.description !== undefined && { description: r.description }),
+      })),
+    })),
+    custom_scopes: catalog.customScopes,
+    presets: catalog.presets,
+  }
+}
+
+export function catalogInput(catalog: Static<typeof S.Catalog>): ScopeCatalog {
+  return {
+    categories: catalog.categories.map((c) => ({
+      name: c.name,
+      resources: c.resources.map((r) => ({
+        name: r.name,
+        slug: r.slug ?? '',
+        actions: r.actions,
+        description: r.description,
+      })),
+    })),
+    customScopes: catalog.custom_scopes ?? [],
+    presets: catalog.presets ?? [],
+  }
+}
+
 export function apiView(api: Api): Static<typeof S.Api> {
   return {
     id: api.id,
     audience: api.audience,
     name: api.name,
     scopes: api.scopes,
+    catalog: api.catalog === null ? null : catalogView(api.catalog),
+    presets: presetsOf(api.scopes, api.catalog),
     built_in: api.isBuiltIn,
     created_at: api.createdAt.toISOString(),
     updated_at: api.updatedAt.toISOString(),
   }
 }
 
-export function secretView(secret: ClientSecret): Static<typeof S.SecretSummary> {
+export function secretView(secret: ClientSecret, now: Date): Static<typeof S.SecretSummary> {
   return {
     id: secret.id,
     hint: secret.hint,
@@ -43,15 +79,33 @@ export function secretView(secret: ClientSecret): Static<typeof S.SecretSummary>
     expires_at: iso(secret.expiresAt),
     last_used_at: iso(secret.lastUsedAt),
     last_used_ip: secret.lastUsedIp,
+    still_in_use: isStillInUse(secret, now),
   }
+}
+
+export interface ApplicationDetails {
+  secrets?: readonly ClientSecret[]
+  usage?: { day: string; tokens: number }[]
 }
 
 export function applicationView(
   application: Application,
   issuer: string,
   now: Date,
-  secrets?: readonly ClientSecret[],
+  details: ApplicationDetails = {},
 ): Static<typeof S.Application> {
+  const secrets = details.secrets
+  const lastUsed = secrets?.reduce<ClientSecret | undefined>(
+    (latest, s) =>
+      s.lastUsedAt !== null && (latest?.lastUsedAt ?? new Date(0)) < s.lastUsedAt ? s : latest,
+    undefined,
+  )
+  const warnings = (secrets ?? [])
+    .filter((s) => isStillInUse(s, now))
+    .map(
+      (s) =>
+        `secret ${s.hint} is still in use but stops working at ${s.expiresAt?.toISOString() ?? ''}: ending it now would break a client`,
+    )
   return {
     client_id: application.clientId,
     tenant: application.tenantId,
@@ -67,7 +121,17 @@ export function applicationView(
     created_at: application.createdAt.toISOString(),
     updated_at: application.updatedAt.toISOString(),
     last_used_at: iso(application.lastUsedAt),
-    ...(secrets && { secrets: secrets.map(secretView) }),
+    can_introspect: application.canIntrospect,
+    version: application.version,
+    ...(secrets && { secrets: secrets.map((s) => secretView(s, now)) }),
+    ...(details.usage && {
+      usage: {
+        last_used_at: iso(application.lastUsedAt),
+        last_client_ip: lastUsed?.lastUsedIp ?? null,
+        tokens_per_day: details.usage,
+      },
+    }),
+    ...(warnings.length > 0 && { warnings }),
   }
 }
 

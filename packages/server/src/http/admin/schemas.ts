@@ -17,6 +17,7 @@ const GrantType = Type.Union([
 export const TenantParams = Type.Object({ tenant: Type.String() })
 export const ApplicationParams = Type.Object({ tenant: Type.String(), clientId: Type.String() })
 export const ApiParams = Type.Object({ tenant: Type.String(), api: Type.String() })
+export const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String()) })
 
 export const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
@@ -30,6 +31,88 @@ export const ScopeGrant = Type.Object(
   },
   { additionalProperties: false },
 )
+
+export const GrantInput = Type.Object(
+  {
+    audience: Type.String({ minLength: 1, maxLength: 512 }),
+    scopes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 500 }),
+    ),
+    preset: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'read-only, full-access or a named preset of the API',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+const CatalogAction = Type.Union([
+  Type.Literal('read'),
+  Type.Literal('create'),
+  Type.Literal('update'),
+  Type.Literal('delete'),
+])
+
+export const Catalog = Type.Object(
+  {
+    categories: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 200 }),
+          resources: Type.Array(
+            Type.Object(
+              {
+                name: Type.String({ minLength: 1, maxLength: 200 }),
+                slug: Type.Optional(Type.String({ maxLength: 100 })),
+                actions: Type.Array(CatalogAction, { minItems: 1, maxItems: 4 }),
+                description: Type.Optional(Type.String({ maxLength: 1000 })),
+              },
+              { additionalProperties: false },
+            ),
+            { maxItems: 500 },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 100 },
+    ),
+    custom_scopes: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            scope: Type.String({ minLength: 1, maxLength: 200 }),
+            description: Type.Optional(Type.String({ maxLength: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 500 },
+      ),
+    ),
+    presets: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            description: Type.Optional(Type.String({ maxLength: 1000 })),
+            scopes: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 100 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const Preset = Type.Object({
+  name: Type.String(),
+  description: Type.Optional(Type.String()),
+  scopes: Type.Array(Type.String()),
+})
 
 export const Tenant = Type.Object({
   id: Type.String(),
@@ -65,6 +148,8 @@ export const Api = Type.Object({
   audience: Type.String(),
   name: Type.String(),
   scopes: Type.Array(Type.String()),
+  catalog: Type.Union([Catalog, Type.Null()]),
+  presets: Type.Array(Preset),
   built_in: Type.Boolean(),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -74,13 +159,30 @@ export const CreateApiBody = Type.Object(
   {
     audience: Type.String({ minLength: 1, maxLength: 512 }),
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    scopes: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
-      maxItems: 1000,
-      default: [],
-    }),
+    scopes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }),
+    ),
+    catalog: Type.Optional(Catalog),
   },
   { additionalProperties: false },
 )
+
+export const UpdateApiBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    scopes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }),
+    ),
+    catalog: Type.Optional(Type.Union([Catalog, Type.Null()])),
+  },
+  { additionalProperties: false },
+)
+
+export const UpdatedApi = Type.Object({
+  api: Api,
+  removed_scopes: Type.Array(Type.String()),
+  affected_applications: Type.Array(Type.String()),
+})
 
 export const SecretSummary = Type.Object({
   id: Type.String(),
@@ -89,6 +191,7 @@ export const SecretSummary = Type.Object({
   expires_at: NullableTimestamp,
   last_used_at: NullableTimestamp,
   last_used_ip: Type.Union([Type.String(), Type.Null()]),
+  still_in_use: Type.Boolean({ description: 'Its overlap ends soon but clients still use it.' }),
 })
 
 export const Application = Type.Object({
@@ -106,7 +209,17 @@ export const Application = Type.Object({
   created_at: Timestamp,
   updated_at: Timestamp,
   last_used_at: NullableTimestamp,
+  can_introspect: Type.Boolean(),
+  version: Type.Integer(),
   secrets: Type.Optional(Type.Array(SecretSummary)),
+  usage: Type.Optional(
+    Type.Object({
+      last_used_at: NullableTimestamp,
+      last_client_ip: Type.Union([Type.String(), Type.Null()]),
+      tokens_per_day: Type.Array(Type.Object({ day: Type.String(), tokens: Type.Integer() })),
+    }),
+  ),
+  warnings: Type.Optional(Type.Array(Type.String())),
 })
 
 export const CreateApplicationBody = Type.Object(
@@ -115,7 +228,7 @@ export const CreateApplicationBody = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     environment: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
     grant_types: Type.Optional(Type.Array(GrantType, { minItems: 1, maxItems: 3 })),
-    grants: Type.Optional(Type.Array(ScopeGrant, { maxItems: 50 })),
+    grants: Type.Optional(Type.Array(GrantInput, { maxItems: 50 })),
     token_lifetime_seconds: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
     expires_at: Type.Optional(
       Type.Union([
@@ -123,13 +236,71 @@ export const CreateApplicationBody = Type.Object(
         Type.Null(),
       ]),
     ),
+    can_introspect: Type.Optional(
+      Type.Boolean({
+        description:
+          "A resource server's credentials: may introspect and read the revocation feed.",
+      }),
+    ),
   },
   { additionalProperties: false },
 )
 
+export const UpdateApplicationBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    environment: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+    grant_types: Type.Optional(Type.Array(GrantType, { minItems: 1, maxItems: 3 })),
+    grants: Type.Optional(Type.Array(GrantInput, { maxItems: 50 })),
+    token_lifetime_seconds: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    expires_at: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    can_introspect: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
+
+export const UpdatedApplication = Type.Intersect([
+  Application,
+  Type.Object({ notice: Type.Optional(Type.String()) }),
+])
+
+export const RotateSecretBody = Type.Object(
+  {
+    overlap_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 2_592_000,
+        description: 'Default 86400 (24 h); 0 ends the old secret at once.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const RotatedSecret = Type.Object({
+  client_id: Type.String(),
+  client_secret: Type.String({ description: 'Shown once; store it now.' }),
+  secret: SecretSummary,
+  previous_secret: Type.Union([SecretSummary, Type.Null()]),
+})
+
+export const Snippets = Type.Object({
+  token_endpoint: Type.String(),
+  audience: Type.Union([Type.String(), Type.Null()]),
+  curl: Type.String(),
+  curl_form: Type.String(),
+  curl_basic: Type.String(),
+  typescript: Type.String(),
+  python: Type.String(),
+})
+
 export const CreatedApplication = Type.Intersect([
   Application,
-  Type.Object({ client_secret: Type.String({ description: 'Shown once; store it now.' }) }),
+  Type.Object({
+    client_secret: Type.String({ description: 'Shown once; store it now.' }),
+    snippets: Snippets,
+  }),
 ])
 
 export const ApplicationPage = Type.Object({

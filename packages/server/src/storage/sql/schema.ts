@@ -31,6 +31,8 @@ export interface ApisTable {
   audience: string
   name: string
   scopes: string
+  catalog: string | null
+  version: Generated<number>
   is_built_in: number
   created_at: number
   updated_at: number
@@ -50,6 +52,8 @@ export interface ApplicationsTable {
   created_at: number
   updated_at: number
   last_used_at: number | null
+  version: Generated<number>
+  can_introspect: Generated<number>
 }
 
 export interface ClientSecretsTable {
@@ -73,6 +77,16 @@ export interface AuditEventsTable {
   data: string
 }
 
+export interface RevocationsTable {
+  id: Generated<number>
+  tenant_id: string
+  type: string
+  client_id: string
+  jti: string | null
+  revoked_at: number
+  expires_at: number
+}
+
 export interface Database {
   tenants: TenantsTable
   signing_keys: SigningKeysTable
@@ -80,4 +94,5 @@ export interface Database {
   applications: ApplicationsTable
   client_secrets: ClientSecretsTable
   audit_events: AuditEventsTable
+  revocations: RevocationsTable
 }

@@ -1,0 +1,278 @@
+import type { Services } from '../../compose.js'
+import {
+  createApplication,
+  deleteApplication,
+  endOverlap,
+  getApplication,
+  listApplications,
+  revokeApplication,
+  rotateSecret,
+  updateApplication,
+} from '../../management/applications.js'
+import type { AdminApp } from './api-routes.js'
+import { applicationView, secretView } from './representations.js'
+import {
+  bearer,
+  callerOf,
+  config,
+  errors,
+  guardFor,
+  ifMatch,
+  parseExpiry,
+  withEtag,
+} from './route-kit.js'
+import * as S from './schemas.js'
+import { tokenRequestSnippets } from './snippets.js'
+
+const SCOPE_NOTICE =
+  'The new scopes apply to the very next token request. Tokens already issued keep their scopes until they expire (at most the token lifetime); revoke the application to end them now.'
+
+export function registerApplicationRoutes(app: AdminApp, services: Services): void {
+  const guard = guardFor(services)
+  const now = () => services.management.now()
+  const path = '/admin/v1/tenants/:tenant/applications'
+  const one = `${path}/:clientId`
+  const tags = ['applications']
+
+  app.get(
+    path,
+    {
+      config,
+      preValidation: guard('read:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.TenantParams,
+        querystring: S.PageQuery,
+        response: { 200: S.ApplicationPage, ...errors },
+      },
+    },
+    async (request) => {
+      const { tenant } = request.params
+      const page = await listApplications(services.management, tenant, {
+        limit: request.query.limit ?? 50,
+        cursor: request.query.cursor,
+      })
+      return {
+        items: page.items.map((a) => applicationView(a, services.issuerFor(tenant), now())),
+        next_cursor: page.nextCursor,
+      }
+    },
+  )
+
+  app.post(
+    path,
+    {
+      config,
+      preValidation: guard('create:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.TenantParams,
+        body: S.CreateApplicationBody,
+        response: { 201: S.CreatedApplication, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = request.params
+      const body = request.body
+      const created = await createApplication(
+        services.management,
+        callerOf(request).actor,
+        tenant,
+        {
+          name: body.name,
+          description: body.description,
+          environment: body.environment,
+          grantTypes: body.grant_types,
+          grants: body.grants,
+          tokenLifetimeSeconds: body.token_lifetime_seconds,
+          expiresAt: parseExpiry(body.expires_at),
+          canIntrospect: body.can_introspect,
+        },
+      )
+      const issuer = services.issuerFor(tenant)
+      const first = created.application.grants[0]
+      return withEtag(
+        reply.code(201).header('Cache-Control', 'no-store'),
+        created.application.version,
+      ).send({
+        ...applicationView(created.application, issuer, now(), { secrets: [created.secret] }),
+        client_secret: created.clientSecret,
+        snippets: tokenRequestSnippets({
+          tokenEndpoint: `${issuer}/oauth/token`,
+          clientId: created.application.clientId,
+          audience: first?.audience ?? null,
+          scopes: first?.scopes ?? [],
+        }),
+      })
+    },
+  )
+
+  app.get(
+    one,
+    {
+      config,
+      preValidation: guard('read:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.ApplicationParams,
+        response: { 200: S.Application, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, clientId } = request.params
+      const { application, secrets, usage } = await getApplication(
+        services.management,
+        tenant,
+        clientId,
+      )
+      return withEtag(reply, application.version).send(
+        applicationView(application, services.issuerFor(tenant), now(), { secrets, usage }),
+      )
+    },
+  )
+
+  app.patch(
+    one,
+    {
+      config,
+      preValidation: guard('update:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.ApplicationParams,
+        headers: S.IfMatch,
+        body: S.UpdateApplicationBody,
+        response: { 200: S.UpdatedApplication, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, clientId } = request.params
+      const body = request.body
+      const { application, scopesChanged } = await updateApplication(
+        services.management,
+        callerOf(request).actor,
+        tenant,
+        clientId,
+        {
+          name: body.name,
+          description: body.description,
+          environment: body.environment,
+          grantTypes: body.grant_types,
+          grants: body.grants,
+          tokenLifetimeSeconds: body.token_lifetime_seconds,
+          expiresAt: parseExpiry(body.expires_at),
+          canIntrospect: body.can_introspect,
+        },
+        ifMatch(request),
+      )
+      return withEtag(reply, application.version).send({
+        ...applicationView(application, services.issuerFor(tenant), now()),
+        ...(scopesChanged && { notice: SCOPE_NOTICE }),
+      })
+    },
+  )
+
+  app.post(
+    `${one}/rotate-secret`,
+    {
+      config,
+      preValidation: guard('update:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.ApplicationParams,
+        body: S.Type.Optional(S.RotateSecretBody),
+        response: { 200: S.RotatedSecret, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, clientId } = request.params
+      const overlap = (request.body as { overlap_seconds?: number } | undefined)?.overlap_seconds
+      const rotated = await rotateSecret(
+        services.management,
+        callerOf(request).actor,
+        tenant,
+        clientId,
+        overlap,
+      )
+      return reply.header('Cache-Control', 'no-store').send({
+        client_id: clientId,
+        client_secret: rotated.clientSecret,
+        secret: secretView(rotated.secret, now()),
+        previous_secret:
+          rotated.previous === undefined ? null : secretView(rotated.previous, now()),
+      })
+    },
+  )
+
+  app.post(
+    `${one}/end-overlap`,
+    {
+      config,
+      preValidation: guard('update:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.ApplicationParams,
+        response: { 200: S.Type.Object({ ended_secrets: S.Type.Integer() }), ...errors },
+      },
+    },
+    async (request) => {
+      const { tenant, clientId } = request.params
+      return {
+        ended_secrets: await endOverlap(
+          services.management,
+          callerOf(request).actor,
+          tenant,
+          clientId,
+        ),
+      }
+    },
+  )
+
+  app.post(
+    `${one}/revoke`,
+    {
+      config,
+      preValidation: guard('update:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.ApplicationParams,
+        response: { 200: S.Application, ...errors },
+      },
+    },
+    async (request) => {
+      const { tenant, clientId } = request.params
+      const application = await revokeApplication(
+        services.management,
+        callerOf(request).actor,
+        tenant,
+        clientId,
+      )
+      return applicationView(application, services.issuerFor(tenant), now())
+    },
+  )
+
+  app.delete(
+    one,
+    {
+      config,
+      preValidation: guard('delete:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.ApplicationParams,
+        response: { 204: S.Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, clientId } = request.params
+      await deleteApplication(services.management, callerOf(request).actor, tenant, clientId)
+      return reply.code(204).send(null)
+    },
+  )
+}

@@ -1,0 +1,66 @@
+/**
+ * Ready-to-run token requests for a new application. Only the secret is left as a
+ * placeholder ($CLIENT_SECRET), so the snippets can be shown again later without it.
+ */
+export function tokenRequestSnippets(input: {
+  tokenEndpoint: string
+  clientId: string
+  audience: string | null
+  scopes: string[]
+}) {
+  const scope = input.scopes.join(' ')
+  const json = JSON.stringify({
+    client_id: input.clientId,
+    client_secret: '__SECRET__',
+    ...(input.audience !== null && { audience: input.audience }),
+    grant_type: 'client_credentials',
+    ...(scope !== '' && { scope }),
+  }).replace('"__SECRET__"', `"'"$CLIENT_SECRET"'"`)
+  const form = [
+    `-d grant_type=client_credentials`,
+    `-d client_id=${input.clientId}`,
+    `-d "client_secret=$CLIENT_SECRET"`,
+    ...(input.audience !== null ? [`--data-urlencode "audience=${input.audience}"`] : []),
+    ...(scope !== '' ? [`--data-urlencode "scope=${scope}"`] : []),
+  ].join(' \\\n  ')
+  const basicExtra = [
+    ...(input.audience !== null ? [`--data-urlencode "audience=${input.audience}"`] : []),
+    ...(scope !== '' ? [`--data-urlencode "scope=${scope}"`] : []),
+  ]
+  return {
+    token_endpoint: input.tokenEndpoint,
+    audience: input.audience,
+    curl: `curl -s ${input.tokenEndpoint} \\\n  -H 'content-type: application/json' \\\n  -d '${json}'`,
+    curl_form: `curl -s ${input.tokenEndpoint} \\\n  ${form}`,
+    curl_basic: [
+      `curl -s ${input.tokenEndpoint}`,
+      `-u "${input.clientId}:$CLIENT_SECRET"`,
+      `-d grant_type=client_credentials`,
+      ...basicExtra,
+    ].join(' \\\n  '),
+    typescript: [
+      `import { createTokenSource } from '@tokenmint/client'`,
+      ``,
+      `const tokens = createTokenSource({`,
+      `  tokenUrl: '${input.tokenEndpoint}',`,
+      `  clientId: '${input.clientId}',`,
+      `  clientSecret: process.env.CLIENT_SECRET!,`,
+      ...(input.audience !== null ? [`  audience: '${input.audience}',`] : []),
+      ...(scope !== '' ? [`  scope: '${scope}',`] : []),
+      `})`,
+      `const response = await tokens.authFetch('${input.audience ?? 'https://api.example.com'}/…')`,
+    ].join('\n'),
+    python: [
+      `import os, requests`,
+      ``,
+      `response = requests.post(`,
+      `    "${input.tokenEndpoint}",`,
+      `    auth=("${input.clientId}", os.environ["CLIENT_SECRET"]),`,
+      `    data={"grant_type": "client_credentials"${input.audience !== null ? `, "audience": "${input.audience}"` : ''}${scope !== '' ? `, "scope": "${scope}"` : ''}},`,
+      `    timeout=10,`,
+      `)`,
+      `response.raise_for_status()`,
+      `access_token = response.json()["access_token"]`,
+    ].join('\n'),
+  }
+}

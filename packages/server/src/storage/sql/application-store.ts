@@ -1,0 +1,224 @@
+import { sql, type Kysely } from 'kysely'
+
+import { NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js'
+import type { Application, ClientSecret } from '../../domain/model.js'
+import type { ApplicationStore, ClientRecord, Page, PageRequest } from '../contract.js'
+import type { SqlDialectName } from './dialect.js'
+import {
+  applicationFromRow,
+  decodeCursor,
+  encodeCursor,
+  ms,
+  msOrNull,
+  secretFromRow,
+  translateConflicts,
+} from './rows.js'
+import type { Database } from './schema.js'
+
+export class SqlApplicationStore implements ApplicationStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialectName,
+  ) {}
+
+  async insert(application: Application, secret: ClientSecret): Promise<void> {
+    await translateConflicts(
+      `an application named "${application.name}" already exists in environment "${application.environment}"`,
+      async () => {
+        await this.db
+          .insertInto('applications')
+          .values({
+            client_id: application.clientId,
+            tenant_id: application.tenantId,
+            name: application.name,
+            description: application.description,
+            environment: application.environment,
+            status: application.status,
+            grant_types: JSON.stringify(application.grantTypes),
+            grants: JSON.stringify(application.grants),
+            token_lifetime_seconds: application.tokenLifetimeSeconds,
+            expires_at: msOrNull(application.expiresAt),
+            created_at: ms(application.createdAt),
+            updated_at: ms(application.updatedAt),
+            last_used_at: msOrNull(application.lastUsedAt),
+            can_introspect: application.canIntrospect ? 1 : 0,
+            version: application.version,
+          })
+          .execute()
+        await this.insertSecret(secret)
+      },
+    )
+  }
+
+  async update(application: Application, expectedVersion: number): Promise<Application> {
+    const result = await translateConflicts(
+      `an application named "${application.name}" already exists in environment "${application.environment}"`,
+      () =>
+        this.db
+          .updateTable('applications')
+          .set({
+            name: application.name,
+            description: application.description,
+            environment: application.environment,
+            status: application.status,
+            grant_types: JSON.stringify(application.grantTypes),
+            grants: JSON.stringify(application.grants),
+            token_lifetime_seconds: application.tokenLifetimeSeconds,
+            expires_at: msOrNull(application.expiresAt),
+            can_introspect: application.canIntrospect ? 1 : 0,
+            updated_at: ms(application.updatedAt),
+            version: expectedVersion + 1,
+          })
+          .where('tenant_id', '=', application.tenantId)
+          .where('client_id', '=', application.clientId)
+          .where('version', '=', expectedVersion)
+          .executeTakeFirst(),
+    )
+    if (Number(result.numUpdatedRows) === 0) {
+      if ((await this.get(application.tenantId, application.clientId)) === undefined) {
+        throw new NotFoundError('application', application.clientId)
+      }
+      throw new PreconditionFailedError(
+        'the application was changed by someone else; reload it and try again',
+      )
+    }
+    return { ...application, version: expectedVersion + 1 }
+  }
+
+  async delete(tenantId: string, clientId: string): Promise<boolean> {
+    await this.db.deleteFrom('client_secrets').where('client_id', '=', clientId).execute()
+    const result = await this.db
+      .deleteFrom('applications')
+      .where('tenant_id', '=', tenantId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst()
+    return Number(result.numDeletedRows) > 0
+  }
+
+  async insertSecret(secret: ClientSecret): Promise<void> {
+    await this.db
+      .insertInto('client_secrets')
+      .values({
+        id: secret.id,
+        client_id: secret.clientId,
+        hash: secret.hash.toString('base64url'),
+        hint: secret.hint,
+        created_at: ms(secret.createdAt),
+        expires_at: msOrNull(secret.expiresAt),
+        last_used_at: msOrNull(secret.lastUsedAt),
+        last_used_ip: secret.lastUsedIp,
+      })
+      .execute()
+  }
+
+  async setSecretExpiry(clientId: string, secretId: string, expiresAt: Date | null): Promise<void> {
+    await this.db
+      .updateTable('client_secrets')
+      .set({ expires_at: msOrNull(expiresAt) })
+      .where('client_id', '=', clientId)
+      .where('id', '=', secretId)
+      .execute()
+  }
+
+  async deleteSecret(clientId: string, secretId: string): Promise<void> {
+    await this.db
+      .deleteFrom('client_secrets')
+      .where('client_id', '=', clientId)
+      .where('id', '=', secretId)
+      .execute()
+  }
+
+  async get(tenantId: string, clientId: string): Promise<Application | undefined> {
+    const row = await this.db
+      .selectFrom('applications')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst()
+    return row && applicationFromRow(row)
+  }
+
+  async findClient(clientId: string): Promise<ClientRecord | undefined> {
+    const row = await this.db
+      .selectFrom('applications')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .executeTakeFirst()
+    if (row === undefined) return undefined
+    return { application: applicationFromRow(row), secrets: await this.listSecrets(clientId) }
+  }
+
+  async list(tenantId: string, page: PageRequest): Promise<Page<Application>> {
+    let query = this.db
+      .selectFrom('applications')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .orderBy('created_at', 'desc')
+      .orderBy('client_id', 'desc')
+      .limit(page.limit + 1)
+    if (page.cursor !== undefined) {
+      const position = decodeCursor(page.cursor)
+      if (position === undefined)
+        throw new ValidationError('cursor', 'the cursor is not one this server issued')
+      const [createdAt, clientId] = position
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', createdAt),
+          eb.and([eb('created_at', '=', createdAt), eb('client_id', '<', clientId)]),
+        ]),
+      )
+    }
+    const rows = await query.execute()
+    const items = rows.slice(0, page.limit).map(applicationFromRow)
+    const last = items.at(-1)
+    return {
+      items,
+      nextCursor:
+        rows.length > page.limit && last !== undefined
+          ? encodeCursor([ms(last.createdAt), last.clientId])
+          : null,
+    }
+  }
+
+  async listAll(tenantId: string): Promise<Application[]> {
+    const rows = await this.db
+      .selectFrom('applications')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .execute()
+    return rows.map(applicationFromRow)
+  }
+
+  async listSecrets(clientId: string): Promise<ClientSecret[]> {
+    const rows = await this.db
+      .selectFrom('client_secrets')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute()
+    return rows.map(secretFromRow)
+  }
+
+  async tokensPerDay(
+    tenantId: string,
+    clientId: string,
+    since: Date,
+  ): Promise<{ day: string; tokens: number }[]> {
+    const day =
+      this.dialect === 'postgres'
+        ? sql<string>`to_char(to_timestamp(occurred_at / 1000.0) at time zone 'UTC', 'YYYY-MM-DD')`
+        : sql<string>`strftime('%Y-%m-%d', occurred_at / 1000, 'unixepoch')`
+    const rows = await this.db
+      .selectFrom('audit_events')
+      .select([day.as('day'), (eb) => eb.fn.countAll<number | string>().as('tokens')])
+      .where('tenant_id', '=', tenantId)
+      .where('client_id', '=', clientId)
+      .where('type', '=', 'token.issued')
+      .where('occurred_at', '>=', ms(since))
+      .groupBy(day)
+      .orderBy(day)
+      .execute()
+    return rows.map((r) => ({ day: r.day, tokens: Number(r.tokens) }))
+  }
+}
