@@ -105,18 +105,35 @@ export class AdminClient {
     return this.#token
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    return (await this.requestWithEtag<T>(method, path, body, headers)).body
+  }
+
+  /** Also returns the ETag, for a read followed by a conditional update. */
+  async requestWithEtag<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ body: T; etag: string | undefined }> {
     const token = await this.#accessToken()
     const response = await send(`${this.target.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${token}`,
         ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...headers,
       },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     })
     if (!response.ok)
       throw await failure(response, `${method} ${path.split('?')[0] ?? path} failed`)
-    return (await response.json()) as T
+    const etag = response.headers.get('etag') ?? undefined
+    return { body: (response.status === 204 ? null : await response.json()) as T, etag }
   }
 }

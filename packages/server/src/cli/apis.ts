@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 
+import { readDataFile } from './files.js'
 import { print, table } from './output.js'
 import { adminClientFor } from './remote.js'
 
@@ -8,7 +9,20 @@ interface ApiView {
   audience: string
   name: string
   scopes: string[]
+  presets: { name: string; scopes: string[] }[]
   built_in: boolean
+}
+
+const splitScopes = (value: string) => value.split(/\s+/).filter((s) => s !== '')
+
+function describe(api: ApiView): string {
+  return [
+    `${api.name}${api.built_in ? ' (built in)' : ''}`,
+    `  id:       ${api.id}`,
+    `  audience: ${api.audience}`,
+    `  scopes:   ${api.scopes.join(' ') || '(none)'}`,
+    ...api.presets.map((p) => `  preset ${p.name}: ${p.scopes.join(' ') || '(none)'}`),
+  ].join('\n')
 }
 
 export function registerApis(program: Command): void {
@@ -20,22 +34,72 @@ export function registerApis(program: Command): void {
     .command('create')
     .requiredOption('--audience <aud>', 'audience of its tokens, e.g. https://api.example.com')
     .requiredOption('--name <name>', 'display name')
-    .option('--scopes <scopes>', 'space-separated scopes it defines', '')
+    .option('--scopes <scopes>', 'space-separated scopes it defines')
+    .option('--catalog <file>', 'scope catalog (categories, resources, presets) as YAML or JSON')
     .option('--json', 'print JSON')
-    .action(async (flags: { audience: string; name: string; scopes: string }, command: Command) => {
-      const { client, options } = adminClientFor(command)
-      const api = await client.request<ApiView>('POST', client.tenantPath('/apis'), {
-        audience: flags.audience,
-        name: flags.name,
-        scopes: flags.scopes.split(/\s+/).filter((s) => s !== ''),
-      })
-      print(
-        options.json,
-        api,
-        () =>
-          `Created API ${api.name} (${api.audience}) with scopes: ${api.scopes.join(' ') || '(none)'}`,
-      )
-    })
+    .action(
+      async (
+        flags: { audience: string; name: string; scopes?: string; catalog?: string },
+        command: Command,
+      ) => {
+        const { client, options } = adminClientFor(command)
+        const api = await client.request<ApiView>('POST', client.tenantPath('/apis'), {
+          audience: flags.audience,
+          name: flags.name,
+          ...(flags.scopes !== undefined && { scopes: splitScopes(flags.scopes) }),
+          ...(flags.catalog !== undefined && { catalog: readDataFile(flags.catalog) }),
+        })
+        print(
+          options.json,
+          api,
+          () => `Created API ${api.name} (${api.audience})\n${describe(api)}`,
+        )
+      },
+    )
+
+  apis
+    .command('update')
+    .argument('<api>', 'API id or audience')
+    .option('--name <name>', 'new display name')
+    .option('--scopes <scopes>', 'replace the flat scope list')
+    .option('--catalog <file>', 'replace the scope catalog (YAML or JSON)')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        id: string,
+        flags: { name?: string; scopes?: string; catalog?: string },
+        command: Command,
+      ) => {
+        const { client, options } = adminClientFor(command)
+        const path = client.tenantPath(`/apis/${encodeURIComponent(id)}`)
+        const { etag } = await client.requestWithEtag<ApiView>('GET', path)
+        const result = await client.request<{
+          api: ApiView
+          removed_scopes: string[]
+          affected_applications: string[]
+        }>(
+          'PATCH',
+          path,
+          {
+            ...(flags.name !== undefined && { name: flags.name }),
+            ...(flags.scopes !== undefined && { scopes: splitScopes(flags.scopes) }),
+            ...(flags.catalog !== undefined && { catalog: readDataFile(flags.catalog) }),
+          },
+          etag === undefined ? {} : { 'if-match': etag },
+        )
+        print(options.json, result, () =>
+          [
+            `Updated API ${result.api.name}`,
+            describe(result.api),
+            ...(result.removed_scopes.length > 0
+              ? [
+                  `Removed scopes ${result.removed_scopes.join(' ')} from ${result.affected_applications.length} application(s).`,
+                ]
+              : []),
+          ].join('\n'),
+        )
+      },
+    )
 
   apis
     .command('list')
@@ -46,7 +110,7 @@ export function registerApis(program: Command): void {
       print(options.json, result, () =>
         table([
           ['AUDIENCE', 'NAME', 'SCOPES'],
-          ...result.items.map((a) => [a.audience, a.name, a.scopes.join(' ')]),
+          ...result.items.map((a) => [a.audience, a.name, String(a.scopes.length)]),
         ]),
       )
     })
@@ -61,11 +125,6 @@ export function registerApis(program: Command): void {
         'GET',
         client.tenantPath(`/apis/${encodeURIComponent(id)}`),
       )
-      print(
-        options.json,
-        api,
-        () =>
-          `${api.name}\n  id:       ${api.id}\n  audience: ${api.audience}\n  scopes:   ${api.scopes.join(' ')}`,
-      )
+      print(options.json, api, () => describe(api))
     })
 }

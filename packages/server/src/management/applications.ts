@@ -317,8 +317,10 @@ export async function rotateSecret(
       )
     }
     const previous = live[0]
+    // Secrets whose overlap has already ended are removed for good.
+    const liveIds = new Set(live.map((s) => s.id))
     for (const secret of await storage.applications.listSecrets(clientId)) {
-      if (!live.includes(secret)) await storage.applications.deleteSecret(clientId, secret.id)
+      if (!liveIds.has(secret.id)) await storage.applications.deleteSecret(clientId, secret.id)
     }
     const { clientSecret, secret } = newSecret(deps, clientId, now)
     await storage.applications.insertSecret(secret)

@@ -243,4 +243,91 @@ describe('tokenmint CLI against a running server', () => {
     }
     expect(keys.items.every((k) => k.algorithm === 'EdDSA')).toBe(true)
   })
+
+  it('runs the lifecycle from the CLI: catalog, preset, edit, rotate, end overlap, revoke, delete', async () => {
+    const catalog = path.resolve(import.meta.dirname, '../../../../examples/policies-catalog.yaml')
+    const api = JSON.parse(
+      (
+        await cli(
+          'apis',
+          'create',
+          '--audience',
+          'https://compliance.example.com',
+          '--name',
+          'Compliance API',
+          '--catalog',
+          catalog,
+          '--json',
+        )
+      ).stdout,
+    ) as { presets: { name: string }[]; scopes: string[] }
+    expect(api.presets.map((p) => p.name)).toEqual([
+      'read-only',
+      'full-access',
+      'auditor',
+      'scanner',
+    ])
+    expect(api.scopes).toContain('connectors.self:write-resource')
+
+    const app = JSON.parse(
+      (
+        await cli(
+          'apps',
+          'create',
+          '--name',
+          'scanner',
+          '--audience',
+          'https://compliance.example.com',
+          '--preset',
+          'scanner',
+          '--json',
+        )
+      ).stdout,
+    ) as { client_id: string; client_secret: string; grants: { scopes: string[] }[] }
+    expect(app.grants[0]!.scopes).toEqual(['read:devices', 'read:personnel', 'create:evidence'])
+
+    const updated = JSON.parse(
+      (
+        await cli(
+          'apps',
+          'update',
+          app.client_id,
+          '--audience',
+          'https://compliance.example.com',
+          '--scope',
+          'read:devices',
+          '--json',
+        )
+      ).stdout,
+    ) as { grants: { scopes: string[] }[]; notice: string }
+    expect(updated.grants[0]!.scopes).toEqual(['read:devices'])
+    expect(updated.notice).toMatch(/next token request/)
+
+    const rotated = JSON.parse(
+      (await cli('apps', 'rotate-secret', app.client_id, '--overlap', '1h', '--json')).stdout,
+    ) as {
+      client_secret: string
+      previous_secret: { expires_at: string }
+    }
+    const overlapMs = Date.parse(rotated.previous_secret.expires_at) - Date.now()
+    expect(overlapMs).toBeGreaterThan(3500_000)
+    expect(overlapMs).toBeLessThanOrEqual(3600_000)
+    const token = (secret: string) =>
+      postForm(
+        `${url}/t/default/oauth/token`,
+        { grant_type: 'client_credentials' },
+        { authorization: basic(app.client_id, secret) },
+      )
+    expect((await token(app.client_secret)).status).toBe(200)
+    expect((await cli('apps', 'end-overlap', app.client_id)).stdout).toMatch(
+      /Ended 1 previous secret/,
+    )
+    expect((await token(app.client_secret)).status).toBe(401)
+    expect((await token(rotated.client_secret)).status).toBe(200)
+
+    expect((await cli('apps', 'revoke', app.client_id)).stdout).toMatch(/Revoked scanner/)
+    expect((await token(rotated.client_secret)).status).toBe(401)
+    expect((await cli('apps', 'delete', app.client_id)).stdout).toMatch(/Deleted/)
+    expect((await cliFails('apps', 'show', app.client_id)).code).toBe(3)
+  })
 })

@@ -178,7 +178,13 @@ export function runStorageContract(
         audience: 'https://api.example.com',
         name: 'A',
         scopes: ['read:a'],
-        catalog: null,
+        catalog: {
+          categories: [
+            { name: 'Policies', resources: [{ name: 'A', slug: 'a', actions: ['read' as const] }] },
+          ],
+          customScopes: [{ scope: 'Resource/base_scope' }],
+          presets: [{ name: 'auditor', scopes: ['read:a'] }],
+        },
         isBuiltIn: false,
         version: 1,
         createdAt: at(0),

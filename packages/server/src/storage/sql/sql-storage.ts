@@ -147,6 +147,7 @@ class SqlApiStore implements ApiStore {
             audience: api.audience,
             name: api.name,
             scopes: JSON.stringify(api.scopes),
+            catalog: api.catalog === null ? null : JSON.stringify(api.catalog),
             is_built_in: api.isBuiltIn ? 1 : 0,
             created_at: ms(api.createdAt),
             updated_at: ms(api.updatedAt),
