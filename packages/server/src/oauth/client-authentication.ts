@@ -20,6 +20,8 @@ export interface ClientAuthenticationDeps {
   clients: ClientDirectory
   hasher: SecretHasher
   now: () => Date
+  /** Told of each refusal of a known application, for the audit log. */
+  onRefused?: (application: Application, reason: string) => void
 }
 
 const FAILED = 'client authentication failed: unknown client or wrong client secret'
@@ -67,10 +69,18 @@ export async function authenticateClient(
     const isLive = secret.expiresAt === null || secret.expiresAt.getTime() > now.getTime()
     if (deps.hasher.equals(presentedHash, secret.hash) && isLive) matched = secret
   }
-  if (matched === undefined) throw refuse(FAILED, credentials)
+  if (matched === undefined) {
+    deps.onRefused?.(record.application, 'wrong client secret')
+    throw refuse(FAILED, credentials)
+  }
 
   const status = effectiveStatus(record.application, now)
-  if (status === 'revoked') throw refuse('this application has been revoked', credentials)
-  if (status === 'expired') throw refuse('this application has expired', credentials)
+  if (status !== 'active') {
+    deps.onRefused?.(record.application, `application ${status}`)
+    throw refuse(
+      `this application has ${status === 'revoked' ? 'been revoked' : 'expired'}`,
+      credentials,
+    )
+  }
   return { application: record.application, secret: matched, method: credentials.method }
 }

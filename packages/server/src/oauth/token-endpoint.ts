@@ -71,7 +71,30 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
 
   return async function handleTokenRequest(input: TokenEndpointInput): Promise<TokenResponse> {
     const request = parseTokenRequest(input.parameters, input.authorization)
-    const client = await authenticateClient(request.credentials, deps, input.tenantId)
+    const client = await authenticateClient(
+      request.credentials,
+      {
+        ...deps,
+        onRefused: (application, reason) => {
+          deps.audit
+            .record({
+              tenantId: application.tenantId,
+              occurredAt: deps.now(),
+              type: 'token.refused',
+              actor: `client:${application.clientId}`,
+              clientId: application.clientId,
+              data: {
+                grant_type: request.grantType,
+                error: 'invalid_client',
+                reason,
+                ip: input.ip,
+              },
+            })
+            .catch(() => undefined)
+        },
+      },
+      input.tenantId,
+    )
     try {
       const grant = grants.get(request.grantType)
       if (grant === undefined) {
