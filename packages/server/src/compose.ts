@@ -11,6 +11,7 @@ import type { ManagementDeps } from './management/deps.js'
 import { createTenant, type CreatedTenant } from './management/tenants.js'
 import { CachingClientDirectory } from './oauth/client-cache.js'
 import { clientCredentialsGrant } from './oauth/grants/client-credentials.js'
+import type { ProtectedEndpointDeps } from './oauth/introspection.js'
 import { OwnTokenVerifier } from './oauth/own-token-verifier.js'
 import { TenantKeyring } from './oauth/tenant-keyring.js'
 import { createTokenEndpoint, type TokenEndpoint } from './oauth/token-endpoint.js'
@@ -29,6 +30,9 @@ export interface Services {
   readonly audit: GroupCommitAuditSink
   readonly tokenEndpoint: TokenEndpoint
   readonly ownTokens: OwnTokenVerifier
+  readonly protectedEndpoints: ProtectedEndpointDeps & {
+    recordRevoked: (clientId: string, jti: string, tenantId: string) => void
+  }
   readonly management: ManagementDeps
   readonly issuerFor: (tenantId: string) => string
   close(): Promise<void>
@@ -120,6 +124,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       case 'tenant':
         keyring.invalidate(change.tenantId)
         break
+      case 'revocation':
+        break
     }
   })
   const audit = new GroupCommitAuditSink(storage.audit, now)
@@ -131,7 +137,43 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     audit,
     now,
   })
-  const ownTokens = new OwnTokenVerifier({ keyring, clients, now })
+  const ownTokens = new OwnTokenVerifier({
+    keyring,
+    clients,
+    revocations: storage.revocations,
+    now,
+  })
+  const protectedEndpoints: ProtectedEndpointDeps & {
+    recordRevoked: (clientId: string, jti: string, tenantId: string) => void
+  } = {
+    clients,
+    hasher,
+    now,
+    tokens: ownTokens,
+    revocations: storage.revocations,
+    recordRevoked: (clientId, jti, tenantId) => {
+      changes.publish({ kind: 'revocation', tenantId })
+      audit
+        .record({
+          tenantId,
+          occurredAt: now(),
+          type: 'token.revoked',
+          actor: `client:${clientId}`,
+          clientId,
+          data: { jti },
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'could not record a token revocation')
+        })
+    },
+  }
+  // Feed entries are dropped once every token they concern has expired, so the feed stays small.
+  const pruning = setInterval(() => {
+    storage.revocations.deleteExpired(now()).catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not prune expired revocations')
+    })
+  }, 60_000)
+  pruning.unref()
   const management: ManagementDeps = { storage, hasher, sealer, changes, now }
 
   return {
@@ -144,9 +186,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     audit,
     tokenEndpoint,
     ownTokens,
+    protectedEndpoints,
     management,
     issuerFor,
     async close() {
+      clearInterval(pruning)
       await audit.drain()
       await storage.close()
     },

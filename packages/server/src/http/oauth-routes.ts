@@ -7,6 +7,7 @@ import { authorizationServerMetadata } from '../oauth/metadata.js'
 import type { TenantRuntime } from '../oauth/tenant-keyring.js'
 import { NO_STORE } from './errors.js'
 import { acceptFormBodies, requestParameters } from './oauth-parameters.js'
+import { registerRevocationRoutes } from './revocation-routes.js'
 
 interface TenantParams {
   tenant: string
@@ -96,6 +97,7 @@ export function registerOAuthRoutes(app: FastifyInstance, services: Services): v
         return { keys: runtime.publishedKeys }
       },
     )
+    registerRevocationRoutes(oauth, services)
     done()
   })
 }

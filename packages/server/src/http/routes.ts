@@ -14,6 +14,9 @@ import { registerOAuthRoutes } from './oauth-routes.js'
  *   GET  /.well-known/oauth-authorization-server/t/:tenant   oauth-routes.ts (RFC 8414 §3.1)
  *   GET  /t/:tenant/.well-known/jwks.json                    oauth-routes.ts
  *   POST /t/:tenant/oauth/token, /oauth/token                oauth-routes.ts (RFC 6749 §3.2)
+ *   POST /t/:tenant/oauth/introspect                         revocation-routes.ts (RFC 7662)
+ *   POST /t/:tenant/oauth/revoke                             revocation-routes.ts (RFC 7009)
+ *   GET  /t/:tenant/oauth/revocations                        revocation-routes.ts (JSON or SSE)
  *   GET  /admin/v1/openapi.json                              admin/admin-routes.ts
  *   *    /admin/v1/tenants[/:tenant[/apis|applications|keys|audit]]   admin/admin-routes.ts
  */

@@ -441,6 +441,7 @@ export async function revokeApplication(
     return updated
   })
   deps.changes.publish({ kind: 'application', tenantId, clientId })
+  deps.changes.publish({ kind: 'revocation', tenantId })
   return revoked
 }
 
@@ -468,6 +469,7 @@ export async function deleteApplication(
     ])
   })
   deps.changes.publish({ kind: 'application', tenantId, clientId })
+  deps.changes.publish({ kind: 'revocation', tenantId })
 }
 
 /** A secret whose overlap ends soon but that clients still use: ending it would break one. */

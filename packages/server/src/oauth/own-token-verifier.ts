@@ -1,6 +1,7 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
 
 import { effectiveStatus } from '../domain/model.js'
+import type { RevocationStore } from '../storage/contract.js'
 import type { ClientDirectory } from './client-authentication.js'
 import type { TenantKeyring, TenantRuntime } from './tenant-keyring.js'
 
@@ -26,10 +27,16 @@ export class OwnTokenVerifier {
   readonly #keySets = new WeakMap<TenantRuntime, ReturnType<typeof createLocalJWKSet>>()
 
   constructor(
-    private readonly deps: { keyring: TenantKeyring; clients: ClientDirectory; now: () => Date },
+    private readonly deps: {
+      keyring: TenantKeyring
+      clients: ClientDirectory
+      revocations: Pick<RevocationStore, 'isRevoked'>
+      now: () => Date
+    },
   ) {}
 
-  async verify(token: string, tenantId: string, audience: string): Promise<VerifiedOwnToken> {
+  /** Signature, `typ`, `iss`, times and (when given) `aud`: the claims of a token of this tenant. */
+  async claims(token: string, tenantId: string, audience?: string): Promise<JWTPayload> {
     const runtime = await this.deps.keyring.get(tenantId)
     if (runtime === undefined) throw new OwnTokenError('the token was not issued by this tenant')
     let keySet = this.#keySets.get(runtime)
@@ -37,11 +44,13 @@ export class OwnTokenVerifier {
       keySet = createLocalJWKSet({ keys: runtime.publishedKeys.map((k) => ({ ...k })) })
       this.#keySets.set(runtime, keySet)
     }
+    // Refuse oversized input before any parsing (a JWT of ours is well under 4 KiB).
+    if (token.length > 8192) throw new OwnTokenError('the access token is too large')
     let payload: JWTPayload
     try {
       ;({ payload } = await jwtVerify(token, keySet, {
         issuer: runtime.issuer,
-        audience,
+        ...(audience !== undefined && { audience }),
         typ: 'at+jwt',
         algorithms: [...new Set(runtime.publishedKeys.map((k) => k.alg))],
         clockTolerance: 5,
@@ -58,6 +67,11 @@ export class OwnTokenVerifier {
       }
       throw error
     }
+    return payload
+  }
+
+  async verify(token: string, tenantId: string, audience: string): Promise<VerifiedOwnToken> {
+    const payload = await this.claims(token, tenantId, audience)
     const clientId = payload['client_id']
     const scope = payload['scope']
     if (typeof clientId !== 'string' || (scope !== undefined && typeof scope !== 'string')) {
@@ -66,6 +80,12 @@ export class OwnTokenVerifier {
     const record = await this.deps.clients.findClient(clientId)
     if (record === undefined || effectiveStatus(record.application, this.deps.now()) !== 'active') {
       throw new OwnTokenError('the application this token was issued to is no longer active')
+    }
+    if (
+      payload.jti !== undefined &&
+      (await this.deps.revocations.isRevoked(tenantId, clientId, payload.jti))
+    ) {
+      throw new OwnTokenError('the access token has been revoked')
     }
     return {
       clientId,

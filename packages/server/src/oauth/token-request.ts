@@ -62,19 +62,16 @@ function parseBasic(header: string): { clientId: string; clientSecret: string } 
   }
 }
 
-/** Step 1 of the token endpoint: which grant, and which credentials, by which method. */
-export function parseTokenRequest(
+/**
+ * Which client is authenticating, by which method (RFC 6749 §2.3.1), for the token,
+ * introspection and revocation endpoints alike.
+ */
+export function parseClientCredentials(
   parameters: RequestParameters,
   authorization: string | undefined,
-): TokenRequest {
-  const grantType = parameters['grant_type']
-  if (grantType === undefined) {
-    throw new OAuthError('invalid_request', 'grant_type is missing')
-  }
+): PresentedCredentials {
   const bodyId = parameters['client_id']
   const bodySecret = parameters['client_secret']
-
-  let credentials: PresentedCredentials
   if (authorization !== undefined && authorization !== '') {
     if (!/^Basic /i.test(authorization)) {
       throw new OAuthError(
@@ -98,23 +95,36 @@ export function parseTokenRequest(
         'client_id in the body differs from the client id in the Basic authorization header',
       )
     }
-    credentials = { ...basic, method: 'client_secret_basic' }
-  } else if (bodyId !== undefined && bodySecret !== undefined) {
-    credentials = { clientId: bodyId, clientSecret: bodySecret, method: 'client_secret_post' }
-  } else if (bodyId !== undefined) {
+    return { ...basic, method: 'client_secret_basic' }
+  }
+  if (bodyId !== undefined && bodySecret !== undefined) {
+    return { clientId: bodyId, clientSecret: bodySecret, method: 'client_secret_post' }
+  }
+  if (bodyId !== undefined) {
     throw new OAuthError(
       'invalid_client',
       'client authentication is required: send client_secret with client_id, or use HTTP Basic',
     )
-  } else {
-    throw new OAuthError(
-      'invalid_client',
-      'client authentication is required: send client_id and client_secret, or use HTTP Basic',
-      { headers: BASIC_CHALLENGE },
-    )
   }
+  throw new OAuthError(
+    'invalid_client',
+    'client authentication is required: send client_id and client_secret, or use HTTP Basic',
+    {
+      headers: BASIC_CHALLENGE,
+    },
+  )
+}
 
-  return { grantType, credentials, parameters }
+/** Step 1 of the token endpoint: which grant, and which credentials, by which method. */
+export function parseTokenRequest(
+  parameters: RequestParameters,
+  authorization: string | undefined,
+): TokenRequest {
+  const grantType = parameters['grant_type']
+  if (grantType === undefined) {
+    throw new OAuthError('invalid_request', 'grant_type is missing')
+  }
+  return { grantType, credentials: parseClientCredentials(parameters, authorization), parameters }
 }
 
 export { BASIC_CHALLENGE }

@@ -166,7 +166,10 @@ export interface AuditSink {
 
 /** A change other caches must hear about. */
 export type Change =
-  { kind: 'application'; tenantId: string; clientId: string } | { kind: 'tenant'; tenantId: string }
+  | { kind: 'application'; tenantId: string; clientId: string }
+  | { kind: 'tenant'; tenantId: string }
+  /** A new revocation feed entry: live feed streams fetch what is new. */
+  | { kind: 'revocation'; tenantId: string }
 
 /** Carries changes to every cache of every node (in process, or through Redis / Postgres). */
 export interface ChangeBus {
