@@ -115,6 +115,7 @@ export class AdminClient {
   }
 
   /** Also returns the ETag, for a read followed by a conditional update. */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async requestWithEtag<T>(
     method: string,
     path: string,

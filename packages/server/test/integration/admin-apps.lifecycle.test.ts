@@ -359,7 +359,7 @@ describe.each(drivers)('application lifecycle on %s', (_name, open) => {
         ['-c', created.snippets.curl],
         { env: { ...process.env, CLIENT_SECRET: created.client_secret } },
         (error, stdout) => {
-          if (error) reject(error)
+          if (error) reject(new Error('the snippet failed', { cause: error }))
           else resolve(stdout)
         },
       )
