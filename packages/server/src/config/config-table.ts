@@ -11,6 +11,7 @@ const DEFAULTS: Record<string, string> = {
   TOKENMINT_TOKEN_BODY_LIMIT: '`16384`',
   TOKENMINT_CACHE_MAX_AGE: '`30`',
   TOKENMINT_JWKS_MAX_AGE: '`300`',
+  TOKENMINT_AUDIT_TOKENS: '`on`',
 }
 
 /** The README's configuration table, generated from the settings (a test keeps them equal). */

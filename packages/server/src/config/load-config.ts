@@ -15,6 +15,7 @@ export interface Config {
   readonly tokenBodyLimitBytes: number
   readonly cacheMaxAgeSeconds: number
   readonly jwksMaxAgeSeconds: number
+  readonly auditTokens: boolean
 }
 
 interface Setting<T> {
@@ -133,6 +134,15 @@ export const settings = {
     env: 'TOKENMINT_JWKS_MAX_AGE',
     doc: '`Cache-Control: max-age` of the JWKS and metadata documents.',
     parse: integer('TOKENMINT_JWKS_MAX_AGE', 300, 0, 86_400),
+  },
+  auditTokens: {
+    env: 'TOKENMINT_AUDIT_TOKENS',
+    doc: '`on`: every token issued is durably audited before it is returned. `off` only to measure what that costs (benchmarks); never in production.',
+    parse: (raw) => {
+      if (raw === undefined || raw === '' || raw === 'on') return true
+      if (raw === 'off') return false
+      throw new ConfigError('TOKENMINT_AUDIT_TOKENS must be on or off')
+    },
   },
 } satisfies { [K in keyof Config]: Setting<Config[K]> }
 
