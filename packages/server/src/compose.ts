@@ -10,7 +10,11 @@ import { SecretHasher } from './crypto/secret-hasher.js'
 import type { ManagementDeps } from './management/deps.js'
 import { createTenant, type CreatedTenant } from './management/tenants.js'
 import { CachingClientDirectory } from './oauth/client-cache.js'
+import { PasswordHasher } from './crypto/password-hasher.js'
 import { clientCredentialsGrant } from './oauth/grants/client-credentials.js'
+import { passwordGrant } from './oauth/grants/password.js'
+import { refreshTokenGrant } from './oauth/grants/refresh-token.js'
+import { LoginThrottle } from './oauth/login-throttle.js'
 import type { ProtectedEndpointDeps } from './oauth/introspection.js'
 import { OwnTokenVerifier } from './oauth/own-token-verifier.js'
 import { TenantKeyring } from './oauth/tenant-keyring.js'
@@ -99,6 +103,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const storage = await openSqlStorage(config.databaseUrl)
   const hasher = new SecretHasher(masterKey)
   const sealer = new KeySealer(masterKey)
+  const passwords = new PasswordHasher()
   const changes: ChangeBus = new LocalChangeBus()
   const issuerFor = (tenantId: string) => `${config.publicUrl}/t/${tenantId}`
   const maxAgeMs = config.cacheMaxAgeSeconds * 1000
@@ -133,9 +138,24 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clients,
     hasher,
     keyring,
-    grants: [clientCredentialsGrant],
+    grants: [
+      clientCredentialsGrant,
+      ...(() => {
+        const userGrantDeps = {
+          users: storage.users,
+          passwords,
+          refreshTokens: storage.refreshTokens,
+          hasher,
+          throttle: new LoginThrottle(),
+          audit,
+        }
+        return [passwordGrant(userGrantDeps), refreshTokenGrant(userGrantDeps)]
+      })(),
+    ],
     // Benchmarks only: TOKENMINT_AUDIT_TOKENS=off measures what durable token audit costs.
-    audit: config.auditTokens ? audit : { record: () => Promise.resolve(), recordToken: () => Promise.resolve(true) },
+    audit: config.auditTokens
+      ? audit
+      : { record: () => Promise.resolve(), recordToken: () => Promise.resolve(true) },
     now,
   })
   const ownTokens = new OwnTokenVerifier({
@@ -152,6 +172,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     now,
     tokens: ownTokens,
     revocations: storage.revocations,
+    refreshTokens: storage.refreshTokens,
     recordRevoked: (clientId, jti, tenantId) => {
       changes.publish({ kind: 'revocation', tenantId })
       audit
@@ -175,7 +196,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     })
   }, 60_000)
   pruning.unref()
-  const management: ManagementDeps = { storage, hasher, sealer, changes, now }
+  const management: ManagementDeps = { storage, hasher, passwords, sealer, changes, now }
 
   return {
     config,

@@ -13,6 +13,10 @@ export const TENANT_ADMIN_SCOPES = [
   'read:keys',
   'update:keys',
   'read:audit',
+  'read:users',
+  'create:users',
+  'update:users',
+  'delete:users',
 ] as const
 
 /** Only the root tenant (the one `tokenmint init` creates) may manage other tenants. */

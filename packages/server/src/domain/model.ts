@@ -95,6 +95,48 @@ export interface ClientSecret {
   lastUsedIp: string | null
 }
 
+export type UserStatus = 'active' | 'disabled'
+
+/** A tenant account, used only by the resource-owner password grant. */
+export interface User {
+  id: string
+  tenantId: string
+  /** As entered; unique per tenant regardless of case. */
+  username: string
+  email: string | null
+  displayName: string | null
+  status: UserStatus
+  /** Argon2id PHC string, with its parameters. */
+  passwordHash: string
+  /** What the user may hold per API; a token gets the intersection with the application's. */
+  grants: ScopeGrant[]
+  failedAttempts: number
+  lockedUntil: Date | null
+  createdAt: Date
+  updatedAt: Date
+  lastLoginAt: Date | null
+  passwordChangedAt: Date
+  version: number
+}
+
+/** One refresh token of a rotating family (RFC 9700 §4.14.2). */
+export interface RefreshToken {
+  id: string
+  tenantId: string
+  familyId: string
+  clientId: string
+  userId: string
+  /** HMAC of the token under the server pepper. */
+  tokenHash: string
+  audience: string
+  scopes: string[]
+  createdAt: Date
+  idleExpiresAt: Date
+  familyExpiresAt: Date
+  usedAt: Date | null
+  revokedAt: Date | null
+}
+
 /** Status as users see it: `expired` is derived from `expiresAt`. */
 export function effectiveStatus(app: Application, now: Date): ApplicationStatus | 'expired' {
   if (app.status === 'revoked') return 'revoked'

@@ -21,6 +21,7 @@ const tokenResponseSchema = {
       token_type: { type: 'string' },
       expires_in: { type: 'integer' },
       scope: { type: 'string' },
+      refresh_token: { type: 'string' },
     },
   },
 } as const
@@ -36,11 +37,9 @@ function metadataHandler(services: Services) {
   return async (request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply) => {
     const runtime = await runtimeOf(services, request.params.tenant)
     void reply.header('Cache-Control', `public, max-age=${services.config.jwksMaxAgeSeconds}`)
-    return authorizationServerMetadata(
-      runtime.issuer,
-      GRANT_TYPES.filter((g) => g === 'client_credentials'),
-      [...new Set(runtime.publishedKeys.map((k) => k.alg))],
-    )
+    return authorizationServerMetadata(runtime.issuer, GRANT_TYPES, [
+      ...new Set(runtime.publishedKeys.map((k) => k.alg)),
+    ])
   }
 }
 

@@ -428,6 +428,7 @@ export async function revokeApplication(
       current.version,
     )
     await recordRevocation(storage, current, now)
+    await storage.refreshTokens.revokeForClient(clientId, now)
     await storage.audit.append([
       {
         tenantId,
@@ -457,6 +458,7 @@ export async function deleteApplication(
     const now = deps.now()
     await storage.applications.delete(tenantId, clientId)
     if (current.status !== 'revoked') await recordRevocation(storage, current, now)
+    await storage.refreshTokens.revokeForClient(clientId, now)
     await storage.audit.append([
       {
         tenantId,

@@ -1,4 +1,5 @@
 import type { KeySealer } from '../crypto/key-sealer.js'
+import type { PasswordHasher } from '../crypto/password-hasher.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
 import type { ChangeBus, Storage } from '../storage/contract.js'
 
@@ -6,6 +7,7 @@ import type { ChangeBus, Storage } from '../storage/contract.js'
 export interface ManagementDeps {
   storage: Storage
   hasher: SecretHasher
+  passwords: PasswordHasher
   sealer: KeySealer
   changes: Pick<ChangeBus, 'publish'>
   now: () => Date

@@ -1,7 +1,8 @@
 // RFC 7662: Token Introspection. Only applications allowed to introspect (a resource server's
 // own credentials) may call it; every token that is not active answers just {"active":false}.
 import { effectiveStatus } from '../domain/model.js'
-import type { RevocationStore } from '../storage/contract.js'
+import type { RefreshTokenStore, RevocationStore } from '../storage/contract.js'
+import { hashRefreshToken, REFRESH_TOKEN_PREFIX } from './grants/refresh-tokens.js'
 import {
   authenticateClient,
   type AuthenticatedClient,
@@ -14,6 +15,7 @@ import { parseClientCredentials, type RequestParameters } from './token-request.
 export interface ProtectedEndpointDeps extends ClientAuthenticationDeps {
   tokens: Pick<OwnTokenVerifier, 'claims'>
   revocations: Pick<RevocationStore, 'isRevoked' | 'append'>
+  refreshTokens: Pick<RefreshTokenStore, 'findByHash' | 'revokeFamily'>
 }
 
 /** Authenticates a resource server's application; others get 403 unauthorized_client. */
@@ -119,6 +121,19 @@ export async function revokeToken(
   )
   const token = parameters['token']
   if (token === undefined) throw new OAuthError('invalid_request', 'token is missing')
+  if (token.startsWith(REFRESH_TOKEN_PREFIX)) {
+    // A refresh token ends its whole family (RFC 7009 §2.1 allows it; RFC 9700 suggests it).
+    const record = await deps.refreshTokens.findByHash(hashRefreshToken(deps.hasher, token))
+    if (record === undefined || record.tenantId !== tenantId) return
+    if (record.clientId !== client.application.clientId) {
+      throw new OAuthError(
+        'unauthorized_client',
+        'an application may revoke only tokens issued to it',
+      )
+    }
+    await deps.refreshTokens.revokeFamily(record.familyId, deps.now())
+    return
+  }
   let claims
   try {
     claims = await deps.tokens.claims(token, tenantId)

@@ -34,6 +34,7 @@ export interface TokenResponse {
   token_type: 'Bearer'
   expires_in: number
   scope: string
+  refresh_token?: string
 }
 
 /**
@@ -104,7 +105,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         )
       }
       const now = deps.now()
-      const decision = await grant.handle({ request, client, now })
+      const decision = await grant.handle({ request, client, now, ip: input.ip })
       const runtime = await deps.keyring.get(client.application.tenantId)
       if (runtime === undefined)
         throw new OAuthError('invalid_client', "this application's tenant no longer exists")
@@ -142,6 +143,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
             jti: issued.jti,
             exp: issued.expiresAt,
             ip: input.ip,
+            ...decision.audit,
           },
           live: { clientId: client.application.clientId, secretId: client.secret.id, ip: input.ip },
         })
@@ -168,6 +170,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         token_type: 'Bearer',
         expires_in: Math.max(0, issued.expiresAt - Math.floor(now.getTime() / 1000)),
         scope: issued.scope,
+        ...(decision.refreshToken !== undefined && { refresh_token: decision.refreshToken }),
       }
     } catch (error) {
       refuse(error, client, input, request.grantType)

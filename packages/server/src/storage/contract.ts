@@ -2,6 +2,8 @@ import type {
   Api,
   Application,
   ClientSecret,
+  RefreshToken,
+  User,
   SigningKey,
   SigningKeyStatus,
   Tenant,
@@ -79,6 +81,35 @@ export interface ApplicationStore {
   ): Promise<{ day: string; tokens: number }[]>
 }
 
+export interface UserStore {
+  insert(user: User): Promise<void>
+  get(tenantId: string, id: string): Promise<User | undefined>
+  /** `usernameKey`: the username lower-cased (usernames are unique regardless of case). */
+  findByUsername(tenantId: string, usernameKey: string): Promise<User | undefined>
+  list(tenantId: string, page: PageRequest): Promise<Page<User>>
+  update(user: User, expectedVersion: number): Promise<User>
+  delete(tenantId: string, id: string): Promise<boolean>
+  /** Counts one more consecutive failure atomically; returns the new count. */
+  recordLoginFailure(tenantId: string, id: string): Promise<number>
+  setLockedUntil(tenantId: string, id: string, lockedUntil: Date | null): Promise<void>
+  recordLoginSuccess(
+    tenantId: string,
+    id: string,
+    at: Date,
+    rehashedPassword?: string,
+  ): Promise<void>
+}
+
+export interface RefreshTokenStore {
+  insert(token: RefreshToken): Promise<void>
+  findByHash(tokenHash: string): Promise<RefreshToken | undefined>
+  /** Marks a token used if it was not yet: false means it had been used already (reuse). */
+  markUsed(id: string, at: Date): Promise<boolean>
+  revokeFamily(familyId: string, at: Date): Promise<number>
+  revokeForUser(tenantId: string, userId: string, at: Date): Promise<number>
+  revokeForClient(clientId: string, at: Date): Promise<number>
+}
+
 /** One revoked application or token, for the revocation feed. */
 export interface Revocation {
   /** Monotonic per deployment: the feed's cursor. */
@@ -150,6 +181,8 @@ export interface Storage {
   readonly applications: ApplicationStore
   readonly audit: AuditStore
   readonly revocations: RevocationStore
+  readonly users: UserStore
+  readonly refreshTokens: RefreshTokenStore
   /** Runs `work` in one transaction; the stores passed to it write inside it. */
   transaction<T>(work: (storage: Storage) => Promise<T>): Promise<T>
   /** Resolves when storage answers a trivial query. */

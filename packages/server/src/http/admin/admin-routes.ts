@@ -9,6 +9,7 @@ import { listKeys, rotateKeys } from '../../management/keys.js'
 import { createTenant, getTenant, listTenants } from '../../management/tenants.js'
 import { registerApiRoutes } from './api-routes.js'
 import { registerApplicationRoutes } from './application-routes.js'
+import { registerUserRoutes } from './user-routes.js'
 import { auditView, keyView, tenantView } from './representations.js'
 import { bearer, callerOf, config, errors, guardFor } from './route-kit.js'
 import * as S from './schemas.js'
@@ -112,6 +113,7 @@ export async function registerAdminRoutes(
 
   registerApiRoutes(app, services)
   registerApplicationRoutes(app, services)
+  registerUserRoutes(app, services)
 
   app.get(
     '/admin/v1/tenants/:tenant/keys',

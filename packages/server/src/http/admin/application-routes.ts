@@ -24,6 +24,9 @@ import {
 import * as S from './schemas.js'
 import { tokenRequestSnippets } from './snippets.js'
 
+const PASSWORD_WARNING =
+  "The password grant is enabled: RFC 9700 advises against it because the application handles a user's password. Prefer client credentials for anything that does not have to act as a user."
+
 const SCOPE_NOTICE =
   'The new scopes apply to the very next token request. Tokens already issued keep their scopes until they expire (at most the token lifetime); revoke the application to end them now.'
 
@@ -99,6 +102,9 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
       ).send({
         ...applicationView(created.application, issuer, now(), { secrets: [created.secret] }),
         client_secret: created.clientSecret,
+        ...(created.application.grantTypes.includes('password') && {
+          warnings: [PASSWORD_WARNING],
+        }),
         snippets: tokenRequestSnippets({
           tokenEndpoint: `${issuer}/oauth/token`,
           clientId: created.application.clientId,
@@ -151,6 +157,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
     async (request, reply) => {
       const { tenant, clientId } = request.params
       const body = request.body
+      const before = await getApplication(services.management, tenant, clientId)
       const { application, scopesChanged } = await updateApplication(
         services.management,
         callerOf(request).actor,
@@ -168,9 +175,13 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         },
         ifMatch(request),
       )
+      const passwordEnabled =
+        application.grantTypes.includes('password') &&
+        !before.application.grantTypes.includes('password')
       return withEtag(reply, application.version).send({
         ...applicationView(application, services.issuerFor(tenant), now()),
         ...(scopesChanged && { notice: SCOPE_NOTICE }),
+        ...(passwordEnabled && { warnings: [PASSWORD_WARNING] }),
       })
     },
   )

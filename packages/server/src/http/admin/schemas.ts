@@ -362,6 +362,52 @@ export const Problem = Type.Object({
   errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
 })
 
+export const UserParams = Type.Object({ tenant: Type.String(), user: Type.String() })
+
+export const User = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  display_name: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('locked')]),
+  locked_until: NullableTimestamp,
+  grants: Type.Array(ScopeGrant),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  last_login_at: NullableTimestamp,
+})
+
+export const UserPage = Type.Object({
+  items: Type.Array(User),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+})
+
+export const CreateUserBody = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 128 }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+    email: Type.Optional(Type.Union([Type.String({ maxLength: 254 }), Type.Null()])),
+    display_name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    grants: Type.Optional(Type.Array(ScopeGrant, { maxItems: 50 })),
+  },
+  { additionalProperties: false },
+)
+
+export const UpdateUserBody = Type.Object(
+  {
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    email: Type.Optional(Type.Union([Type.String({ maxLength: 254 }), Type.Null()])),
+    display_name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    grants: Type.Optional(Type.Array(ScopeGrant, { maxItems: 50 })),
+  },
+  { additionalProperties: false },
+)
+
+export const SetPasswordBody = Type.Object(
+  { password: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+)
+
 export { Type }
 
 export type CreateApplicationBody = Static<typeof CreateApplicationBody>

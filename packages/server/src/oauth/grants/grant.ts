@@ -6,6 +6,8 @@ export interface GrantContext {
   request: TokenRequest
   client: AuthenticatedClient
   now: Date
+  /** The caller's address, for throttling and audit. */
+  ip: string
 }
 
 /** What a grant decided; issuing and recording the token is the endpoint's job. */
@@ -15,6 +17,10 @@ export interface GrantDecision {
   scopes: string[]
   /** Extra claims for the access token, e.g. the username of the password grant. */
   claims?: Record<string, string>
+  /** A refresh token already stored (password and refresh_token grants only). */
+  refreshToken?: string
+  /** Extra non-secret audit details (the user, the refresh token family). */
+  audit?: Record<string, string>
 }
 
 export interface GrantHandler {

@@ -3,12 +3,14 @@ import { Migrator, type Kysely, type Migration } from 'kysely'
 import type { SqlDialectName } from './dialect.js'
 import { initialSchema } from './migrations/001-initial.js'
 import { lifecycleSchema } from './migrations/002-lifecycle.js'
+import { usersSchema } from './migrations/003-users.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
   return {
     '001-initial': initialSchema(dialect),
     '002-lifecycle': lifecycleSchema(dialect),
+    '003-users': usersSchema(),
   }
 }
 

@@ -87,6 +87,41 @@ export interface RevocationsTable {
   expires_at: number
 }
 
+export interface UsersTable {
+  id: string
+  tenant_id: string
+  username: string
+  username_key: string
+  email: string | null
+  display_name: string | null
+  status: string
+  password_hash: string
+  grants: string
+  failed_attempts: number
+  locked_until: number | null
+  created_at: number
+  updated_at: number
+  last_login_at: number | null
+  password_changed_at: number
+  version: number
+}
+
+export interface RefreshTokensTable {
+  id: string
+  tenant_id: string
+  family_id: string
+  client_id: string
+  user_id: string
+  token_hash: string
+  audience: string
+  scopes: string
+  created_at: number
+  idle_expires_at: number
+  family_expires_at: number
+  used_at: number | null
+  revoked_at: number | null
+}
+
 export interface Database {
   tenants: TenantsTable
   signing_keys: SigningKeysTable
@@ -95,4 +130,6 @@ export interface Database {
   client_secrets: ClientSecretsTable
   audit_events: AuditEventsTable
   revocations: RevocationsTable
+  users: UsersTable
+  refresh_tokens: RefreshTokensTable
 }

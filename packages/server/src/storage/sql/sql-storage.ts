@@ -6,16 +6,19 @@ import type {
   ApiStore,
   ApplicationStore,
   AuditStore,
+  RefreshTokenStore,
   RevocationStore,
   SigningKeyStore,
   Storage,
   TenantStore,
+  UserStore,
 } from '../contract.js'
 import { SqlApplicationStore } from './application-store.js'
 import { SqlAuditStore } from './audit-store.js'
 import { openDatabase, type SqlDialectName } from './dialect.js'
 import { migrateToLatest } from './migrate.js'
 import { SqlRevocationStore } from './revocation-store.js'
+import { SqlRefreshTokenStore, SqlUserStore } from './user-store.js'
 import { apiFromRow, keyFromRow, ms, msOrNull, tenantFromRow, translateConflicts } from './rows.js'
 import type { Database } from './schema.js'
 
@@ -220,6 +223,8 @@ export class SqlStorage implements Storage {
   readonly applications: ApplicationStore
   readonly audit: AuditStore
   readonly revocations: RevocationStore
+  readonly users: UserStore
+  readonly refreshTokens: RefreshTokenStore
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -232,6 +237,8 @@ export class SqlStorage implements Storage {
     this.applications = new SqlApplicationStore(db, dialect)
     this.audit = new SqlAuditStore(db, dialect)
     this.revocations = new SqlRevocationStore(db)
+    this.users = new SqlUserStore(db)
+    this.refreshTokens = new SqlRefreshTokenStore(db)
   }
 
   transaction<T>(work: (storage: Storage) => Promise<T>): Promise<T> {
