@@ -10,6 +10,7 @@ import { registerKeys } from './keys.js'
 import { registerServe } from './serve.js'
 import { registerTenants } from './tenants.js'
 import { registerToken } from './token.js'
+import { registerUsers } from './users.js'
 
 const program = new Command('tokenmint')
   .description('Tokenmint: OAuth 2.0 client credentials for machine-to-machine APIs')
@@ -28,6 +29,7 @@ registerApis(program)
 registerApps(program)
 registerKeys(program)
 registerAudit(program)
+registerUsers(program)
 registerToken(program)
 
 try {

@@ -29,6 +29,19 @@ describe('tokenmint CLI against a running server', () => {
     throw new Error(`tokenmint ${args.join(' ')} succeeded`)
   }
 
+  const cliWithInput = (input: string, ...args: string[]) =>
+    new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args], { env, cwd: dir })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      child.on('close', (code) => {
+        resolve({ stdout, stderr, code })
+      })
+      child.stdin.end(input)
+    })
+
   beforeAll(async () => {
     dir = temporaryDir()
     const port = await freePort()
@@ -329,5 +342,77 @@ describe('tokenmint CLI against a running server', () => {
     expect((await token(rotated.client_secret)).status).toBe(401)
     expect((await cli('apps', 'delete', app.client_id)).stdout).toMatch(/Deleted/)
     expect((await cliFails('apps', 'show', app.client_id)).code).toBe(3)
+  })
+
+  it('manages users with the password read from stdin, never a flag', async () => {
+    await cli(
+      'apis',
+      'create',
+      '--audience',
+      'https://scanner.example.com',
+      '--name',
+      'Scanner API',
+      '--scopes',
+      'read:findings',
+    )
+    const created = await cliWithInput(
+      'purple staple battery horse\n',
+      'users',
+      'create',
+      '--username',
+      'Scanner',
+      '--audience',
+      'https://scanner.example.com',
+      '--scope',
+      'read:findings',
+      '--json',
+    )
+    expect(created.code, created.stderr).toBe(0)
+    const user = JSON.parse(created.stdout) as { id: string; status: string }
+    expect(user.status).toBe('active')
+    expect(created.stdout).not.toContain('passphrase')
+
+    const app = JSON.parse(
+      (
+        await cli(
+          'apps',
+          'create',
+          '--name',
+          'legacy scanner',
+          '--audience',
+          'https://scanner.example.com',
+          '--scope',
+          'read:findings',
+          '--grant',
+          'password',
+          '--json',
+        )
+      ).stdout,
+    ) as { client_id: string; client_secret: string; warnings: string[] }
+    expect(app.warnings[0]).toMatch(/RFC 9700/)
+    const login = (password: string) =>
+      postForm(
+        `${url}/t/default/oauth/token`,
+        { grant_type: 'password', username: 'scanner', password },
+        { authorization: basic(app.client_id, app.client_secret) },
+      )
+    expect((await login('purple staple battery horse')).status).toBe(200)
+
+    expect((await cli('users', 'disable', 'scanner')).stdout).toMatch(/Disabled Scanner/)
+    expect((await login('purple staple battery horse')).status).toBe(400)
+    await cli('users', 'enable', user.id)
+    const changed = await cliWithInput(
+      'another long passphrase',
+      'users',
+      'set-password',
+      'scanner',
+    )
+    expect(changed.code).toBe(0)
+    expect((await login('another long passphrase')).status).toBe(200)
+    const weak = await cliWithInput('short', 'users', 'set-password', 'scanner')
+    expect(weak.code).toBe(3)
+    expect(weak.stderr).toMatch(/^error: .*at least 12 characters/)
+    expect(JSON.parse((await cli('users', 'list', '--json')).stdout).items).toHaveLength(1)
+    expect((await cli('users', 'delete', 'scanner')).stdout).toMatch(/Deleted/)
   })
 })

@@ -1,0 +1,190 @@
+import type { Command } from 'commander'
+
+import { print, table } from './output.js'
+import { adminClientFor } from './remote.js'
+import { readSecret } from './secret-input.js'
+
+interface UserView {
+  id: string
+  username: string
+  email: string | null
+  display_name: string | null
+  status: string
+  locked_until: string | null
+  grants: { audience: string; scopes: string[] }[]
+  last_login_at: string | null
+}
+
+function describe(user: UserView): string {
+  return [
+    `${user.username} — ${user.status}${user.locked_until ? ` until ${user.locked_until}` : ''}`,
+    `  id:         ${user.id}`,
+    `  email:      ${user.email ?? '-'}`,
+    `  name:       ${user.display_name ?? '-'}`,
+    ...user.grants.map((g) => `  may hold:   ${g.audience}: ${g.scopes.join(' ') || '(nothing)'}`),
+    `  last login: ${user.last_login_at ?? 'never'}`,
+  ].join('\n')
+}
+
+function grantsFrom(flags: { audience?: string; scope?: string }) {
+  if (flags.audience === undefined) return undefined
+  return [
+    { audience: flags.audience, scopes: (flags.scope ?? '').split(/\s+/).filter((s) => s !== '') },
+  ]
+}
+
+export function registerUsers(program: Command): void {
+  const users = program
+    .command('users')
+    .description('tenant users, for applications allowed the password grant')
+  const userPath = (client: ReturnType<typeof adminClientFor>['client'], id = '') =>
+    client.tenantPath(`/users${id === '' ? '' : `/${encodeURIComponent(id)}`}`)
+
+  users
+    .command('create')
+    .requiredOption('--username <name>', 'unique per tenant, regardless of case')
+    .option('--email <address>', 'email address')
+    .option('--name <display name>', 'display name')
+    .option('--audience <aud>', 'an API the user may hold scopes on')
+    .option('--scope <scopes>', 'the scopes the user may hold on it')
+    .option('--json', 'print JSON')
+    .description('create a user; the password is read from stdin or a prompt, never a flag')
+    .action(
+      async (
+        flags: {
+          username: string
+          email?: string
+          name?: string
+          audience?: string
+          scope?: string
+        },
+        command: Command,
+      ) => {
+        const { client, options } = adminClientFor(command)
+        const password = await readSecret(`Password for ${flags.username}: `)
+        const user = await client.request<UserView>('POST', userPath(client), {
+          username: flags.username,
+          password,
+          email: flags.email,
+          display_name: flags.name,
+          grants: grantsFrom(flags) ?? [],
+        })
+        print(options.json, user, () => `Created user\n${describe(user)}`)
+      },
+    )
+
+  users
+    .command('list')
+    .option('--limit <n>', 'page size', '50')
+    .option('--cursor <cursor>', 'next page cursor')
+    .option('--json', 'print JSON')
+    .action(async (flags: { limit: string; cursor?: string }, command: Command) => {
+      const { client, options } = adminClientFor(command)
+      const query = new URLSearchParams({
+        limit: flags.limit,
+        ...(flags.cursor !== undefined && { cursor: flags.cursor }),
+      })
+      const page = await client.request<{ items: UserView[]; next_cursor: string | null }>(
+        'GET',
+        `${userPath(client)}?${query.toString()}`,
+      )
+      print(options.json, page, () =>
+        table([
+          ['ID', 'USERNAME', 'STATUS', 'LAST LOGIN'],
+          ...page.items.map((u) => [u.id, u.username, u.status, u.last_login_at ?? 'never']),
+        ]),
+      )
+    })
+
+  users
+    .command('show')
+    .argument('<user>', 'user id or username')
+    .option('--json', 'print JSON')
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const { client, options } = adminClientFor(command)
+      const user = await client.request<UserView>('GET', userPath(client, id))
+      print(options.json, user, () => describe(user))
+    })
+
+  users
+    .command('update')
+    .argument('<user>', 'user id or username')
+    .option('--username <name>', 'new username')
+    .option('--email <address>', 'new email')
+    .option('--name <display name>', 'new display name')
+    .option('--audience <aud>', 'with --scope: replace what the user may hold')
+    .option('--scope <scopes>', 'scopes on that API')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        id: string,
+        flags: {
+          username?: string
+          email?: string
+          name?: string
+          audience?: string
+          scope?: string
+        },
+        command: Command,
+      ) => {
+        const { client, options } = adminClientFor(command)
+        const { etag } = await client.requestWithEtag<UserView>('GET', userPath(client, id))
+        const user = await client.request<UserView>(
+          'PATCH',
+          userPath(client, id),
+          {
+            username: flags.username,
+            email: flags.email,
+            display_name: flags.name,
+            grants: grantsFrom(flags),
+          },
+          etag === undefined ? {} : { 'if-match': etag },
+        )
+        print(options.json, user, () => describe(user))
+      },
+    )
+
+  users
+    .command('set-password')
+    .argument('<user>', 'user id or username')
+    .option('--json', 'print JSON')
+    .description("set a user's password (stdin or prompt); ends the user's refresh tokens")
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const { client, options } = adminClientFor(command)
+      const password = await readSecret(`New password for ${id}: `)
+      const user = await client.request<UserView>('POST', `${userPath(client, id)}/password`, {
+        password,
+      })
+      print(
+        options.json,
+        user,
+        () => `Password changed for ${user.username}; its refresh tokens are revoked.`,
+      )
+    })
+
+  for (const [action, done] of [
+    ['disable', 'Disabled'],
+    ['enable', 'Enabled'],
+    ['unlock', 'Unlocked'],
+  ] as const) {
+    users
+      .command(action)
+      .argument('<user>', 'user id or username')
+      .option('--json', 'print JSON')
+      .action(async (id: string, _flags: unknown, command: Command) => {
+        const { client, options } = adminClientFor(command)
+        const user = await client.request<UserView>('POST', `${userPath(client, id)}/${action}`)
+        print(options.json, user, () => `${done} ${user.username} (${user.status}).`)
+      })
+  }
+
+  users
+    .command('delete')
+    .argument('<user>', 'user id or username')
+    .option('--json', 'print JSON')
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const { client, options } = adminClientFor(command)
+      await client.request<null>('DELETE', userPath(client, id))
+      print(options.json, { deleted: id }, () => `Deleted ${id}; their refresh tokens are revoked.`)
+    })
+}
