@@ -99,7 +99,7 @@ describe('independent OAuth clients get and validate tokens', () => {
       token_endpoint: `${server.issuer}/oauth/token`,
       jwks_uri: `${server.issuer}/.well-known/jwks.json`,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', 'password', 'refresh_token'],
     })
   })
 
