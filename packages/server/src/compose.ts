@@ -100,7 +100,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const logger = options.logger ?? createLogger(config)
   const now = options.now ?? (() => new Date())
   const masterKey = resolveMasterKey(config)
-  const storage = await openSqlStorage(config.databaseUrl)
+  const storage = await openSqlStorage(config.databaseUrl, {
+    sqliteSynchronous: config.sqliteSynchronous,
+  })
   const hasher = new SecretHasher(masterKey)
   const sealer = new KeySealer(masterKey)
   const passwords = new PasswordHasher()

@@ -12,6 +12,7 @@ const DEFAULTS: Record<string, string> = {
   TOKENMINT_CACHE_MAX_AGE: '`30`',
   TOKENMINT_JWKS_MAX_AGE: '`300`',
   TOKENMINT_AUDIT_TOKENS: '`on`',
+  TOKENMINT_SQLITE_SYNCHRONOUS: '`normal`',
 }
 
 /** The README's configuration table, generated from the settings (a test keeps them equal). */

@@ -256,8 +256,11 @@ export class SqlStorage implements Storage {
 }
 
 /** Opens the database named by the URL and migrates it to the latest schema. */
-export async function openSqlStorage(databaseUrl: string): Promise<SqlStorage> {
-  const { db, dialect } = openDatabase(databaseUrl)
+export async function openSqlStorage(
+  databaseUrl: string,
+  options: { sqliteSynchronous?: 'normal' | 'full' } = {},
+): Promise<SqlStorage> {
+  const { db, dialect } = openDatabase(databaseUrl, options)
   try {
     await migrateToLatest(db, dialect)
   } catch (error) {
