@@ -7,6 +7,7 @@ import { authorizationServerMetadata } from '../oauth/metadata.js'
 import type { TenantRuntime } from '../oauth/tenant-keyring.js'
 import { NO_STORE } from './errors.js'
 import { acceptFormBodies, requestParameters } from './oauth-parameters.js'
+import type { TokenMetrics } from './metrics.js'
 import { registerRevocationRoutes } from './revocation-routes.js'
 
 interface TenantParams {
@@ -47,7 +48,11 @@ function metadataHandler(services: Services) {
  * Protocol endpoints. They live in their own Fastify context so the form parser and the
  * small body limit apply to them alone.
  */
-export function registerOAuthRoutes(app: FastifyInstance, services: Services): void {
+export function registerOAuthRoutes(
+  app: FastifyInstance,
+  services: Services,
+  metrics: TokenMetrics,
+): void {
   const handleToken = async (
     request: FastifyRequest<{ Params: Partial<TenantParams> }>,
     reply: FastifyReply,
@@ -60,14 +65,28 @@ export function registerOAuthRoutes(app: FastifyInstance, services: Services): v
         'credentials must be sent in the request body or Authorization header, never in the URL',
       )
     }
-    const response = await services.tokenEndpoint({
-      tenantId: request.params.tenant,
-      parameters: requestParameters(request.body),
-      authorization: request.headers.authorization,
-      ip: request.ip,
-    })
-    void reply.headers(NO_STORE)
-    return response
+    const started = performance.now()
+    const tenant = request.params.tenant ?? '-'
+    try {
+      const parameters = requestParameters(request.body)
+      const response = await services.tokenEndpoint({
+        tenantId: request.params.tenant,
+        parameters,
+        authorization: request.headers.authorization,
+        ip: request.ip,
+      })
+      metrics.issued.inc({ tenant, grant_type: parameters['grant_type'] ?? '' })
+      metrics.latency.observe({ outcome: 'issued' }, (performance.now() - started) / 1000)
+      void reply.headers(NO_STORE)
+      return response
+    } catch (error) {
+      metrics.refused.inc({
+        tenant,
+        error: error instanceof OAuthError ? error.code : 'server_error',
+      })
+      metrics.latency.observe({ outcome: 'refused' }, (performance.now() - started) / 1000)
+      throw error
+    }
   }
 
   void app.register((oauth, _options, done) => {

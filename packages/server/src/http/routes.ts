@@ -3,12 +3,14 @@ import type { FastifyInstance } from 'fastify'
 import type { Services } from '../compose.js'
 import { registerAdminRoutes } from './admin/admin-routes.js'
 import { registerHealthRoutes } from './health-routes.js'
+import { registerMetricsRoute, TokenMetrics } from './metrics.js'
 import { registerOAuthRoutes } from './oauth-routes.js'
 
 /**
  * Every route of the server, on one screen:
  *
  *   GET  /healthz, /readyz                                   health-routes.ts
+ *   GET  /metrics (Prometheus)                               metrics.ts
  *   GET  /t/:tenant/.well-known/oauth-authorization-server   oauth-routes.ts (RFC 8414)
  *   GET  /t/:tenant/.well-known/openid-configuration         oauth-routes.ts
  *   GET  /.well-known/oauth-authorization-server/t/:tenant   oauth-routes.ts (RFC 8414 §3.1)
@@ -21,7 +23,9 @@ import { registerOAuthRoutes } from './oauth-routes.js'
  *   *    /admin/v1/tenants[/:tenant[/apis|applications|keys|audit]]   admin/admin-routes.ts
  */
 export async function registerRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const metrics = new TokenMetrics(services)
   registerHealthRoutes(app, services)
-  registerOAuthRoutes(app, services)
+  registerMetricsRoute(app, metrics)
+  registerOAuthRoutes(app, services, metrics)
   await registerAdminRoutes(app, services)
 }

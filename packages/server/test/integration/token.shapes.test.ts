@@ -142,3 +142,32 @@ describe('token endpoint: the request shapes integrators copy from provider docs
     expect(jwks.keys).toHaveLength(2) // current and the pre-published next key
   })
 })
+
+describe('operations endpoints', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startServer()
+  })
+  afterAll(() => server.stop())
+
+  it('answers /healthz and /readyz, and counts tokens in Prometheus /metrics', async () => {
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' })
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
+    await server.adminToken()
+    await postForm(server.tokenEndpoint, {
+      grant_type: 'client_credentials',
+      client_id: 'tmc_x',
+      client_secret: 'tms_y',
+    })
+    const response = await fetch(`${server.url}/metrics`)
+    expect(response.headers.get('content-type')).toContain('text/plain')
+    const text = await response.text()
+    expect(text).toMatch(
+      /tokenmint_tokens_issued_total\{tenant="acme",grant_type="client_credentials"\} 1/,
+    )
+    expect(text).toMatch(/tokenmint_tokens_refused_total\{tenant="acme",error="invalid_client"\} 1/)
+    expect(text).toContain('tokenmint_token_request_duration_seconds_bucket')
+    expect(text).toContain('tokenmint_audit_queue_depth')
+    expect(text).not.toContain('tms_')
+  })
+})

@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+import type { Services } from '../compose.js'
+
+/** Prometheus metrics of one process, served at GET /metrics. */
+export class TokenMetrics {
+  readonly registry = new Registry()
+  readonly issued = new Counter({
+    name: 'tokenmint_tokens_issued_total',
+    help: 'Access tokens issued',
+    labelNames: ['tenant', 'grant_type'] as const,
+    registers: [this.registry],
+  })
+  readonly refused = new Counter({
+    name: 'tokenmint_tokens_refused_total',
+    help: 'Token requests refused, by error code',
+    labelNames: ['tenant', 'error'] as const,
+    registers: [this.registry],
+  })
+  readonly latency = new Histogram({
+    name: 'tokenmint_token_request_duration_seconds',
+    help: 'Token endpoint latency, from parsed request to answer',
+    labelNames: ['outcome'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  })
+
+  constructor(services: Pick<Services, 'clients' | 'audit'>) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tokenmint_' })
+    new Gauge({
+      name: 'tokenmint_client_cache_entries',
+      help: 'Applications held in the in-process cache',
+      registers: [this.registry],
+      collect() {
+        this.set(services.clients.size)
+      },
+    })
+    new Gauge({
+      name: 'tokenmint_audit_queue_depth',
+      help: 'Audit records waiting for the next group commit',
+      registers: [this.registry],
+      collect() {
+        this.set(services.audit.stats.queued)
+      },
+    })
+    new Gauge({
+      name: 'tokenmint_audit_last_commit_seconds',
+      help: 'Duration of the last audit group commit',
+      registers: [this.registry],
+      collect() {
+        this.set(services.audit.stats.lastCommitMs / 1000)
+      },
+    })
+    new Gauge({
+      name: 'tokenmint_audit_batches',
+      help: 'Audit group commits since start (events per batch = events / batches)',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      collect() {
+        this.set({ kind: 'batches' }, services.audit.stats.batches)
+        this.set({ kind: 'events' }, services.audit.stats.events)
+      },
+    })
+  }
+}
+
+export function registerMetricsRoute(app: FastifyInstance, metrics: TokenMetrics): void {
+  app.get('/metrics', async (_request, reply) => {
+    void reply.type(metrics.registry.contentType)
+    return metrics.registry.metrics()
+  })
+}
