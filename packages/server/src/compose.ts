@@ -22,6 +22,7 @@ import { createTokenEndpoint, type TokenEndpoint } from './oauth/token-endpoint.
 import { GroupCommitAuditSink } from './storage/audit-group-commit.js'
 import type { ChangeBus, Storage } from './storage/contract.js'
 import { LocalChangeBus } from './storage/local/local-change-bus.js'
+import { MemoryRateLimiter } from './storage/local/memory-rate-limiter.js'
 import { openSqlStorage } from './storage/sql/sql-storage.js'
 
 export interface Services {
@@ -154,6 +155,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
         return [passwordGrant(userGrantDeps), refreshTokenGrant(userGrantDeps)]
       })(),
     ],
+    limiter: new MemoryRateLimiter(),
+    limits: {
+      tokensPerMinute: config.tokenRateLimitPerMinute,
+      failedAuthPerMinute: config.failedAuthLimitPerMinute,
+    },
     // Benchmarks only: TOKENMINT_AUDIT_TOKENS=off measures what durable token audit costs.
     audit: config.auditTokens
       ? audit

@@ -17,6 +17,8 @@ export interface Config {
   readonly jwksMaxAgeSeconds: number
   readonly auditTokens: boolean
   readonly sqliteSynchronous: 'normal' | 'full'
+  readonly tokenRateLimitPerMinute: number
+  readonly failedAuthLimitPerMinute: number
 }
 
 interface Setting<T> {
@@ -135,6 +137,16 @@ export const settings = {
     env: 'TOKENMINT_JWKS_MAX_AGE',
     doc: '`Cache-Control: max-age` of the JWKS and metadata documents.',
     parse: integer('TOKENMINT_JWKS_MAX_AGE', 300, 0, 86_400),
+  },
+  tokenRateLimitPerMinute: {
+    env: 'TOKENMINT_TOKEN_RATE_LIMIT',
+    doc: 'Token requests per minute per application, unless the application sets its own; over it: 429 with Retry-After.',
+    parse: integer('TOKENMINT_TOKEN_RATE_LIMIT', 6000, 1, 10_000_000),
+  },
+  failedAuthLimitPerMinute: {
+    env: 'TOKENMINT_FAILED_AUTH_LIMIT',
+    doc: 'Failed client authentications per minute per source IP (a fifth of it per client id and IP) before 429.',
+    parse: integer('TOKENMINT_FAILED_AUTH_LIMIT', 100, 5, 1_000_000),
   },
   sqliteSynchronous: {
     env: 'TOKENMINT_SQLITE_SYNCHRONOUS',

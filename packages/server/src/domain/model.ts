@@ -78,6 +78,8 @@ export interface Application {
   lastUsedAt: Date | null
   /** May call introspection and read the revocation feed (a resource server's credentials). */
   canIntrospect: boolean
+  /** Token requests allowed per minute; null: the server default. */
+  tokenRateLimitPerMinute: number | null
   /** Increases on every change; the admin API's ETag. */
   version: number
 }

@@ -31,6 +31,7 @@ export interface ApplicationInput {
   tokenLifetimeSeconds?: number | null | undefined
   expiresAt?: Date | null | undefined
   canIntrospect?: boolean | undefined
+  tokenRateLimitPerMinute?: number | null | undefined
 }
 
 export interface CreatedApplication {
@@ -118,6 +119,19 @@ function validateLifetime(lifetime: number | null, maxSeconds: number): number |
   return lifetime
 }
 
+function validateRateLimit(perMinute: number | null): number | null {
+  if (
+    perMinute !== null &&
+    (!Number.isInteger(perMinute) || perMinute < 1 || perMinute > 1_000_000)
+  ) {
+    throw new ValidationError(
+      'token_rate_limit_per_minute',
+      'the token quota must be a whole number of requests per minute, 1 to 1000000',
+    )
+  }
+  return perMinute
+}
+
 function validateExpiry(expiresAt: Date | null, now: Date): Date | null {
   if (expiresAt !== null && expiresAt.getTime() <= now.getTime()) {
     throw new ValidationError('expires_at', 'expires_at must be in the future (or "never")')
@@ -158,6 +172,7 @@ function auditable(application: Application) {
     token_lifetime_seconds: application.tokenLifetimeSeconds,
     expires_at: application.expiresAt?.toISOString() ?? null,
     can_introspect: application.canIntrospect,
+    token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
   }
 }
 
@@ -201,6 +216,7 @@ export async function createApplication(
       updatedAt: now,
       lastUsedAt: null,
       canIntrospect: input.canIntrospect ?? false,
+      tokenRateLimitPerMinute: validateRateLimit(input.tokenRateLimitPerMinute ?? null),
       version: 1,
     }
     await storage.applications.insert(application, secret)
@@ -263,6 +279,10 @@ export async function updateApplication(
       expiresAt:
         input.expiresAt === undefined ? current.expiresAt : validateExpiry(input.expiresAt, now),
       canIntrospect: input.canIntrospect ?? current.canIntrospect,
+      tokenRateLimitPerMinute:
+        input.tokenRateLimitPerMinute === undefined
+          ? current.tokenRateLimitPerMinute
+          : validateRateLimit(input.tokenRateLimitPerMinute),
       updatedAt: now,
     }
     const updated = await storage.applications.update(next, expectedVersion ?? current.version)

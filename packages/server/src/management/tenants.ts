@@ -73,6 +73,7 @@ export async function createTenant(
     updatedAt: now,
     lastUsedAt: null,
     canIntrospect: false,
+    tokenRateLimitPerMinute: null,
     version: 1,
   }
   await deps.storage.transaction(async (storage) => {

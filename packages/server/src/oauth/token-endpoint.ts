@@ -1,5 +1,5 @@
 import type { SecretHasher } from '../crypto/secret-hasher.js'
-import type { AuditSink } from '../storage/contract.js'
+import type { AuditSink, RateLimiter } from '../storage/contract.js'
 import { issueAccessToken } from './access-token.js'
 import {
   authenticateClient,
@@ -18,6 +18,16 @@ export interface TokenEndpointDeps {
   grants: readonly GrantHandler[]
   audit: AuditSink
   now: () => Date
+  limiter: RateLimiter
+  limits: { tokensPerMinute: number; failedAuthPerMinute: number }
+}
+
+const MINUTE_MS = 60_000
+
+function limited(description: string, retryAfterMs: number): OAuthError {
+  return new OAuthError('rate_limited', description, {
+    headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+  })
 }
 
 export interface TokenEndpointInput {
@@ -72,6 +82,20 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
 
   return async function handleTokenRequest(input: TokenEndpointInput): Promise<TokenResponse> {
     const request = parseTokenRequest(input.parameters, input.authorization)
+    // Online guessing: failed authentications are limited per IP, and per client id from that
+    // IP, so an attacker elsewhere cannot lock a legitimate client out.
+    const ipKey = `authfail:${input.ip}`
+    const clientKey = `authfail:${input.ip}:${request.credentials.clientId}`
+    const perClient = Math.max(1, Math.floor(deps.limits.failedAuthPerMinute / 5))
+    const blockedMs = Math.max(
+      await deps.limiter.blockedFor(ipKey, deps.limits.failedAuthPerMinute, MINUTE_MS),
+      await deps.limiter.blockedFor(clientKey, perClient, MINUTE_MS),
+    )
+    if (blockedMs > 0)
+      throw limited(
+        'too many failed client authentications from this address; try again later',
+        blockedMs,
+      )
     const client = await authenticateClient(
       request.credentials,
       {
@@ -95,8 +119,26 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         },
       },
       input.tenantId,
-    )
+    ).catch(async (error: unknown) => {
+      if (error instanceof OAuthError && error.code === 'invalid_client') {
+        await deps.limiter.consume(ipKey, deps.limits.failedAuthPerMinute, MINUTE_MS)
+        await deps.limiter.consume(clientKey, perClient, MINUTE_MS)
+      }
+      throw error
+    })
     try {
+      const quota = client.application.tokenRateLimitPerMinute ?? deps.limits.tokensPerMinute
+      const quotaWaitMs = await deps.limiter.consume(
+        `tokens:${client.application.clientId}`,
+        quota,
+        MINUTE_MS,
+      )
+      if (quotaWaitMs > 0) {
+        throw limited(
+          `this application may request ${quota} tokens per minute; cache its tokens until they expire`,
+          quotaWaitMs,
+        )
+      }
       const grant = grants.get(request.grantType)
       if (grant === undefined) {
         throw new OAuthError(

@@ -209,3 +209,11 @@ export interface ChangeBus {
   publish(change: Change): void
   subscribe(listener: (change: Change) => void): () => void
 }
+
+/** Counts events per key in a fixed window; shared through Redis at scale, in process otherwise. */
+export interface RateLimiter {
+  /** Counts one event; resolves to 0 if allowed, else the milliseconds until the window resets. */
+  consume(key: string, limit: number, windowMs: number): Promise<number>
+  /** Milliseconds until `key` may be used again, without counting. */
+  blockedFor(key: string, limit: number, windowMs: number): Promise<number>
+}

@@ -92,6 +92,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
           tokenLifetimeSeconds: body.token_lifetime_seconds,
           expiresAt: parseExpiry(body.expires_at),
           canIntrospect: body.can_introspect,
+          tokenRateLimitPerMinute: body.token_rate_limit_per_minute,
         },
       )
       const issuer = services.issuerFor(tenant)
@@ -172,6 +173,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
           tokenLifetimeSeconds: body.token_lifetime_seconds,
           expiresAt: parseExpiry(body.expires_at),
           canIntrospect: body.can_introspect,
+          tokenRateLimitPerMinute: body.token_rate_limit_per_minute,
         },
         ifMatch(request),
       )

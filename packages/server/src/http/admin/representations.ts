@@ -122,6 +122,7 @@ export function applicationView(
     updated_at: application.updatedAt.toISOString(),
     last_used_at: iso(application.lastUsedAt),
     can_introspect: application.canIntrospect,
+    token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
     version: application.version,
     ...(secrets && { secrets: secrets.map((s) => secretView(s, now)) }),
     ...(details.usage && {

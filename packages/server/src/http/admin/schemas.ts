@@ -210,6 +210,7 @@ export const Application = Type.Object({
   updated_at: Timestamp,
   last_used_at: NullableTimestamp,
   can_introspect: Type.Boolean(),
+  token_rate_limit_per_minute: Type.Union([Type.Integer(), Type.Null()]),
   version: Type.Integer(),
   secrets: Type.Optional(Type.Array(SecretSummary)),
   usage: Type.Optional(
@@ -242,6 +243,7 @@ export const CreateApplicationBody = Type.Object(
           "A resource server's credentials: may introspect and read the revocation feed.",
       }),
     ),
+    token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   },
   { additionalProperties: false },
 )
@@ -256,6 +258,7 @@ export const UpdateApplicationBody = Type.Object(
     token_lifetime_seconds: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
     expires_at: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     can_introspect: Type.Optional(Type.Boolean()),
+    token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   },
   { additionalProperties: false },
 )

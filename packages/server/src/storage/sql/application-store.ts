@@ -42,6 +42,7 @@ export class SqlApplicationStore implements ApplicationStore {
             updated_at: ms(application.updatedAt),
             last_used_at: msOrNull(application.lastUsedAt),
             can_introspect: application.canIntrospect ? 1 : 0,
+            token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
             version: application.version,
           })
           .execute()
@@ -66,6 +67,7 @@ export class SqlApplicationStore implements ApplicationStore {
             token_lifetime_seconds: application.tokenLifetimeSeconds,
             expires_at: msOrNull(application.expiresAt),
             can_introspect: application.canIntrospect ? 1 : 0,
+            token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
             updated_at: ms(application.updatedAt),
             version: expectedVersion + 1,
           })

@@ -4,6 +4,7 @@ import type { SqlDialectName } from './dialect.js'
 import { initialSchema } from './migrations/001-initial.js'
 import { lifecycleSchema } from './migrations/002-lifecycle.js'
 import { usersSchema } from './migrations/003-users.js'
+import { rateLimitSchema } from './migrations/004-rate-limits.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -11,6 +12,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '001-initial': initialSchema(dialect),
     '002-lifecycle': lifecycleSchema(dialect),
     '003-users': usersSchema(),
+    '004-rate-limits': rateLimitSchema(),
   }
 }
 

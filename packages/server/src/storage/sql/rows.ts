@@ -124,6 +124,7 @@ export function applicationFromRow(row: Selectable<ApplicationsTable>): Applicat
     updatedAt: new Date(row.updated_at),
     lastUsedAt: dateOrNull(row.last_used_at),
     canIntrospect: row.can_introspect === 1,
+    tokenRateLimitPerMinute: row.token_rate_limit_per_minute,
     version: row.version,
   }
 }

@@ -54,6 +54,7 @@ export interface ApplicationsTable {
   last_used_at: number | null
   version: Generated<number>
   can_introspect: Generated<number>
+  token_rate_limit_per_minute: number | null
 }
 
 export interface ClientSecretsTable {
