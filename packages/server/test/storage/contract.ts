@@ -35,6 +35,7 @@ function application(tenantId: string, clientId: string, createdAtMs: number): A
     updatedAt: at(createdAtMs),
     lastUsedAt: null,
     canIntrospect: false,
+    tokenRateLimitPerMinute: 120,
     version: 1,
   }
 }
