@@ -40,7 +40,7 @@ export function registerToken(program: Command): void {
           'never pass a client secret as a flag: set TOKENMINT_CLIENT_SECRET or pipe it on stdin',
         )
       }
-      const clientId = flags.clientId ?? process.env['TOKENMINT_CLIENT_ID']
+      const clientId = flags.clientId ?? globals.clientId ?? process.env['TOKENMINT_CLIENT_ID']
       if (clientId === undefined)
         throw new CliError('no client id: pass --client-id or set TOKENMINT_CLIENT_ID')
       const clientSecret = process.env['TOKENMINT_CLIENT_SECRET'] || (await readStdin())

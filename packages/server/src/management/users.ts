@@ -6,7 +6,7 @@ import { validatePassword } from '../domain/passwords.js'
 import { normaliseScopeList } from '../domain/scopes.js'
 import type { Page, PageRequest, Storage } from '../storage/contract.js'
 import type { ManagementDeps } from './deps.js'
-import { optionalText, requireText } from './validate.js'
+import { optionalText } from './validate.js'
 
 export interface UserInput {
   username?: string | undefined
