@@ -48,7 +48,10 @@ describe('@tokenmint/client against oidc-provider', () => {
         },
       },
     })
-    server.on('request', provider.callback())
+    const handle = provider.callback()
+    server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+      void handle(request, response)
+    })
   })
   afterAll(
     () =>
@@ -69,7 +72,8 @@ describe('@tokenmint/client against oidc-provider', () => {
         resource: AUDIENCE,
         scope: 'read:things',
         fetch: (input, init) => {
-          if (String(input).endsWith('/token')) requests++
+          const url = input instanceof Request ? input.url : input.toString()
+          if (url.endsWith('/token')) requests++
           return fetch(input, init)
         },
       })
