@@ -1,0 +1,4 @@
+export { createVerifier, requireScopes, type AccessTokenClaims, type Verifier } from './verifier.js'
+export type { FeedOptions, VerifierOptions } from './options.js'
+export { TokenVerificationError, type BearerErrorCode, type VerifyErrorReason } from './errors.js'
+export { authorize, refusal, type ScopeRequirement } from './authorize.js'

@@ -1,0 +1,38 @@
+/** Credentials of an application created with `--introspect`, to follow the revocation feed. */
+export interface FeedOptions {
+  clientId: string
+  clientSecret: string
+  /**
+   * When the feed has not been heard from for `maxStalenessMs`: `closed` rejects every token
+   * (a revoked token can never slip through, at the cost of availability), `open` accepts
+   * tokens that are otherwise valid (availability first; a revocation may go unnoticed until
+   * the feed is back). Default `closed`.
+   */
+  failMode?: 'closed' | 'open'
+  /** Default 30 000 ms. */
+  maxStalenessMs?: number
+  /** Reconnect when the stream is silent this long (the server beats every 15 s). Default 35 000 ms. */
+  heartbeatTimeoutMs?: number
+}
+
+export interface VerifierOptions {
+  /** The tenant's issuer, e.g. `https://auth.example.com/t/acme`. */
+  issuer: string
+  /** This API's audience; a token must name it in `aud`. */
+  audience: string
+  /** Narrows the server's algorithms; never `none` or HMAC whatever is given. */
+  algorithms?: string[]
+  /** Allowed clock skew for `exp`/`nbf`. Default 5 s. */
+  clockToleranceSeconds?: number
+  revocationFeed?: FeedOptions
+  /** Verified tokens kept for a map look-up. Default 10 000. */
+  cacheSize?: number
+  /** Least time between JWKS refetches on an unknown `kid`. Default 5 000 ms. */
+  jwksCooldownMs?: number
+  /** Tokens longer than this are refused before parsing. Default 8 192. */
+  maxTokenBytes?: number
+  /** `realm` of WWW-Authenticate. Default `api`. */
+  realm?: string
+  fetch?: typeof fetch
+  now?: () => number
+}

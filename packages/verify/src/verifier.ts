@@ -1,0 +1,324 @@
+import { createHash } from 'node:crypto'
+
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose'
+
+import { TokenVerificationError, type VerifyErrorReason } from './errors.js'
+import type { VerifierOptions } from './options.js'
+import { RevocationFeed } from './revocation-feed.js'
+
+/** The claims of a verified RFC 9068 access token. */
+export interface AccessTokenClaims extends JWTPayload {
+  iss: string
+  sub: string
+  aud: string | string[]
+  exp: number
+  iat: number
+  jti: string
+  client_id: string
+  /** Space-separated, as in the token. */
+  scope: string
+  /** `scope` split, for checks. */
+  scopes: string[]
+  /** Set by the password grant. */
+  username?: string
+}
+
+export interface Verifier {
+  /** Resolves to the claims, or rejects with a {@link TokenVerificationError} saying why. */
+  verify(token: string): Promise<AccessTokenClaims>
+  /** Reads `Authorization: Bearer …` (RFC 6750 §2.1) and verifies it. */
+  verifyAuthorization(header: string | undefined): Promise<AccessTokenClaims>
+  /** Resolves once metadata is loaded and, with a feed, the feed has caught up. */
+  readonly ready: Promise<void>
+  readonly realm: string
+  close(): void
+}
+
+const ASYMMETRIC = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+  'Ed25519',
+]
+
+interface Metadata {
+  issuer: string
+  jwks_uri: string
+  revocation_feed_endpoint?: string
+  access_token_signing_alg_values_supported?: string[]
+}
+
+function refuse(code: VerifyErrorReason, message: string, realm: string): TokenVerificationError {
+  return new TokenVerificationError(code, 'invalid_token', message, realm)
+}
+
+/** RFC 8414 §3.1 location first, then the appended one. */
+async function discover(issuer: string, fetchFn: typeof fetch): Promise<Metadata> {
+  const url = new URL(issuer)
+  const path = url.pathname.replace(/\/$/, '')
+  for (const candidate of [
+    `${url.origin}/.well-known/oauth-authorization-server${path}`,
+    `${issuer.replace(/\/$/, '')}/.well-known/oauth-authorization-server`,
+  ]) {
+    const response = await fetchFn(candidate, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(10_000),
+    }).catch(() => undefined)
+    if (response?.ok !== true) continue
+    const metadata = (await response.json()) as Metadata
+    if (metadata.issuer !== issuer)
+      throw new Error(`the metadata at ${candidate} names another issuer`)
+    return metadata
+  }
+  throw new Error(`no authorization server metadata for ${issuer}`)
+}
+
+function mapJoseError(error: unknown, realm: string): TokenVerificationError {
+  if (error instanceof errors.JWTExpired)
+    return refuse('ERR_TOKEN_EXPIRED', 'the token has expired', realm)
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'iss':
+        return refuse('ERR_TOKEN_ISSUER', 'the token was issued by another issuer', realm)
+      case 'aud':
+        return refuse('ERR_TOKEN_AUDIENCE', 'the token is not meant for this API', realm)
+      case 'nbf':
+      case 'iat':
+        return refuse('ERR_TOKEN_NOT_YET_VALID', 'the token is not valid yet', realm)
+      case 'typ':
+        return refuse('ERR_TOKEN_TYPE', 'the token is not an access token (typ at+jwt)', realm)
+      default:
+        return refuse(
+          'ERR_TOKEN_CLAIMS',
+          `the token's ${error.claim} claim is missing or invalid`,
+          realm,
+        )
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return refuse(
+      'ERR_TOKEN_ALGORITHM',
+      'the token is signed with an algorithm this API does not accept',
+      realm,
+    )
+  if (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWSSignatureVerificationFailed
+  ) {
+    return refuse('ERR_TOKEN_SIGNATURE', 'the token signature does not verify', realm)
+  }
+  return refuse('ERR_TOKEN_MALFORMED', 'the token is malformed', realm)
+}
+
+/**
+ * Verifies Tokenmint (RFC 9068) access tokens locally: signature against the issuer's JWKS
+ * (refetched on an unknown `kid`, at most once per cooldown), `iss`, `aud`, `exp`/`nbf` with
+ * skew, `typ: at+jwt`, an asymmetric algorithm allow-list, and — with feed credentials — the
+ * revocation feed, so a revoked application's tokens are refused within a second.
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({
+ *   issuer: 'https://auth.example.com/t/acme',
+ *   audience: 'https://api.example.com',
+ *   revocationFeed: { clientId: process.env.FEED_ID!, clientSecret: process.env.FEED_SECRET! },
+ * })
+ * const claims = await verifier.verify(token)
+ * requireScopes(claims, ['read:assigned-policies'])
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis)
+  const now = options.now ?? Date.now
+  const realm = options.realm ?? 'api'
+  const tolerance = options.clockToleranceSeconds ?? 5
+  const maxBytes = options.maxTokenBytes ?? 8192
+  const cacheSize = options.cacheSize ?? 10_000
+  const failOpen = options.revocationFeed?.failMode === 'open'
+  // Bounded, least recently used first out; an entry never outlives its token's exp.
+  const cache = new Map<string, AccessTokenClaims>()
+  let feed: RevocationFeed | undefined
+
+  const setup = discover(options.issuer, fetchFn).then((metadata) => {
+    const offered = metadata.access_token_signing_alg_values_supported ?? [
+      'ES256',
+      'RS256',
+      'PS256',
+      'EdDSA',
+    ]
+    const algorithms = offered.filter(
+      (alg) =>
+        ASYMMETRIC.includes(alg) &&
+        (options.algorithms === undefined || options.algorithms.includes(alg)),
+    )
+    const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), {
+      cooldownDuration: options.jwksCooldownMs ?? 5000,
+      [customFetch]: fetchFn,
+    })
+    if (options.revocationFeed !== undefined) {
+      feed = new RevocationFeed(
+        metadata.revocation_feed_endpoint ?? `${options.issuer}/oauth/revocations`,
+        {
+          clientId: options.revocationFeed.clientId,
+          clientSecret: options.revocationFeed.clientSecret,
+          failMode: options.revocationFeed.failMode ?? 'closed',
+          maxStalenessMs: options.revocationFeed.maxStalenessMs ?? 30_000,
+          heartbeatTimeoutMs: options.revocationFeed.heartbeatTimeoutMs ?? 35_000,
+        },
+        fetchFn,
+        now,
+      )
+      feed.onRevoked = ({ clientId, jti }) => {
+        for (const [key, claims] of cache)
+          if (claims.client_id === clientId || claims.jti === jti) cache.delete(key)
+      }
+    }
+    return { jwks, algorithms }
+  })
+  // Surface a failed discovery on verify, not as an unhandled rejection.
+  setup.catch(() => undefined)
+
+  const ready = setup.then(() => feed?.ready)
+
+  function checkRevocation(claims: AccessTokenClaims): void {
+    if (feed === undefined) return
+    if (!feed.isFresh() && !failOpen) {
+      throw new TokenVerificationError(
+        'ERR_REVOCATIONS_UNAVAILABLE',
+        'invalid_token',
+        'the revocation status of the token cannot be checked right now',
+        realm,
+      )
+    }
+    if (feed.isRevoked(claims.client_id, claims.jti, claims.iat))
+      throw refuse('ERR_TOKEN_REVOKED', 'the token has been revoked', realm)
+  }
+
+  async function verify(token: string): Promise<AccessTokenClaims> {
+    if (token.length > maxBytes)
+      throw refuse('ERR_TOKEN_TOO_LARGE', 'the token is too large', realm)
+    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token))
+      throw refuse('ERR_TOKEN_MALFORMED', 'the token is malformed', realm)
+    const key = createHash('sha256').update(token).digest('base64url')
+    const hit = cache.get(key)
+    if (hit !== undefined) {
+      if (hit.exp + tolerance > now() / 1000) {
+        checkRevocation(hit)
+        cache.delete(key)
+        cache.set(key, hit)
+        return hit
+      }
+      cache.delete(key)
+    }
+    let keys: Awaited<typeof setup>
+    try {
+      keys = await setup
+    } catch {
+      throw new TokenVerificationError(
+        'ERR_DISCOVERY',
+        'invalid_token',
+        'the issuer metadata could not be loaded',
+        realm,
+      )
+    }
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(token, keys.jwks, {
+        issuer: options.issuer,
+        audience: options.audience,
+        typ: 'at+jwt',
+        algorithms: keys.algorithms,
+        clockTolerance: tolerance,
+        currentDate: new Date(now()),
+        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
+      }))
+    } catch (error) {
+      throw mapJoseError(error, realm)
+    }
+    if (
+      typeof payload['client_id'] !== 'string' ||
+      (payload['scope'] !== undefined && typeof payload['scope'] !== 'string')
+    ) {
+      throw refuse('ERR_TOKEN_CLAIMS', 'the token claims are malformed', realm)
+    }
+    const scope = typeof payload['scope'] === 'string' ? payload['scope'] : ''
+    const claims = {
+      ...payload,
+      scope,
+      scopes: scope.split(' ').filter((s) => s !== ''),
+    } as AccessTokenClaims
+    checkRevocation(claims)
+    if (cache.size >= cacheSize) {
+      const oldest = cache.keys().next()
+      if (oldest.done !== true) cache.delete(oldest.value)
+    }
+    cache.set(key, claims)
+    return claims
+  }
+
+  return {
+    verify,
+    realm,
+    ready,
+    async verifyAuthorization(header) {
+      if (header === undefined || header === '') {
+        throw new TokenVerificationError(
+          'ERR_TOKEN_MISSING',
+          'invalid_token',
+          'an access token is required',
+          realm,
+        )
+      }
+      const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header)
+      if (match?.[1] === undefined) {
+        throw new TokenVerificationError(
+          'ERR_AUTHORIZATION_HEADER',
+          'invalid_request',
+          'the Authorization header must be "Bearer <token>"',
+          realm,
+        )
+      }
+      return verify(match[1])
+    },
+    close() {
+      feed?.close()
+    },
+  }
+}
+
+/**
+ * Refuses claims lacking the scopes, with RFC 6750's `insufficient_scope`.
+ *
+ * @example
+ * ```ts
+ * requireScopes(claims, ['read:assigned-policies'])            // all of them
+ * requireScopes(claims, ['read:a', 'admin'], { any: true })     // any one
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ */
+export function requireScopes(
+  claims: Pick<AccessTokenClaims, 'scopes'>,
+  scopes: readonly string[],
+  options: { any?: boolean; realm?: string } = {},
+): void {
+  const held = new Set(claims.scopes)
+  const ok =
+    options.any === true ? scopes.some((s) => held.has(s)) : scopes.every((s) => held.has(s))
+  if (!ok) {
+    throw new TokenVerificationError(
+      'ERR_INSUFFICIENT_SCOPE',
+      'insufficient_scope',
+      `this request needs ${options.any === true ? 'one of' : 'the'} scope${scopes.length > 1 ? 's' : ''} ${scopes.join(' ')}`,
+      options.realm ?? 'api',
+      scopes.join(' '),
+    )
+  }
+}

@@ -1,0 +1,220 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import {
+  createVerifier,
+  requireScopes,
+  TokenVerificationError,
+  type Verifier,
+} from '../src/index.js'
+import { setUpTenant, signWithTenantKey, startServer, type TestServer } from './support.js'
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+describe('@tokenmint/verify against a real Tokenmint server', () => {
+  let server: TestServer
+  let tenant: Awaited<ReturnType<typeof setUpTenant>>
+  let verifier: Verifier
+
+  beforeAll(async () => {
+    server = await startServer()
+    tenant = await setUpTenant(server)
+    verifier = createVerifier({
+      issuer: server.issuer,
+      audience: tenant.api.audience,
+      revocationFeed: tenant.feed,
+    })
+    await verifier.ready
+  })
+  afterAll(async () => {
+    verifier.close()
+    await server.stop()
+  })
+
+  it('verifies a real token and exposes its claims and scopes', async () => {
+    const token = await tenant.mint()
+    const claims = await verifier.verify(token)
+    expect(claims).toMatchObject({
+      iss: server.issuer,
+      aud: tenant.api.audience,
+      client_id: tenant.app.clientId,
+      scopes: ['read:assigned-policies'],
+    })
+    expect(() => requireScopes(claims, ['read:assigned-policies'])).not.toThrow()
+    expect(() => requireScopes(claims, ['create:assigned-policies'])).toThrow(
+      TokenVerificationError,
+    )
+    expect(() =>
+      requireScopes(claims, ['create:assigned-policies', 'read:assigned-policies'], { any: true }),
+    ).not.toThrow()
+  })
+
+  it('refuses every forged or broken token with 401, without crashing', async () => {
+    const good = await tenant.mint()
+    const [h, p, s] = good.split('.') as [string, string, string]
+    const header = decodeProtectedHeader(good)
+    const claims = decodeJwt(good)
+    const jwksKey = (
+      (await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json()) as { keys: unknown[] }
+    ).keys[0]
+    const { createHmac } = await import('node:crypto')
+    const hs256 = (() => {
+      const head = b64({ alg: 'HS256', typ: 'at+jwt', kid: header.kid })
+      const body = p
+      const sig = createHmac('sha256', JSON.stringify(jwksKey))
+        .update(`${head}.${body}`)
+        .digest('base64url')
+      return `${head}.${body}.${sig}`
+    })()
+    const globex = await server.admin_('POST', '/admin/v1/tenants', {
+      id: `other${Date.now().toString(36)}`,
+    })
+    const otherKid = (
+      (await (
+        await fetch(
+          `${server.url}/t/${((await globex.json()) as { tenant: { id: string } }).tenant.id}/.well-known/jwks.json`,
+        )
+      ).json()) as { keys: { kid: string }[] }
+    ).keys[0]!.kid
+    const cases: [string, string | Promise<string>, string][] = [
+      ['alg none', `${b64({ alg: 'none', typ: 'at+jwt' })}.${p}.`, 'ERR_TOKEN'],
+      ['HS256 signed with the public key', hs256, 'ERR_TOKEN'],
+      ['an unknown kid', `${b64({ ...header, kid: 'nope' })}.${p}.${s}`, 'ERR_TOKEN_SIGNATURE'],
+      [
+        "another tenant's kid",
+        `${b64({ ...header, kid: otherKid })}.${p}.${s}`,
+        'ERR_TOKEN_SIGNATURE',
+      ],
+      [
+        'a wrong issuer',
+        signWithTenantKey(
+          server,
+          { typ: 'at+jwt' },
+          { ...claims, iss: 'https://evil.example.com' },
+        ),
+        'ERR_TOKEN_ISSUER',
+      ],
+      [
+        'a wrong audience',
+        signWithTenantKey(server, { typ: 'at+jwt' }, { ...claims, aud: 'https://other-api' }),
+        'ERR_TOKEN_AUDIENCE',
+      ],
+      [
+        'an expired token',
+        signWithTenantKey(
+          server,
+          { typ: 'at+jwt' },
+          { ...claims, exp: Math.floor(Date.now() / 1000) - 60 },
+        ),
+        'ERR_TOKEN_EXPIRED',
+      ],
+      [
+        'a not yet valid token',
+        signWithTenantKey(
+          server,
+          { typ: 'at+jwt' },
+          { ...claims, nbf: Math.floor(Date.now() / 1000) + 600 },
+        ),
+        'ERR_TOKEN_NOT_YET_VALID',
+      ],
+      [
+        'typ JWT instead of at+jwt',
+        signWithTenantKey(server, { typ: 'JWT' }, claims),
+        'ERR_TOKEN_TYPE',
+      ],
+      [
+        'a tampered payload',
+        `${h}.${b64({ ...claims, scope: 'create:assigned-policies' })}.${s}`,
+        'ERR_TOKEN_SIGNATURE',
+      ],
+      ['a truncated token', good.slice(0, good.length - 20), 'ERR_TOKEN'],
+      ['not base64url', `${h}.${p}!.${s}`, 'ERR_TOKEN_MALFORMED'],
+      ['an oversized token', `${h}.${'A'.repeat(9000)}.${s}`, 'ERR_TOKEN_TOO_LARGE'],
+      ['an empty string', '', 'ERR_TOKEN_MALFORMED'],
+    ]
+    for (const [description, candidate, code] of cases) {
+      const error = await verifier.verify(await candidate).catch((e: unknown) => e)
+      expect(error, description).toBeInstanceOf(TokenVerificationError)
+      expect((error as TokenVerificationError).status, description).toBe(401)
+      expect((error as TokenVerificationError).code, description).toContain(code)
+      expect((error as TokenVerificationError).wwwAuthenticate, description).toContain(
+        'error="invalid_token"',
+      )
+    }
+  })
+
+  it('answers a hot token from its cache', async () => {
+    const token = await tenant.mint()
+    await verifier.verify(token)
+    const started = performance.now()
+    for (let i = 0; i < 10_000; i++) await verifier.verify(token)
+    const perVerify = (performance.now() - started) / 10_000
+    expect(perVerify).toBeLessThan(0.2) // a map look-up, not a signature check
+  })
+
+  it('rejects a revoked application within one second, also from the cache', async () => {
+    const token = await tenant.mint()
+    await verifier.verify(token)
+    const revokedAt = performance.now()
+    const revoke = await server.admin_(
+      'POST',
+      `/admin/v1/tenants/${server.tenant}/applications/${tenant.app.clientId}/revoke`,
+    )
+    expect(revoke.status).toBe(200)
+    let delayMs = Number.POSITIVE_INFINITY
+    for (let i = 0; i < 100; i++) {
+      const error = await verifier.verify(token).catch((e: unknown) => e)
+      if (error instanceof TokenVerificationError && error.code === 'ERR_TOKEN_REVOKED') {
+        delayMs = performance.now() - revokedAt
+        break
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    console.log(
+      `revocation reached the verifier ${delayMs.toFixed(1)} ms after the revoke call returned`,
+    )
+    expect(delayMs).toBeLessThan(1000)
+  })
+
+  it('rejects a token revoked by its jti (RFC 7009)', async () => {
+    const other = await setUpTenant(server)
+    const token = await other.mint()
+    const own = createVerifier({
+      issuer: server.issuer,
+      audience: other.api.audience,
+      revocationFeed: other.feed,
+    })
+    await own.ready
+    await own.verify(token)
+    const { postForm, basic } = await import('../../server/test/support/fixtures.js')
+    await postForm(
+      `${server.issuer}/oauth/revoke`,
+      { token },
+      { authorization: basic(other.app.clientId, other.app.clientSecret) },
+    )
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await expect(own.verify(token)).rejects.toMatchObject({ code: 'ERR_TOKEN_REVOKED' })
+    own.close()
+  })
+
+  it('fails closed or open, as configured, when the feed cannot be reached', async () => {
+    const other = await setUpTenant(server)
+    const valid = await other.mint()
+    const closed = createVerifier({
+      issuer: server.issuer,
+      audience: other.api.audience,
+      revocationFeed: { ...other.feed, clientSecret: 'tms_wrong' },
+    })
+    const open = createVerifier({
+      issuer: server.issuer,
+      audience: other.api.audience,
+      revocationFeed: { ...other.feed, clientSecret: 'tms_wrong', failMode: 'open' },
+    })
+    await expect(closed.verify(valid)).rejects.toMatchObject({
+      code: 'ERR_REVOCATIONS_UNAVAILABLE',
+    })
+    await expect(open.verify(valid)).resolves.toMatchObject({ client_id: other.app.clientId })
+    closed.close()
+    open.close()
+  })
+})
