@@ -9,7 +9,6 @@ import { saveTenantCredentials } from './profile.js'
 import type { SigningAlgorithm } from '../domain/model.js'
 
 interface InitOptions extends LocalOptions {
-  tenant: string
   algorithm?: SigningAlgorithm
   json?: boolean
 }
@@ -68,18 +67,19 @@ export function registerInit(program: Command): void {
     .command('init')
     .description('create the data dir, master key, root tenant and an admin application')
     .option('--data-dir <dir>', 'data directory (default ./data, or TOKENMINT_DATA_DIR)')
-    .option('--tenant <name>', 'id of the root tenant', 'default')
     .option('--public-url <url>', 'base URL clients use (default http://127.0.0.1:8080)')
     .option('--algorithm <alg>', 'signing algorithm: ES256, RS256, PS256 or EdDSA', 'ES256')
     .option('--json', 'print JSON')
-    .action(async (options: InitOptions) => {
+    .action(async (options: InitOptions, command: Command) => {
+      // --tenant is also a global option (the tenant other commands act on): read both.
+      const tenant = command.optsWithGlobals<{ tenant?: string }>().tenant ?? 'default'
       const config = localConfig(options)
       // Loaded on use: commands that only call the admin API start faster without the server.
       const { compose, initialiseIfEmpty } = await import('../compose.js')
       const services = await compose(config, { logger: undefined })
       try {
         const created = await initialiseIfEmpty(services, {
-          tenantId: options.tenant,
+          tenantId: tenant,
           signingAlgorithm: options.algorithm,
         })
         if (created === undefined) {

@@ -11,13 +11,14 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default 8080)')
     .option('--public-url <url>', 'base URL clients use (default http://<host>:<port>)')
-    .option('--tenant <name>', 'id of the root tenant created on first start', 'default')
-    .action(async (options: LocalOptions & { tenant: string }) => {
+    .action(async (options: LocalOptions, command: Command) => {
+      // --tenant (a global option) names the root tenant created on first start.
+      const tenant = command.optsWithGlobals<{ tenant?: string }>().tenant ?? 'default'
       const config = localConfig(options)
       const { compose, initialiseIfEmpty } = await import('../compose.js')
       const { buildHttpApp } = await import('../http/app.js')
       const services = await compose(config)
-      const created = await initialiseIfEmpty(services, { tenantId: options.tenant })
+      const created = await initialiseIfEmpty(services, { tenantId: tenant })
       if (created !== undefined) {
         process.stdout.write(
           humanInitialisation(describeInitialisation(services, created), config.dataDir) + '\n\n',

@@ -1,0 +1,23 @@
+// The load generator, in its own process: autocannon against one URL, printing one JSON line.
+import autocannon from 'autocannon'
+
+const [, , url, authorization, connections, seconds, rate] = process.argv
+const result = await autocannon({
+  url,
+  method: 'POST',
+  headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+  body: 'grant_type=client_credentials',
+  connections: Number(connections),
+  duration: Number(seconds),
+  ...(rate !== undefined && rate !== '0' && { overallRate: Number(rate) }),
+})
+process.stdout.write(
+  JSON.stringify({
+    rps: result.requests.average,
+    total: result.requests.total,
+    non2xx: result.non2xx + result.errors + result.timeouts,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+  }) + '\n',
+)

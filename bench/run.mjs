@@ -1,0 +1,237 @@
+// npm run bench [-- --quick]: Tokenmint beside oidc-provider and a minimal reference server,
+// in the same run, alternating rounds so machine drift hits all alike. Load on 127.0.0.1 only,
+// every run bounded in time, every server stopped by PID. Writes docs/benchmarks.md.
+import { execFileSync, spawn } from 'node:child_process'
+import { generateKeyPairSync, sign, constants } from 'node:crypto'
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+
+import { measureVerification } from './verification.mjs'
+
+const quick = process.argv.includes('--quick')
+const root = path.resolve(import.meta.dirname, '..')
+const BIN = path.join(root, 'packages/server/bin/tokenmint.js')
+const ALGS = quick ? ['ES256', 'RS256'] : ['ES256', 'EdDSA', 'RS256']
+const CONCURRENCY = quick ? [64] : [1, 8, 64]
+const ROUNDS = quick ? 1 : 3
+const SECONDS = quick ? 4 : 8
+const hasTaskset = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'])
+    return true
+  } catch {
+    return false
+  }
+})()
+const pinned = (core, command, args) => (hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args])
+const children = new Set()
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL')
+})
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1))
+
+let nextPort = 19_000 + Math.floor(Math.random() * 500) * 10
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function start(command, args, env = {}) {
+  const [cmd, argv] = pinned(0, command, args)
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+  children.add(child)
+  return child
+}
+
+async function waitFor(url, init) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(url, init)
+      return
+    } catch {
+      await sleep(50)
+    }
+  }
+  throw new Error(`${url} did not come up`)
+}
+
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+function peakRssMb(pid) {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM'))
+  return Math.round(Number(line.split(/\s+/)[1]) / 1024)
+}
+
+function cli(args, env) {
+  return execFileSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' })
+}
+
+async function startTokenmint(alg, extraEnv = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenmint-bench-'))
+  const port = nextPort++
+  const url = `http://127.0.0.1:${port}`
+  const env = {
+    TOKENMINT_PROFILE: path.join(dir, 'profile.json'),
+    TOKENMINT_LOG_LEVEL: 'warn',
+    // The default per-application quota (6 000/min) would throttle a benchmark's single client.
+    TOKENMINT_TOKEN_RATE_LIMIT: '10000000',
+    ...extraEnv,
+  }
+  cli(['init', '--data-dir', dir, '--tenant', 'bench', '--algorithm', alg, '--public-url', url, '--json'], env)
+  const child = start(process.execPath, [BIN, 'serve', '--data-dir', dir, '--port', String(port), '--public-url', url, '--tenant', 'bench'], env)
+  await waitFor(`${url}/healthz`)
+  cli(['apis', 'create', '--audience', 'https://api.bench', '--name', 'Bench', '--scopes', 'read:x'], env)
+  const app = JSON.parse(cli(['apps', 'create', '--name', 'bench', '--audience', 'https://api.bench', '--scope', 'read:x', '--json'], env))
+  return { name: 'tokenmint', child, tokenUrl: `${url}/t/bench/oauth/token`, issuer: `${url}/t/bench`, clientId: app.client_id, clientSecret: app.client_secret, dir }
+}
+
+async function startPeer(kind, alg) {
+  const port = nextPort++
+  const clientId = 'bench-client'
+  const clientSecret = 'bench-secret-0123456789abcdef0123456789abcdef'
+  const script = path.join(import.meta.dirname, kind === 'oidc-provider' ? 'peer-oidc-provider.mjs' : 'reference-server.mjs')
+  const child = start(process.execPath, [script, String(port), alg, clientId, clientSecret])
+  const tokenUrl = `http://127.0.0.1:${port}${kind === 'oidc-provider' ? '/token' : '/oauth/token'}`
+  await waitFor(`http://127.0.0.1:${port}/`)
+  return { name: kind, child, tokenUrl, clientId, clientSecret }
+}
+
+function load(server, connections, seconds, rate = 0) {
+  const authorization = `Basic ${Buffer.from(`${encodeURIComponent(server.clientId)}:${encodeURIComponent(server.clientSecret)}`).toString('base64')}`
+  const [cmd, argv] = pinned(1, process.execPath, [path.join(import.meta.dirname, 'load.mjs'), server.tokenUrl, authorization, String(connections), String(seconds), String(rate)])
+  const before = cpuSeconds(server.child.pid)
+  const output = execFileSync(cmd, argv, { encoding: 'utf8', timeout: (seconds + 30) * 1000 })
+  const result = JSON.parse(output.trim().split('\n').at(-1))
+  const ok = result.total - result.non2xx
+  return { ...result, cpuPerTokenUs: ok > 0 ? ((cpuSeconds(server.child.pid) - before) * 1e6) / ok : Number.NaN }
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+function signCeiling(alg) {
+  const pair = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const key = alg === 'ES256' ? { key: pair.privateKey, dsaEncoding: 'ieee-p1363' } : pair.privateKey
+  const data = Buffer.alloc(300, 1)
+  const started = performance.now()
+  let count = 0
+  while (performance.now() - started < 1000) {
+    sign(alg === 'EdDSA' ? null : 'sha256', data, key)
+    count++
+  }
+  return count / ((performance.now() - started) / 1000)
+}
+
+async function bareHttpCeiling() {
+  const port = nextPort++
+  const child = start(process.execPath, ['-e', `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>s.end('{}'))}).listen(${port},'127.0.0.1')`])
+  await waitFor(`http://127.0.0.1:${port}/`)
+  const result = load({ child, tokenUrl: `http://127.0.0.1:${port}/`, clientId: 'x', clientSecret: 'y' }, 64, SECONDS)
+  child.kill()
+  return result
+}
+
+const rows = []
+const lines = []
+const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`
+console.log(`machine: ${machine}${hasTaskset ? ' (servers pinned to core 0, load generator to core 1)' : ''}`)
+
+const ceilings = {}
+for (const alg of ALGS) ceilings[alg] = signCeiling(alg)
+const bare = await bareHttpCeiling()
+console.log(`ceiling: bare node:http ${Math.round(bare.rps)} req/s (${bare.cpuPerTokenUs.toFixed(0)} µs CPU each); node:crypto signatures/s/core: ${ALGS.map((a) => `${a} ${Math.round(ceilings[a])}`).join(', ')}`)
+
+let verification
+for (const alg of ALGS) {
+  const servers = [await startTokenmint(alg), await startPeer('oidc-provider', alg), await startPeer('reference', alg)]
+  if (alg === 'ES256') {
+    const auditOff = await startTokenmint(alg, { TOKENMINT_AUDIT_TOKENS: 'off' })
+    auditOff.name = 'tokenmint (audit off)'
+    servers.splice(1, 0, auditOff)
+  }
+  for (const connections of CONCURRENCY) {
+    const results = new Map(servers.map((s) => [s.name, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate the order each round so drift does not favour one server.
+      const order = round % 2 === 0 ? servers : [...servers].reverse()
+      for (const server of order) results.get(server.name).push(load(server, connections, SECONDS))
+    }
+    const summary = {}
+    for (const [name, runs] of results) {
+      summary[name] = {
+        rps: median(runs.map((r) => r.rps)),
+        p50: median(runs.map((r) => r.p50)),
+        p99: median(runs.map((r) => r.p99)),
+        max: Math.max(...runs.map((r) => r.max)),
+        cpu: median(runs.map((r) => r.cpuPerTokenUs)),
+        errors: runs.reduce((n, r) => n + r.non2xx, 0),
+      }
+      rows.push({ alg, connections, name, ...summary[name] })
+    }
+    const t = summary['tokenmint']
+    const p = summary['oidc-provider']
+    const r = summary['reference']
+    lines.push(
+      `issuance ${alg} c=${connections}: tokenmint ${Math.round(t.rps)}/s, oidc-provider ${Math.round(p.rps)}/s, ratio ${(t.rps / p.rps).toFixed(1)}, cpu/token ${t.cpu.toFixed(0)} µs = ${(t.cpu / r.cpu).toFixed(2)}× reference`,
+    )
+    if (summary['tokenmint (audit off)'] !== undefined) {
+      const off = summary['tokenmint (audit off)']
+      lines.push(`audit cost ${alg} c=${connections}: audit on ${Math.round(t.rps)}/s, audit off ${Math.round(off.rps)}/s, cost ${(100 * (1 - t.rps / off.rps)).toFixed(1)}%`)
+    }
+    if (connections === 64) {
+      // A fixed offered rate of half the peak: latency when not saturated.
+      const half = Math.round(t.rps / 2)
+      const tokenmint = servers.find((s) => s.name === 'tokenmint')
+      const paced = load(tokenmint, 64, SECONDS, half)
+      rows.push({ alg, connections: `64 @ ${half}/s`, name: 'tokenmint', rps: paced.rps, p50: paced.p50, p99: paced.p99, max: paced.max, cpu: paced.cpuPerTokenUs, errors: paced.non2xx })
+      lines.push(`latency ${alg} at half peak (${half}/s offered): tokenmint p50 ${paced.p50} ms, p99 ${paced.p99} ms`)
+    }
+  }
+  const tokenmint = servers.find((s) => s.name === 'tokenmint')
+  if (alg === 'ES256') verification = await measureVerification(tokenmint, quick)
+  rows.push({ alg, connections: 'peak RSS', name: 'tokenmint', rss: peakRssMb(tokenmint.child.pid) })
+  for (const server of servers) server.child.kill('SIGTERM')
+  await sleep(200)
+}
+
+if (verification !== undefined) {
+  lines.push(
+    `verification ES256: @tokenmint/verify cold ${Math.round(verification.cold)}/s, jose.jwtVerify ${Math.round(verification.jose)}/s, ratio ${(verification.cold / verification.jose).toFixed(2)}; hot (cached) ${Math.round(verification.hot)}/s`,
+  )
+}
+
+const table = [
+  '| algorithm | concurrency | server | tokens/s | p50 ms | p99 ms | max ms | CPU µs/token | errors | peak RSS MB |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...rows.map((r) =>
+    r.rss !== undefined
+      ? `| ${r.alg} | — | ${r.name} | | | | | | | ${r.rss} |`
+      : `| ${r.alg} | ${r.connections} | ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.cpu.toFixed(0)} | ${r.errors} | |`,
+  ),
+]
+const doc = `# Benchmarks
+
+Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}.
+
+- Machine: ${machine}.
+- ${hasTaskset ? 'Each server pinned to core 0 with taskset, the load generator (autocannon, its own process) to core 1.' : 'No taskset: servers and load share the cores.'}
+- Same run, alternating rounds (${ROUNDS} × ${SECONDS} s per cell, medians): Tokenmint (SQLite, audit on — the default; each token durably recorded before it is returned), Tokenmint with \`TOKENMINT_AUDIT_TOKENS=off\` (ES256 only, to show the audit's cost), npm \`oidc-provider\` (client credentials, \`client_secret_basic\`, JWT access tokens via resource indicators, same algorithm) and a minimal reference server (\`node:http\` + \`node:crypto\`, no storage: the practical limit of this runtime).
+- Client-credentials requests with HTTP Basic and a form body, on 127.0.0.1.
+- Ceiling of this machine: bare \`node:http\` ${Math.round(bare.rps)} req/s at ${bare.cpuPerTokenUs.toFixed(0)} µs CPU each; \`node:crypto\` signatures per second per core: ${ALGS.map((a) => `${a} ${Math.round(ceilings[a])}`).join(', ')}.
+
+## Results
+
+${table.join('\n')}
+
+## Summary
+
+\`\`\`
+${lines.join('\n')}
+\`\`\`
+`
+fs.mkdirSync(path.join(root, 'docs'), { recursive: true })
+fs.writeFileSync(path.join(root, 'docs/benchmarks.md'), doc)
+console.log(table.join('\n'))
+console.log('')
+for (const line of lines) console.log(line)
+process.exit(0)

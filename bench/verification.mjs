@@ -1,0 +1,46 @@
+// Verification throughput, in process: @tokenmint/verify cold (each token once: signature
+// checked) and hot (a cached token) beside plain jose.jwtVerify with the same keys.
+import { createLocalJWKSet, jwtVerify } from 'jose'
+
+import { createVerifier } from '@tokenmint/verify'
+
+async function mint(server, count) {
+  const authorization = `Basic ${Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64')}`
+  const tokens = []
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(server.tokenUrl, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    })
+    tokens.push((await response.json()).access_token)
+  }
+  return tokens
+}
+
+export async function measureVerification(server, quick) {
+  const tokens = await mint(server, quick ? 1000 : 3000)
+  const jwksResponse = await fetch(`${server.issuer}/.well-known/jwks.json`)
+  const jwksBody = await jwksResponse.json()
+  if (!Array.isArray(jwksBody.keys)) throw new Error(`JWKS: ${jwksResponse.status} ${JSON.stringify(jwksBody)}`)
+  const jwks = createLocalJWKSet(jwksBody)
+  const options = { issuer: server.issuer, audience: 'https://api.bench', typ: 'at+jwt', algorithms: ['ES256'] }
+  const verifier = createVerifier({ issuer: server.issuer, audience: 'https://api.bench', cacheSize: tokens.length + 10 })
+  await verifier.ready
+  await verifier.verify(tokens[0]) // load the JWKS once
+
+  let started = performance.now()
+  for (const token of tokens) await jwtVerify(token, jwks, options)
+  const jose = tokens.length / ((performance.now() - started) / 1000)
+
+  started = performance.now()
+  for (const token of tokens) await verifier.verify(token)
+  const cold = tokens.length / ((performance.now() - started) / 1000)
+
+  const hotCount = quick ? 200_000 : 1_000_000
+  started = performance.now()
+  for (let i = 0; i < hotCount; i++) await verifier.verify(tokens[0])
+  const hot = hotCount / ((performance.now() - started) / 1000)
+  verifier.close()
+  return { jose, cold, hot }
+}
