@@ -1,12 +1,13 @@
 // The load generator, in its own process: autocannon against one URL, printing one JSON line.
 import autocannon from 'autocannon'
 
-const [, , url, authorization, connections, seconds, rate] = process.argv
+const [, , url, authorization, connections, seconds, rate, body = 'grant_type=client_credentials'] =
+  process.argv
 const result = await autocannon({
   url,
   method: 'POST',
   headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
-  body: 'grant_type=client_credentials',
+  body,
   connections: Number(connections),
   duration: Number(seconds),
   ...(rate !== undefined && rate !== '0' && { overallRate: Number(rate) }),

@@ -7,7 +7,12 @@ import http from 'node:http'
 import Provider from 'oidc-provider'
 
 const [, , portArg, alg, clientId, clientSecret] = process.argv
-const pair = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 })
+const pair =
+  alg === 'EdDSA'
+    ? generateKeyPairSync('ed25519')
+    : alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 })
 const issuer = `http://127.0.0.1:${portArg}`
 const provider = new Provider(issuer, {
   jwks: { keys: [{ ...pair.privateKey.export({ format: 'jwk' }), kid: 'peer', alg, use: 'sig' }] },
@@ -29,9 +34,16 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => 'https://api.bench',
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({ scope: 'read:x', accessTokenFormat: 'jwt', accessTokenTTL: 3600, jwt: { sign: { alg } } }),
+      getResourceServerInfo: () => ({
+        scope: 'read:x',
+        accessTokenFormat: 'jwt',
+        accessTokenTTL: 3600,
+        jwt: { sign: { alg } },
+      }),
     },
   },
 })
 const handle = provider.callback()
-http.createServer((request, response) => void handle(request, response)).listen(Number(portArg), '127.0.0.1')
+http
+  .createServer((request, response) => void handle(request, response))
+  .listen(Number(portArg), '127.0.0.1')

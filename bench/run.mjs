@@ -2,9 +2,8 @@
 // in the same run, alternating rounds so machine drift hits all alike. Load on 127.0.0.1 only,
 // every run bounded in time, every server stopped by PID. Writes docs/benchmarks.md.
 import { execFileSync, spawn } from 'node:child_process'
-import { generateKeyPairSync, sign, constants } from 'node:crypto'
+import { generateKeyPairSync, sign } from 'node:crypto'
 import fs from 'node:fs'
-import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -25,7 +24,8 @@ const hasTaskset = (() => {
     return false
   }
 })()
-const pinned = (core, command, args) => (hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args])
+const pinned = (core, command, args) =>
+  hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args]
 const children = new Set()
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL')
@@ -37,7 +37,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function start(command, args, env = {}) {
   const [cmd, argv] = pinned(0, command, args)
-  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+  const child = spawn(cmd, argv, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
   children.add(child)
   return child
 }
@@ -59,12 +62,18 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 function peakRssMb(pid) {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM'))
+  const line = fs
+    .readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM'))
   return Math.round(Number(line.split(/\s+/)[1]) / 1024)
 }
 
 function cli(args, env) {
-  return execFileSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' })
+  return execFileSync(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  })
 }
 
 async function startTokenmint(alg, extraEnv = {}) {
@@ -78,40 +87,115 @@ async function startTokenmint(alg, extraEnv = {}) {
     TOKENMINT_TOKEN_RATE_LIMIT: '10000000',
     ...extraEnv,
   }
-  cli(['init', '--data-dir', dir, '--tenant', 'bench', '--algorithm', alg, '--public-url', url, '--json'], env)
-  const child = start(process.execPath, [BIN, 'serve', '--data-dir', dir, '--port', String(port), '--public-url', url, '--tenant', 'bench'], env)
+  cli(
+    [
+      'init',
+      '--data-dir',
+      dir,
+      '--tenant',
+      'bench',
+      '--algorithm',
+      alg,
+      '--public-url',
+      url,
+      '--json',
+    ],
+    env,
+  )
+  const child = start(
+    process.execPath,
+    [
+      BIN,
+      'serve',
+      '--data-dir',
+      dir,
+      '--port',
+      String(port),
+      '--public-url',
+      url,
+      '--tenant',
+      'bench',
+    ],
+    env,
+  )
   await waitFor(`${url}/healthz`)
-  cli(['apis', 'create', '--audience', 'https://api.bench', '--name', 'Bench', '--scopes', 'read:x'], env)
-  const app = JSON.parse(cli(['apps', 'create', '--name', 'bench', '--audience', 'https://api.bench', '--scope', 'read:x', '--json'], env))
-  return { name: 'tokenmint', child, tokenUrl: `${url}/t/bench/oauth/token`, issuer: `${url}/t/bench`, clientId: app.client_id, clientSecret: app.client_secret, dir }
+  cli(
+    ['apis', 'create', '--audience', 'https://api.bench', '--name', 'Bench', '--scopes', 'read:x'],
+    env,
+  )
+  const app = JSON.parse(
+    cli(
+      [
+        'apps',
+        'create',
+        '--name',
+        'bench',
+        '--audience',
+        'https://api.bench',
+        '--scope',
+        'read:x',
+        '--json',
+      ],
+      env,
+    ),
+  )
+  return {
+    name: 'tokenmint',
+    child,
+    tokenUrl: `${url}/t/bench/oauth/token`,
+    issuer: `${url}/t/bench`,
+    clientId: app.client_id,
+    clientSecret: app.client_secret,
+    dir,
+  }
 }
 
 async function startPeer(kind, alg) {
   const port = nextPort++
   const clientId = 'bench-client'
   const clientSecret = 'bench-secret-0123456789abcdef0123456789abcdef'
-  const script = path.join(import.meta.dirname, kind === 'oidc-provider' ? 'peer-oidc-provider.mjs' : 'reference-server.mjs')
+  const script = path.join(
+    import.meta.dirname,
+    kind === 'oidc-provider' ? 'peer-oidc-provider.mjs' : 'reference-server.mjs',
+  )
   const child = start(process.execPath, [script, String(port), alg, clientId, clientSecret])
   const tokenUrl = `http://127.0.0.1:${port}${kind === 'oidc-provider' ? '/token' : '/oauth/token'}`
   await waitFor(`http://127.0.0.1:${port}/`)
   return { name: kind, child, tokenUrl, clientId, clientSecret }
 }
 
-function load(server, connections, seconds, rate = 0) {
+function load(server, connections, seconds, rate = 0, body = 'grant_type=client_credentials') {
   const authorization = `Basic ${Buffer.from(`${encodeURIComponent(server.clientId)}:${encodeURIComponent(server.clientSecret)}`).toString('base64')}`
-  const [cmd, argv] = pinned(1, process.execPath, [path.join(import.meta.dirname, 'load.mjs'), server.tokenUrl, authorization, String(connections), String(seconds), String(rate)])
+  const [cmd, argv] = pinned(1, process.execPath, [
+    path.join(import.meta.dirname, 'load.mjs'),
+    server.tokenUrl,
+    authorization,
+    String(connections),
+    String(seconds),
+    String(rate),
+    body,
+  ])
   const before = cpuSeconds(server.child.pid)
   const output = execFileSync(cmd, argv, { encoding: 'utf8', timeout: (seconds + 30) * 1000 })
   const result = JSON.parse(output.trim().split('\n').at(-1))
   const ok = result.total - result.non2xx
-  return { ...result, cpuPerTokenUs: ok > 0 ? ((cpuSeconds(server.child.pid) - before) * 1e6) / ok : Number.NaN }
+  return {
+    ...result,
+    cpuPerTokenUs: ok > 0 ? ((cpuSeconds(server.child.pid) - before) * 1e6) / ok : Number.NaN,
+  }
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 function signCeiling(alg) {
-  const pair = alg === 'EdDSA' ? generateKeyPairSync('ed25519') : alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const key = alg === 'ES256' ? { key: pair.privateKey, dsaEncoding: 'ieee-p1363' } : pair.privateKey
+  const pair =
+    alg === 'EdDSA'
+      ? generateKeyPairSync('ed25519')
+      : alg === 'ES256'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const key =
+    alg === 'ES256' ? { key: pair.privateKey, dsaEncoding: 'ieee-p1363' } : pair.privateKey
   const data = Buffer.alloc(300, 1)
   const started = performance.now()
   let count = 0
@@ -124,9 +208,16 @@ function signCeiling(alg) {
 
 async function bareHttpCeiling() {
   const port = nextPort++
-  const child = start(process.execPath, ['-e', `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>s.end('{}'))}).listen(${port},'127.0.0.1')`])
+  const child = start(process.execPath, [
+    '-e',
+    `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>s.end('{}'))}).listen(${port},'127.0.0.1')`,
+  ])
   await waitFor(`http://127.0.0.1:${port}/`)
-  const result = load({ child, tokenUrl: `http://127.0.0.1:${port}/`, clientId: 'x', clientSecret: 'y' }, 64, SECONDS)
+  const result = load(
+    { child, tokenUrl: `http://127.0.0.1:${port}/`, clientId: 'x', clientSecret: 'y' },
+    64,
+    SECONDS,
+  )
   child.kill()
   return result
 }
@@ -134,16 +225,24 @@ async function bareHttpCeiling() {
 const rows = []
 const lines = []
 const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`
-console.log(`machine: ${machine}${hasTaskset ? ' (servers pinned to core 0, load generator to core 1)' : ''}`)
+console.log(
+  `machine: ${machine}${hasTaskset ? ' (servers pinned to core 0, load generator to core 1)' : ''}`,
+)
 
 const ceilings = {}
 for (const alg of ALGS) ceilings[alg] = signCeiling(alg)
 const bare = await bareHttpCeiling()
-console.log(`ceiling: bare node:http ${Math.round(bare.rps)} req/s (${bare.cpuPerTokenUs.toFixed(0)} µs CPU each); node:crypto signatures/s/core: ${ALGS.map((a) => `${a} ${Math.round(ceilings[a])}`).join(', ')}`)
+console.log(
+  `ceiling: bare node:http ${Math.round(bare.rps)} req/s (${bare.cpuPerTokenUs.toFixed(0)} µs CPU each); node:crypto signatures/s/core: ${ALGS.map((a) => `${a} ${Math.round(ceilings[a])}`).join(', ')}`,
+)
 
 let verification
 for (const alg of ALGS) {
-  const servers = [await startTokenmint(alg), await startPeer('oidc-provider', alg), await startPeer('reference', alg)]
+  const servers = [
+    await startTokenmint(alg),
+    await startPeer('oidc-provider', alg),
+    await startPeer('reference', alg),
+  ]
   if (alg === 'ES256') {
     const auditOff = await startTokenmint(alg, { TOKENMINT_AUDIT_TOKENS: 'off' })
     auditOff.name = 'tokenmint (audit off)'
@@ -176,20 +275,110 @@ for (const alg of ALGS) {
     )
     if (summary['tokenmint (audit off)'] !== undefined) {
       const off = summary['tokenmint (audit off)']
-      lines.push(`audit cost ${alg} c=${connections}: audit on ${Math.round(t.rps)}/s, audit off ${Math.round(off.rps)}/s, cost ${(100 * (1 - t.rps / off.rps)).toFixed(1)}%`)
+      lines.push(
+        `audit cost ${alg} c=${connections}: audit on ${Math.round(t.rps)}/s, audit off ${Math.round(off.rps)}/s, cost ${(100 * (1 - t.rps / off.rps)).toFixed(1)}%`,
+      )
     }
     if (connections === 64) {
       // A fixed offered rate of half the peak: latency when not saturated.
       const half = Math.round(t.rps / 2)
       const tokenmint = servers.find((s) => s.name === 'tokenmint')
       const paced = load(tokenmint, 64, SECONDS, half)
-      rows.push({ alg, connections: `64 @ ${half}/s`, name: 'tokenmint', rps: paced.rps, p50: paced.p50, p99: paced.p99, max: paced.max, cpu: paced.cpuPerTokenUs, errors: paced.non2xx })
-      lines.push(`latency ${alg} at half peak (${half}/s offered): tokenmint p50 ${paced.p50} ms, p99 ${paced.p99} ms`)
+      rows.push({
+        alg,
+        connections: `64 @ ${half}/s`,
+        name: 'tokenmint',
+        rps: paced.rps,
+        p50: paced.p50,
+        p99: paced.p99,
+        max: paced.max,
+        cpu: paced.cpuPerTokenUs,
+        errors: paced.non2xx,
+      })
+      lines.push(
+        `latency ${alg} at half peak (${half}/s offered): tokenmint p50 ${paced.p50} ms, p99 ${paced.p99} ms`,
+      )
     }
   }
   const tokenmint = servers.find((s) => s.name === 'tokenmint')
-  if (alg === 'ES256') verification = await measureVerification(tokenmint, quick)
-  rows.push({ alg, connections: 'peak RSS', name: 'tokenmint', rss: peakRssMb(tokenmint.child.pid) })
+  if (alg === 'ES256') {
+    verification = await measureVerification(tokenmint, quick)
+    // The password grant: what Argon2id (19 MiB, t=2) costs per token.
+    const env = {
+      TOKENMINT_PROFILE: path.join(tokenmint.dir, 'profile.json'),
+      TOKENMINT_LOG_LEVEL: 'warn',
+    }
+    const user = 'bench-user'
+    const password = 'correct staple battery horse'
+    execFileSync(
+      process.execPath,
+      [
+        BIN,
+        'users',
+        'create',
+        '--username',
+        user,
+        '--audience',
+        'https://api.bench',
+        '--scope',
+        'read:x',
+      ],
+      {
+        env: { ...process.env, ...env },
+        input: password,
+      },
+    )
+    const app = JSON.parse(
+      cli(
+        [
+          'apps',
+          'create',
+          '--name',
+          'bench-password',
+          '--grant',
+          'password',
+          '--audience',
+          'https://api.bench',
+          '--scope',
+          'read:x',
+          '--json',
+        ],
+        env,
+      ),
+    )
+    const passwordClient = {
+      ...tokenmint,
+      clientId: app.client_id,
+      clientSecret: app.client_secret,
+    }
+    const result = load(
+      passwordClient,
+      8,
+      SECONDS,
+      0,
+      `grant_type=password&username=${user}&password=${encodeURIComponent(password)}`,
+    )
+    rows.push({
+      alg,
+      connections: 8,
+      name: 'tokenmint password grant',
+      rps: result.rps,
+      p50: result.p50,
+      p99: result.p99,
+      max: result.max,
+      cpu: result.cpuPerTokenUs,
+      errors: result.non2xx,
+    })
+    lines.push(
+      `password grant ${alg} c=8: tokenmint ${Math.round(result.rps)}/s (Argon2id m=19 MiB, t=2), p99 ${result.p99} ms, cpu/token ${result.cpuPerTokenUs.toFixed(0)} µs`,
+    )
+  }
+  rows.push({
+    alg,
+    connections: 'peak RSS',
+    name: 'tokenmint',
+    rss: peakRssMb(tokenmint.child.pid),
+  })
   for (const server of servers) server.child.kill('SIGTERM')
   await sleep(200)
 }

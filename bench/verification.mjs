@@ -22,10 +22,20 @@ export async function measureVerification(server, quick) {
   const tokens = await mint(server, quick ? 1000 : 3000)
   const jwksResponse = await fetch(`${server.issuer}/.well-known/jwks.json`)
   const jwksBody = await jwksResponse.json()
-  if (!Array.isArray(jwksBody.keys)) throw new Error(`JWKS: ${jwksResponse.status} ${JSON.stringify(jwksBody)}`)
+  if (!Array.isArray(jwksBody.keys))
+    throw new Error(`JWKS: ${jwksResponse.status} ${JSON.stringify(jwksBody)}`)
   const jwks = createLocalJWKSet(jwksBody)
-  const options = { issuer: server.issuer, audience: 'https://api.bench', typ: 'at+jwt', algorithms: ['ES256'] }
-  const verifier = createVerifier({ issuer: server.issuer, audience: 'https://api.bench', cacheSize: tokens.length + 10 })
+  const options = {
+    issuer: server.issuer,
+    audience: 'https://api.bench',
+    typ: 'at+jwt',
+    algorithms: ['ES256'],
+  }
+  const verifier = createVerifier({
+    issuer: server.issuer,
+    audience: 'https://api.bench',
+    cacheSize: tokens.length + 10,
+  })
   await verifier.ready
   await verifier.verify(tokens[0]) // load the JWKS once
 

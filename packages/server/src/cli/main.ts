@@ -16,7 +16,10 @@ const program = new Command('tokenmint')
   .description('Tokenmint: OAuth 2.0 client credentials for machine-to-machine APIs')
   .version('0.1.0')
   .option('--url <url>', 'server base URL (or TOKENMINT_URL; default from the profile)')
-  .option('--tenant <id>', 'tenant to act on (or TOKENMINT_TENANT); with init/serve, the root tenant to create')
+  .option(
+    '--tenant <id>',
+    'tenant to act on (or TOKENMINT_TENANT); with init/serve, the root tenant to create',
+  )
   .option('--client-id <id>', 'admin client id (or TOKENMINT_CLIENT_ID)')
   .option('--client-secret <secret>', 'admin client secret (prefer TOKENMINT_CLIENT_SECRET)')
   .showHelpAfterError()

@@ -235,10 +235,28 @@ describe('tokenmint CLI against a running server', () => {
   })
 
   it('initialises a fresh data dir with the tenant and algorithm asked for, printing JSON', async () => {
-    const { stdout } = await run(process.execPath, [BIN, 'init', '--data-dir', path.join(dir, 'fresh'), '--tenant', 'initech', '--algorithm', 'EdDSA', '--json'], {
-      env: { ...env, TOKENMINT_PROFILE: path.join(dir, 'fresh-profile.json') },
-    })
-    const result = JSON.parse(stdout) as { tenant: string; issuer: string; admin: { client_secret: string } }
+    const { stdout } = await run(
+      process.execPath,
+      [
+        BIN,
+        'init',
+        '--data-dir',
+        path.join(dir, 'fresh'),
+        '--tenant',
+        'initech',
+        '--algorithm',
+        'EdDSA',
+        '--json',
+      ],
+      {
+        env: { ...env, TOKENMINT_PROFILE: path.join(dir, 'fresh-profile.json') },
+      },
+    )
+    const result = JSON.parse(stdout) as {
+      tenant: string
+      issuer: string
+      admin: { client_secret: string }
+    }
     expect(result.tenant).toBe('initech')
     expect(result.issuer).toBe('http://127.0.0.1:8080/t/initech')
     expect(result.admin.client_secret).toMatch(/^tms_/)
