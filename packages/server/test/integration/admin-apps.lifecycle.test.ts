@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { freshPostgresSchema } from '../support/databases.js'
+import { storageDrivers as drivers } from '../support/databases.js'
 import {
   basic,
   createApi,
@@ -10,17 +10,6 @@ import {
   type ApiFixture,
 } from '../support/fixtures.js'
 import { startServer, type TestServer } from '../support/server.js'
-
-const drivers: [string, () => Promise<{ databaseUrl?: string; cleanup: () => Promise<void> }>][] = [
-  ['SQLite', () => Promise.resolve({ cleanup: () => Promise.resolve() })],
-  [
-    'PostgreSQL',
-    async () => {
-      const schema = await freshPostgresSchema()
-      return { databaseUrl: schema.url, cleanup: schema.drop }
-    },
-  ],
-]
 
 describe.each(drivers)('application lifecycle on %s', (_name, open) => {
   let server: TestServer

@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { freshPostgresSchema } from '../support/databases.js'
+import { storageDrivers as drivers } from '../support/databases.js'
 import {
   basic,
   createApi,
@@ -12,17 +12,6 @@ import {
   type ApplicationFixture,
 } from '../support/fixtures.js'
 import { startServer, type TestServer } from '../support/server.js'
-
-const drivers: [string, () => Promise<{ databaseUrl?: string; cleanup: () => Promise<void> }>][] = [
-  ['SQLite', () => Promise.resolve({ cleanup: () => Promise.resolve() })],
-  [
-    'PostgreSQL',
-    async () => {
-      const schema = await freshPostgresSchema()
-      return { databaseUrl: schema.url, cleanup: schema.drop }
-    },
-  ],
-]
 
 const PASSWORD = 'a long scanner passphrase'
 

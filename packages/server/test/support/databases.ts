@@ -29,3 +29,18 @@ export async function freshPostgresSchema(): Promise<{ url: string; drop: () => 
     },
   }
 }
+
+/** The storage drivers every lifecycle suite runs on: the embedded SQLite and the real Postgres. */
+export const storageDrivers: [
+  string,
+  () => Promise<{ databaseUrl?: string; cleanup: () => Promise<void> }>,
+][] = [
+  ['SQLite', () => Promise.resolve({ cleanup: () => Promise.resolve() })],
+  [
+    'PostgreSQL',
+    async () => {
+      const schema = await freshPostgresSchema()
+      return { databaseUrl: schema.url, cleanup: schema.drop }
+    },
+  ],
+]

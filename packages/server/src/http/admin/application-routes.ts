@@ -1,3 +1,5 @@
+import type { Static } from '@fastify/type-provider-typebox'
+
 import type { Services } from '../../compose.js'
 import {
   createApplication,
@@ -8,6 +10,7 @@ import {
   revokeApplication,
   rotateSecret,
   updateApplication,
+  type ApplicationInput,
 } from '../../management/applications.js'
 import type { AdminApp } from './api-routes.js'
 import { applicationView, secretView } from './representations.js'
@@ -26,6 +29,21 @@ import { tokenRequestSnippets } from './snippets.js'
 
 const PASSWORD_WARNING =
   "The password grant is enabled: RFC 9700 advises against it because the application handles a user's password. Prefer client credentials for anything that does not have to act as a user."
+
+/** The wire body (snake_case) of a create or update, as the use cases take it. */
+function applicationInput(body: Static<typeof S.UpdateApplicationBody>): ApplicationInput {
+  return {
+    name: body.name,
+    description: body.description,
+    environment: body.environment,
+    grantTypes: body.grant_types,
+    grants: body.grants,
+    tokenLifetimeSeconds: body.token_lifetime_seconds,
+    expiresAt: parseExpiry(body.expires_at),
+    canIntrospect: body.can_introspect,
+    tokenRateLimitPerMinute: body.token_rate_limit_per_minute,
+  }
+}
 
 const SCOPE_NOTICE =
   'The new scopes apply to the very next token request. Tokens already issued keep their scopes until they expire (at most the token lifetime); revoke the application to end them now.'
@@ -83,17 +101,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         services.management,
         callerOf(request).actor,
         tenant,
-        {
-          name: body.name,
-          description: body.description,
-          environment: body.environment,
-          grantTypes: body.grant_types,
-          grants: body.grants,
-          tokenLifetimeSeconds: body.token_lifetime_seconds,
-          expiresAt: parseExpiry(body.expires_at),
-          canIntrospect: body.can_introspect,
-          tokenRateLimitPerMinute: body.token_rate_limit_per_minute,
-        },
+        { ...applicationInput(body), name: body.name },
       )
       const issuer = services.issuerFor(tenant)
       const first = created.application.grants[0]
@@ -164,17 +172,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         callerOf(request).actor,
         tenant,
         clientId,
-        {
-          name: body.name,
-          description: body.description,
-          environment: body.environment,
-          grantTypes: body.grant_types,
-          grants: body.grants,
-          tokenLifetimeSeconds: body.token_lifetime_seconds,
-          expiresAt: parseExpiry(body.expires_at),
-          canIntrospect: body.can_introspect,
-          tokenRateLimitPerMinute: body.token_rate_limit_per_minute,
-        },
+        applicationInput(body),
         ifMatch(request),
       )
       const passwordEnabled =
