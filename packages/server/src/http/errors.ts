@@ -54,6 +54,48 @@ function bearerChallenge(error: BearerTokenError): string {
   return parts.join(', ')
 }
 
+/**
+ * Connection-level failures of the database (refused, reset, timed out, server shutting down,
+ * too many connections, SQLite busy): the client may retry, so 503 rather than 500. Matched by
+ * code because the edge does not import the drivers.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  'SQLITE_BUSY',
+])
+
+function isStorageUnavailable(error: unknown): boolean {
+  for (
+    let current: unknown = error, depth = 0;
+    current !== undefined && current !== null && depth < 5;
+    depth++
+  ) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true
+    const message = (current as { message?: unknown }).message
+    if (
+      typeof message === 'string' &&
+      /Connection terminated|timeout exceeded when trying to connect/.test(message)
+    )
+      return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
+
 /** Maps every error to what the client sees; anything unexpected is a logged 500 without detail. */
 function render(error: unknown, request: FastifyRequest): Rendered {
   if (error instanceof OAuthError) {
@@ -91,6 +133,15 @@ function render(error: unknown, request: FastifyRequest): Rendered {
   }
   if (error instanceof ForbiddenError)
     return { status: 403, code: 'forbidden', description: error.message }
+
+  if (isStorageUnavailable(error)) {
+    return {
+      status: 503,
+      code: 'temporarily_unavailable',
+      description: 'storage is unreachable right now; try again shortly',
+      headers: { 'Retry-After': '2' },
+    }
+  }
 
   const fastifyError = error as Partial<FastifyError>
   switch (fastifyError.code ?? '') {

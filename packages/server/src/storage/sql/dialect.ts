@@ -59,10 +59,17 @@ export function openDatabase(
     const pool = new pg.Pool({
       connectionString: url.toString(),
       max: options.poolSize ?? 10,
+      // Fail fast when the database is unreachable: callers get 503 and retry.
+      connectionTimeoutMillis: 5000,
       ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
     })
-    // An idle client losing its connection must not crash the process; the next query reconnects.
+    // A client losing its connection must not crash the process: idle ones report to the pool,
+    // checked-out ones to themselves (pg emits 'error' with no listener otherwise). The query in
+    // flight still fails, and becomes a 503; the pool reconnects for the next one.
     pool.on('error', () => undefined)
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined)
+    })
     return {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
       dialect: 'postgres',
