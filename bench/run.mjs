@@ -248,6 +248,9 @@ for (const alg of ALGS) {
     auditOff.name = 'tokenmint (audit off)'
     servers.splice(1, 0, auditOff)
   }
+  // Warm-up, not measured: JIT compilation and lazy initialisation would otherwise land in the
+  // first cell's tail latency.
+  for (const server of servers) load(server, 32, quick ? 2 : 4)
   for (const connections of CONCURRENCY) {
     const results = new Map(servers.map((s) => [s.name, []]))
     for (let round = 0; round < ROUNDS; round++) {
