@@ -7,12 +7,19 @@ import { createVerifier } from '@tokenmint/verify'
 async function mint(server, count) {
   const authorization = `Basic ${Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64')}`
   const tokens = []
-  for (let i = 0; i < count; i++) {
-    const response = await fetch(server.tokenUrl, {
+  const once = () =>
+    fetch(server.tokenUrl, {
       method: 'POST',
-      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization,
+        'content-type': 'application/x-www-form-urlencoded',
+        connection: 'close',
+      },
       body: 'grant_type=client_credentials',
     })
+  for (let i = 0; i < count; i++) {
+    // A pooled connection the server has since closed fails once; the retry opens a new one.
+    const response = await once().catch(once)
     tokens.push((await response.json()).access_token)
   }
   return tokens
