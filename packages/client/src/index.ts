@@ -4,7 +4,7 @@ export {
   type TokenSource,
   type TokenSourceOptions,
 } from './token-source.js'
-export type { RetryOptions } from './token-request.js'
+export type { RetryOptions } from './retry.js'
 export {
   DiscoveryError,
   InvalidTokenResponseError,
@@ -13,4 +13,5 @@ export {
   TokenEndpointUnreachableError,
   TokenRequestTimeoutError,
   TokenSourceError,
+  type TokenSourceErrorCode,
 } from './errors.js'

@@ -3,20 +3,17 @@ import {
   OAuthResponseError,
   TokenEndpointUnreachableError,
   TokenRequestTimeoutError,
-  TokenSourceError,
 } from './errors.js'
+import { exchange } from './exchange.js'
+import {
+  retryAfterMs,
+  withRetries,
+  type AttemptOutcome,
+  type RetryPolicy,
+  type RetryRuntime,
+} from './retry.js'
 
-export interface RetryOptions {
-  /** Attempts in all, the first included. Default 4. */
-  maxAttempts?: number
-  /** No retry starts after this long since the first attempt. Default 30 000 ms. */
-  maxElapsedMs?: number
-  /** First backoff step; each retry doubles it, with full jitter. Default 200 ms. */
-  baseDelayMs?: number
-  /** Largest backoff step (a Retry-After beyond `maxElapsedMs` ends the retries). Default 5 000 ms. */
-  maxDelayMs?: number
-}
-
+/** A successful token response (RFC 6749 §5.1), normalised. */
 export interface TokenResponse {
   accessToken: string
   tokenType: string
@@ -25,185 +22,227 @@ export interface TokenResponse {
   refreshToken: string | undefined
 }
 
-export interface RequestSettings {
+export interface TokenRequestSettings {
   tokenUrl: string
   authMethod: 'client_secret_basic' | 'client_secret_post'
   bodyEncoding: 'form' | 'json'
   clientId: string
   clientSecret: string | undefined
   timeoutMs: number
-  retry: Required<RetryOptions>
+  retry: RetryPolicy
+  runtime: RetryRuntime
   defaultExpiresInSeconds: number
   fetch: typeof fetch
+  /** The token source's clock, in milliseconds since the epoch. */
   now: () => number
-  sleep: (ms: number) => Promise<void>
-  random: () => number
+  /** Removes every known secret from text the server wrote. */
+  redact: (text: string) => string
 }
 
-/** RFC 6749 §2.3.1 (Appendix B): form-encode id and secret before base64. */
-function formEncode(value: string): string {
+/** RFC 6749 §2.3.1 and Appendix B: form-encode id and secret before base64. */
+export function formEncode(value: string): string {
   return encodeURIComponent(value).replace(/%20/g, '+')
 }
 
-function basicAuthorization(clientId: string, clientSecret: string): string {
+/** The `Authorization` value of `client_secret_basic` (RFC 6749 §2.3.1). */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
   // Form-encoding leaves only ASCII, which btoa accepts as is.
   return `Basic ${btoa(`${formEncode(clientId)}:${formEncode(clientSecret)}`)}`
 }
 
-function retryAfterMs(header: string | null, now: number): number | undefined {
-  if (header === null) return undefined
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000
-  const date = Date.parse(header)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+/** Replaces each secret (and its encodings) in a text with `[redacted]`. */
+export function redactor(secrets: () => (string | undefined)[]): (text: string) => string {
+  return (text) => {
+    let result = text
+    for (const secret of secrets()) {
+      if (secret === undefined || secret === '') continue
+      for (const form of new Set([secret, formEncode(secret), encodeURIComponent(secret)])) {
+        result = result.split(form).join('[redacted]')
+      }
+    }
+    return result
+  }
 }
 
-/** `exp` of a JWT access token, when the server omitted `expires_in`. */
-function jwtExpiresIn(token: string, now: number): number | undefined {
+/** RFC 6749 Appendix A.12 and A.17: tokens are 1*VSCHAR, which also keeps them header-safe. */
+const VSCHARS = /^[\x20-\x7e]+$/
+
+/** `exp` of a JWT access token, for servers that omit `expires_in`; read, not verified. */
+function jwtExpiresInSeconds(token: string, nowMs: number): number | undefined {
   const payload = token.split('.')[1]
   if (payload === undefined) return undefined
   try {
-    const json = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as {
-      exp?: unknown
-    }
-    return typeof json.exp === 'number' ? Math.floor(json.exp - now / 1000) : undefined
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as unknown
+    const exp = (claims as { exp?: unknown } | null)?.exp
+    return typeof exp === 'number' && Number.isFinite(exp)
+      ? Math.max(0, Math.floor(exp - nowMs / 1000))
+      : undefined
   } catch {
     return undefined
   }
 }
 
-function parseTokenResponse(body: unknown, settings: RequestSettings): TokenResponse {
-  if (typeof body !== 'object' || body === null)
+/**
+ * RFC 6749 §5.1, tolerant of what servers do: `expires_in` as a string or missing (then the
+ * JWT's `exp`, else the default), `token_type` in any case or missing, `scope` omitted, extra
+ * members ignored.
+ */
+export function parseTokenResponse(
+  body: unknown,
+  nowMs: number,
+  defaultExpiresInSeconds: number,
+): TokenResponse {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidTokenResponseError('the token response is not a JSON object')
+  }
   const fields = body as Record<string, unknown>
   const accessToken = fields['access_token']
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw new InvalidTokenResponseError('the token response has no access_token')
   }
-  const rawType = typeof fields['token_type'] === 'string' ? fields['token_type'] : 'Bearer'
-  const tokenType = rawType.toLowerCase() === 'bearer' ? 'Bearer' : rawType
+  if (!VSCHARS.test(accessToken)) {
+    throw new InvalidTokenResponseError(
+      'the access_token has characters RFC 6749 does not allow (Appendix A.12)',
+    )
+  }
+  const rawType = fields['token_type']
+  const tokenType =
+    typeof rawType !== 'string' || rawType === '' || rawType.toLowerCase() === 'bearer'
+      ? 'Bearer'
+      : rawType
   const rawExpires = fields['expires_in']
-  const parsed =
-    typeof rawExpires === 'number'
-      ? rawExpires
-      : typeof rawExpires === 'string'
-        ? Number(rawExpires)
-        : Number.NaN
+  const expiresIn =
+    typeof rawExpires === 'number' || (typeof rawExpires === 'string' && rawExpires.trim() !== '')
+      ? Number(rawExpires)
+      : Number.NaN
   const expiresInSeconds =
-    Number.isFinite(parsed) && parsed > 0
-      ? parsed
-      : (jwtExpiresIn(accessToken, settings.now()) ?? settings.defaultExpiresInSeconds)
+    Number.isFinite(expiresIn) && expiresIn > 0
+      ? expiresIn
+      : (jwtExpiresInSeconds(accessToken, nowMs) ?? defaultExpiresInSeconds)
   const scope = typeof fields['scope'] === 'string' ? fields['scope'] : undefined
+  const rawRefresh = fields['refresh_token']
   const refreshToken =
-    typeof fields['refresh_token'] === 'string' ? fields['refresh_token'] : undefined
+    typeof rawRefresh === 'string' && VSCHARS.test(rawRefresh) ? rawRefresh : undefined
   return { accessToken, tokenType, expiresInSeconds, scope, refreshToken }
 }
 
-interface Attempt {
-  response?: Response
-  error?: TokenSourceError
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
 }
 
-async function attempt(
-  settings: RequestSettings,
+/** RFC 6749 §5.2, or `http_<status>` for a non-2xx without an OAuth error body. */
+function oauthError(status: number, text: string, redact: (text: string) => string) {
+  const body = parseJson(text)
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const error = typeof fields['error'] === 'string' ? fields['error'] : `http_${status}`
+  const description = fields['error_description']
+  return new OAuthResponseError(
+    redact(error.slice(0, 100)),
+    typeof description === 'string' ? redact(description.slice(0, 500)) : undefined,
+    status,
+  )
+}
+
+function requestInit(
+  settings: TokenRequestSettings,
   parameters: Record<string, string>,
-): Promise<Attempt> {
+): RequestInit {
   const body: Record<string, string> = { ...parameters }
-  const headers: Record<string, string> = { accept: 'application/json' }
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'content-type':
+      settings.bodyEncoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded',
+  }
   if (settings.clientSecret !== undefined && settings.authMethod === 'client_secret_basic') {
     headers['authorization'] = basicAuthorization(settings.clientId, settings.clientSecret)
   } else {
+    // client_secret_post, or a public client (RFC 6749 §2.3.1, §3.2.1): credentials in the body.
     body['client_id'] = settings.clientId
     if (settings.clientSecret !== undefined) body['client_secret'] = settings.clientSecret
   }
-  headers['content-type'] =
-    settings.bodyEncoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'
-  const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(), settings.timeoutMs)
-  try {
-    const response = await settings.fetch(settings.tokenUrl, {
-      method: 'POST',
-      headers,
-      body:
-        settings.bodyEncoding === 'json'
-          ? JSON.stringify(body)
-          : new URLSearchParams(body).toString(),
-      signal: controller.signal,
-    })
-    return { response }
-  } catch (error) {
-    if (controller.signal.aborted) {
-      return {
-        error: new TokenRequestTimeoutError(
-          `no answer from ${new URL(settings.tokenUrl).origin} within ${settings.timeoutMs} ms`,
-        ),
-      }
-    }
-    // The platform's error may describe the request; keep only its code.
-    const cause = (error as { cause?: { code?: unknown } }).cause
-    const code = typeof cause?.code === 'string' ? cause.code : undefined
-    return {
-      error: new TokenEndpointUnreachableError(
-        `cannot reach ${new URL(settings.tokenUrl).origin}${code === undefined ? '' : ` (${code})`}`,
-        code,
-      ),
-    }
-  } finally {
-    clearTimeout(timer)
+  return {
+    method: 'POST',
+    headers,
+    body:
+      settings.bodyEncoding === 'json'
+        ? JSON.stringify(body)
+        : new URLSearchParams(body).toString(),
   }
 }
 
+async function attempt(
+  settings: TokenRequestSettings,
+  parameters: Record<string, string>,
+  timeoutMs: number,
+): Promise<AttemptOutcome<TokenResponse>> {
+  const origin = new URL(settings.tokenUrl).origin
+  const result = await exchange(
+    settings.fetch,
+    settings.tokenUrl,
+    requestInit(settings, parameters),
+    timeoutMs,
+  )
+  switch (result.kind) {
+    case 'timeout':
+      return {
+        ok: false,
+        isRetryable: true,
+        error: new TokenRequestTimeoutError(`no answer from ${origin} within ${timeoutMs} ms`),
+      }
+    case 'network':
+      return {
+        ok: false,
+        isRetryable: true,
+        error: new TokenEndpointUnreachableError(
+          `cannot reach ${origin}${result.networkCode === undefined ? '' : ` (${result.networkCode})`}`,
+          result.networkCode,
+        ),
+      }
+    case 'response': {
+      if (result.status >= 200 && result.status < 300) {
+        const body = parseJson(result.text)
+        if (body === undefined) {
+          throw new InvalidTokenResponseError(
+            `the token response from ${origin} is not JSON (status ${result.status})`,
+          )
+        }
+        return {
+          ok: true,
+          value: parseTokenResponse(body, settings.now(), settings.defaultExpiresInSeconds),
+        }
+      }
+      const isRetryable = result.status >= 500 || result.status === 429
+      const retryAfter = isRetryable ? retryAfterFrom(result.headers.get('retry-after')) : undefined
+      return {
+        ok: false,
+        isRetryable,
+        error: oauthError(result.status, result.text, settings.redact),
+        ...(retryAfter !== undefined && { retryAfterMs: retryAfter }),
+      }
+    }
+  }
+}
+
+function retryAfterFrom(header: string | null): number | undefined {
+  // An HTTP-date is wall-clock time, so the real clock, not the source's injectable one.
+  return retryAfterMs(header, Date.now())
+}
+
 /**
- * One token request with retries: exponential backoff with full jitter on network errors,
- * timeouts, 5xx and 429 (honouring Retry-After), bounded in attempts and total time. 4xx
- * answers such as invalid_client or invalid_grant are never retried.
+ * One token request (RFC 6749 §4.4, §4.3 or §6) with retries: exponential backoff with full
+ * jitter on network errors, timeouts, 5xx and 429 (honouring `Retry-After`), bounded in
+ * attempts and total time. Other answers, such as `invalid_client` or `invalid_grant`, are
+ * thrown at once.
  */
-export async function requestToken(
-  settings: RequestSettings,
+export function requestToken(
+  settings: TokenRequestSettings,
   parameters: Record<string, string>,
 ): Promise<TokenResponse> {
-  const started = settings.now()
-  for (let attemptNumber = 1; ; attemptNumber++) {
-    const { response, error } = await attempt(settings, parameters)
-    let failure: TokenSourceError
-    let waitAtLeastMs = 0
-    if (response !== undefined) {
-      let body: unknown
-      try {
-        body = await response.json()
-      } catch {
-        body = undefined
-      }
-      if (response.ok) {
-        if (body === undefined)
-          throw new InvalidTokenResponseError('the token response is not JSON')
-        return parseTokenResponse(body, settings)
-      }
-      const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<
-        string,
-        unknown
-      >
-      failure = new OAuthResponseError(
-        typeof fields['error'] === 'string' ? fields['error'] : `http_${response.status}`,
-        typeof fields['error_description'] === 'string' ? fields['error_description'] : undefined,
-        response.status,
-      )
-      const retryable = response.status >= 500 || response.status === 429
-      if (!retryable) throw failure
-      waitAtLeastMs = retryAfterMs(response.headers.get('retry-after'), settings.now()) ?? 0
-    } else {
-      failure = error ?? new TokenSourceError('the token request failed')
-    }
-    const step = Math.min(
-      settings.retry.maxDelayMs,
-      settings.retry.baseDelayMs * 2 ** (attemptNumber - 1),
-    )
-    const delay = Math.max(waitAtLeastMs, Math.floor(settings.random() * step))
-    const elapsed = settings.now() - started
-    if (
-      attemptNumber >= settings.retry.maxAttempts ||
-      elapsed + delay > settings.retry.maxElapsedMs
-    )
-      throw failure
-    await settings.sleep(delay)
-  }
+  return withRetries(settings.retry, settings.timeoutMs, settings.runtime, (timeoutMs) =>
+    attempt(settings, parameters, timeoutMs),
+  )
 }

@@ -1,69 +1,134 @@
 import { discoverTokenEndpoint } from './discovery.js'
-import { OAuthResponseError, TokenSourceError } from './errors.js'
+import { OAuthResponseError } from './errors.js'
+import { defaultRetryPolicy, realRuntime, type RetryOptions, type RetryPolicy } from './retry.js'
 import {
+  basicAuthorization,
+  redactor,
   requestToken,
-  type RequestSettings,
-  type RetryOptions,
+  type TokenRequestSettings,
   type TokenResponse,
 } from './token-request.js'
 
+/**
+ * How a token source gets its tokens. Give `tokenUrl` or `issuer`, and `clientId`; add
+ * `username` and `password` for the resource-owner password grant, otherwise client credentials
+ * are used.
+ *
+ * @example
+ * ```ts
+ * const options: TokenSourceOptions = {
+ *   issuer: 'https://auth.example.com/t/acme',
+ *   clientId: process.env.CLIENT_ID!,
+ *   clientSecret: process.env.CLIENT_SECRET!,
+ *   audience: 'https://api.example.com',
+ *   scope: 'read:assigned-policies',
+ * }
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
+ */
 export interface TokenSourceOptions {
   /** The token endpoint. Give this or `issuer`. */
   tokenUrl?: string
-  /** The issuer; the token endpoint is discovered from its RFC 8414 / OpenID metadata. */
+  /** The issuer; its token endpoint is discovered from its RFC 8414 (or OpenID) metadata. */
   issuer?: string
+  /** The client (application) id. */
   clientId: string
-  /** Omit for public clients (it is then sent as `client_id` only). */
+  /** The client secret. Omit it for a public client: `client_id` is then sent in the body. */
   clientSecret?: string
-  /** Space-separated scopes; omitted: whatever the server grants by default. */
+  /** Space-delimited scopes to ask for; omitted, the server decides (Tokenmint: all granted). */
   scope?: string
-  /** The API the token is for (Auth0/Tokenmint style). */
+  /** The API the token is for (Tokenmint, Auth0 and others take `audience`). */
   audience?: string
-  /** RFC 8707 resource indicator. */
+  /** The API the token is for, as an RFC 8707 resource indicator. */
   resource?: string
-  /** Default `client_secret_basic`. */
+  /** How the client authenticates (RFC 6749 §2.3.1). Default `client_secret_basic`. */
   authMethod?: 'client_secret_basic' | 'client_secret_post'
-  /** Default `form` (RFC 6749); `json` for servers that take JSON bodies. */
+  /** The request body: `form` (RFC 6749) or `json`, for servers that take it. Default `form`. */
   bodyEncoding?: 'form' | 'json'
-  /** More parameters for every token request. */
+  /** More body parameters for every token request; they cannot replace the grant's own. */
   extraParams?: Record<string, string>
-  /** Refresh this long before expiry; callers are not kept waiting meanwhile. Default 60. */
+  /** Refresh this long before expiry, without making callers wait. Default 60. */
   refreshSkewSeconds?: number
   /** With `password`: the resource-owner password grant (RFC 6749 §4.3). */
   username?: string
+  /** With `username`: the resource-owner password grant (RFC 6749 §4.3). */
   password?: string
-  /** Per attempt. Default 10 000 ms. */
+  /** How long one attempt may take, reading the whole answer included. Default 10 000 ms. */
   timeoutMs?: number
+  /** Retry bounds; see {@link RetryOptions}. */
   retry?: RetryOptions
-  /** Lifetime assumed when the server sends no `expires_in` and the token is not a JWT. Default 300 s. */
+  /** The lifetime assumed when the answer has no `expires_in` and the token is no JWT. Default 300 s. */
   defaultExpiresInSeconds?: number
-  /** For tests and custom agents. Default: the global `fetch`. */
+  /** The `fetch` to use, for custom agents, proxies or tests. Default: the global `fetch`. */
   fetch?: typeof fetch
-  /** Milliseconds since the epoch. Default `Date.now`. */
+  /** The clock that token lifetimes are measured with, in ms since the epoch. Default `Date.now`. */
   now?: () => number
 }
 
-/** An access token and when it expires. */
+/**
+ * An access token and when it expires.
+ *
+ * @example
+ * ```ts
+ * const { accessToken, tokenType, expiresAt, scope } = await tokens.getToken()
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+ */
 export interface AccessToken {
   accessToken: string
+  /** `Bearer` (normalised from any case), or the server's own type. */
   tokenType: string
   expiresAt: Date
-  scope: string | undefined
+  /** The granted scopes, when the server said. */
+  scope?: string
 }
 
+/**
+ * Tokens on demand, cached and refreshed ahead of expiry. Holds no secret where it can be seen:
+ * `util.inspect(source)` and `JSON.stringify(source)` show only its methods.
+ *
+ * @example
+ * ```ts
+ * const tokens: TokenSource = createTokenSource({ tokenUrl, clientId, clientSecret })
+ * const response = await tokens.authFetch('https://api.example.com/v1/things')
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
+ */
 export interface TokenSource {
-  /** The cached token while it has more than `refreshSkewSeconds` left; otherwise a fresh one. */
+  /**
+   * The cached token while more than `refreshSkewSeconds` of its life remain. Past that point,
+   * one refresh starts in the background and the still-valid token is returned at once; when
+   * there is no valid token, callers wait for the one request in flight.
+   */
   getToken(): Promise<AccessToken>
-  /** `fetch` with `Authorization: <type> <token>`; on a 401 it retries once with a fresh token. */
+  /**
+   * `fetch` with `Authorization: Bearer <token>`. On a 401 it drops the token and sends the
+   * request once more with a fresh one, if the body can be sent twice (not a stream).
+   */
   authFetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
-  /** Forget the cached token, e.g. after the API refused it. */
+  /** Forgets the cached token, e.g. after an API refused it; the next `getToken()` fetches one. */
   invalidate(): void
 }
 
-interface Cached extends AccessToken {
+const defaults = {
+  authMethod: 'client_secret_basic',
+  bodyEncoding: 'form',
+  refreshSkewSeconds: 60,
+  timeoutMs: 10_000,
+  defaultExpiresInSeconds: 300,
+} as const
+
+/** After a refresh ahead of expiry failed, the next waits this long; the old token still serves. */
+const BACKGROUND_COOLDOWN_MS = 5_000
+
+interface Cached {
+  token: AccessToken
   expiresAtMs: number
+  /** `expiresAtMs` less the skew, or less half the lifetime for tokens shorter than twice it. */
+  refreshAtMs: number
 }
 
+/** Bodies `fetch` can send twice; streams and async iterables cannot. */
 function isReplayable(body: RequestInit['body']): boolean {
   return (
     body === undefined ||
@@ -77,14 +142,39 @@ function isReplayable(body: RequestInit['body']): boolean {
   )
 }
 
+function validUrl(value: string, name: string): string {
+  try {
+    new URL(value)
+  } catch {
+    throw new TypeError(`createTokenSource: ${name} is not an absolute URL`)
+  }
+  return value
+}
+
+function retryPolicy(retry: RetryOptions | undefined): RetryPolicy {
+  const policy = { ...defaultRetryPolicy, ...retry }
+  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) {
+    throw new TypeError('createTokenSource: retry.maxAttempts must be an integer of at least 1')
+  }
+  for (const key of ['maxElapsedMs', 'baseDelayMs', 'maxDelayMs'] as const) {
+    if (!(policy[key] >= 0)) throw new TypeError(`createTokenSource: retry.${key} must be ≥ 0`)
+  }
+  return policy
+}
+
 /**
- * A token source for any OAuth 2.0 server: caches the token, refreshes it ahead of expiry with
- * one request in flight however many callers wait, and retries with backoff on outages.
+ * Creates a token source for any OAuth 2.0 server: it caches the token, refreshes it ahead of
+ * expiry with one request in flight however many callers wait (the shape of jose's remote JWKS),
+ * and retries network errors, timeouts, 5xx and 429 with bounded exponential backoff. Options
+ * are checked here and throw a `TypeError`; request failures reject `getToken()` with a
+ * {@link TokenSourceError}.
  *
  * @example
  * ```ts
+ * import { createTokenSource } from '@tokenmint/client'
+ *
  * const tokens = createTokenSource({
- *   tokenUrl: 'https://auth.example.com/t/acme/oauth/token',
+ *   issuer: 'https://auth.example.com/t/acme',
  *   clientId: process.env.CLIENT_ID!,
  *   clientSecret: process.env.CLIENT_SECRET!,
  *   audience: 'https://api.example.com',
@@ -95,49 +185,72 @@ function isReplayable(body: RequestInit['body']): boolean {
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  */
 export function createTokenSource(options: TokenSourceOptions): TokenSource {
-  if (options.tokenUrl === undefined && options.issuer === undefined) {
-    throw new TokenSourceError('createTokenSource needs tokenUrl or issuer')
+  if ((options.tokenUrl === undefined) === (options.issuer === undefined)) {
+    throw new TypeError('createTokenSource: give either tokenUrl or issuer')
+  }
+  if (typeof options.clientId !== 'string' || options.clientId === '') {
+    throw new TypeError('createTokenSource: clientId is required')
   }
   if ((options.username === undefined) !== (options.password === undefined)) {
-    throw new TokenSourceError('the password grant needs both username and password')
+    throw new TypeError('createTokenSource: the password grant needs both username and password')
   }
-  // Credentials live only in this closure: never on an object that could be logged.
-  const { clientSecret, password } = options
-  const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis)
+  const skewSeconds = options.refreshSkewSeconds ?? defaults.refreshSkewSeconds
+  const timeoutMs = options.timeoutMs ?? defaults.timeoutMs
+  if (!(skewSeconds >= 0)) throw new TypeError('createTokenSource: refreshSkewSeconds must be ≥ 0')
+  if (!(timeoutMs > 0)) throw new TypeError('createTokenSource: timeoutMs must be > 0')
+  const retry = retryPolicy(options.retry)
+  const issuer = options.issuer === undefined ? undefined : validUrl(options.issuer, 'issuer')
+  const fixedTokenUrl =
+    options.tokenUrl === undefined ? undefined : validUrl(options.tokenUrl, 'tokenUrl')
+
+  // Secrets live only in this closure, never on an object that could be logged or serialised.
+  const { clientId, clientSecret, username, password } = options
+  const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
   const now = options.now ?? Date.now
-  const skewMs = (options.refreshSkewSeconds ?? 60) * 1000
-  const timeoutMs = options.timeoutMs ?? 10_000
+  const skewMs = skewSeconds * 1000
+
   let tokenUrl: Promise<string> | undefined =
-    options.tokenUrl === undefined ? undefined : Promise.resolve(options.tokenUrl)
+    fixedTokenUrl === undefined ? undefined : Promise.resolve(fixedTokenUrl)
   let cached: Cached | undefined
   let inFlight: Promise<Cached> | undefined
   let refreshToken: string | undefined
+  let backgroundBlockedUntilMs = 0
 
-  const settings = async (): Promise<RequestSettings> => {
-    tokenUrl ??= discoverTokenEndpoint(options.issuer ?? '', fetchFn, timeoutMs).catch(
-      (error: unknown) => {
-        tokenUrl = undefined
-        throw error
-      },
-    )
+  const redact = redactor(() => [
+    clientSecret,
+    clientSecret === undefined ? undefined : basicAuthorization(clientId, clientSecret).slice(6),
+    password,
+    refreshToken,
+    cached?.token.accessToken,
+  ])
+
+  function discoveredTokenUrl(): Promise<string> {
+    tokenUrl ??= discoverTokenEndpoint(issuer ?? '', {
+      fetch: fetchFn,
+      timeoutMs,
+      retry,
+      runtime: realRuntime,
+    }).catch((error: unknown) => {
+      tokenUrl = undefined // try again on the next request
+      throw error
+    })
+    return tokenUrl
+  }
+
+  async function settings(): Promise<TokenRequestSettings> {
     return {
-      tokenUrl: await tokenUrl,
-      authMethod: options.authMethod ?? 'client_secret_basic',
-      bodyEncoding: options.bodyEncoding ?? 'form',
-      clientId: options.clientId,
+      tokenUrl: await discoveredTokenUrl(),
+      authMethod: options.authMethod ?? defaults.authMethod,
+      bodyEncoding: options.bodyEncoding ?? defaults.bodyEncoding,
+      clientId,
       clientSecret,
       timeoutMs,
-      retry: {
-        maxAttempts: options.retry?.maxAttempts ?? 4,
-        maxElapsedMs: options.retry?.maxElapsedMs ?? 30_000,
-        baseDelayMs: options.retry?.baseDelayMs ?? 200,
-        maxDelayMs: options.retry?.maxDelayMs ?? 5_000,
-      },
-      defaultExpiresInSeconds: options.defaultExpiresInSeconds ?? 300,
+      retry,
+      runtime: realRuntime,
+      defaultExpiresInSeconds: options.defaultExpiresInSeconds ?? defaults.defaultExpiresInSeconds,
       fetch: fetchFn,
       now,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      random: Math.random,
+      redact,
     }
   }
 
@@ -149,49 +262,61 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     ...(options.resource !== undefined && { resource: options.resource }),
   })
 
+  /** RFC 6749 §4.3 then §6: the refresh token while it works, the password when it is refused. */
+  async function passwordGrant(
+    s: TokenRequestSettings,
+    user: string,
+    secret: string,
+  ): Promise<TokenResponse> {
+    let response: TokenResponse | undefined
+    const current = refreshToken
+    if (current !== undefined) {
+      try {
+        response = await requestToken(
+          s,
+          parameters({ grant_type: 'refresh_token', refresh_token: current }),
+        )
+      } catch (error) {
+        // Expired, revoked or rotated away (RFC 6749 §10.4): sign in again with the password.
+        if (!(error instanceof OAuthResponseError && error.error === 'invalid_grant')) throw error
+        refreshToken = undefined
+      }
+    }
+    response ??= await requestToken(
+      s,
+      parameters({ grant_type: 'password', username: user, password: secret }),
+    )
+    // A rotating server sends a new refresh token each time; a non-rotating one may send none.
+    if (response.refreshToken !== undefined) refreshToken = response.refreshToken
+    return response
+  }
+
   async function fetchToken(): Promise<Cached> {
     const s = await settings()
-    let response: TokenResponse
-    if (password !== undefined && options.username !== undefined) {
-      response = await (refreshToken !== undefined
-        ? requestToken(
-            s,
-            parameters({ grant_type: 'refresh_token', refresh_token: refreshToken }),
-          ).catch((error: unknown) => {
-            // A refused refresh token (expired, rotated elsewhere): sign in again.
-            if (error instanceof OAuthResponseError && error.error === 'invalid_grant') {
-              refreshToken = undefined
-              return requestToken(
-                s,
-                parameters({ grant_type: 'password', username: options.username ?? '', password }),
-              )
-            }
-            throw error
-          })
-        : requestToken(
-            s,
-            parameters({ grant_type: 'password', username: options.username, password }),
-          ))
-      if (response.refreshToken !== undefined) refreshToken = response.refreshToken
-    } else {
-      response = await requestToken(s, parameters({ grant_type: 'client_credentials' }))
-    }
-    const expiresAtMs = now() + response.expiresInSeconds * 1000
+    const response =
+      username !== undefined && password !== undefined
+        ? await passwordGrant(s, username, password)
+        : await requestToken(s, parameters({ grant_type: 'client_credentials' }))
+    const lifetimeMs = response.expiresInSeconds * 1000
+    const expiresAtMs = now() + lifetimeMs
     return {
-      accessToken: response.accessToken,
-      tokenType: response.tokenType,
-      expiresAt: new Date(expiresAtMs),
+      token: {
+        accessToken: response.accessToken,
+        tokenType: response.tokenType,
+        expiresAt: new Date(expiresAtMs),
+        ...(response.scope !== undefined && { scope: response.scope }),
+      },
       expiresAtMs,
-      scope: response.scope,
+      refreshAtMs: expiresAtMs - Math.min(skewMs, lifetimeMs / 2),
     }
   }
 
-  /** One request in flight, shared by every caller (like jose's remote JWKS). */
+  /** One request in flight, whoever asks (jose `src/jwks/remote.ts`: one pending promise). */
   function refresh(): Promise<Cached> {
     inFlight ??= fetchToken()
-      .then((token) => {
-        cached = token
-        return token
+      .then((fresh) => {
+        cached = fresh
+        return fresh
       })
       .finally(() => {
         inFlight = undefined
@@ -199,46 +324,57 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     return inFlight
   }
 
-  const publicView = (token: Cached): AccessToken => ({
-    accessToken: token.accessToken,
-    tokenType: token.tokenType,
-    expiresAt: token.expiresAt,
-    scope: token.scope,
+  /** A copy, so that a caller changing it cannot change what others get. */
+  const copy = ({ token }: Cached): AccessToken => ({
+    ...token,
+    expiresAt: new Date(token.expiresAt.getTime()),
   })
 
   async function getToken(): Promise<AccessToken> {
-    const current = cached
     const at = now()
-    if (current !== undefined && at < current.expiresAtMs - skewMs) return publicView(current)
+    const current = cached
+    if (current !== undefined && at < current.refreshAtMs) return copy(current)
     if (current !== undefined && at < current.expiresAtMs) {
-      // Refresh ahead: the old token is still valid, so nobody waits for the new one.
-      refresh().catch(() => undefined)
-      return publicView(current)
+      // Refresh ahead: the old token is still valid, so nobody waits for the new one. A failure
+      // is not thrown here; it holds further tries off for a while, and surfaces to the callers
+      // who wait once the old token has expired.
+      if (inFlight === undefined && at >= backgroundBlockedUntilMs) {
+        refresh().catch(() => {
+          backgroundBlockedUntilMs = now() + BACKGROUND_COOLDOWN_MS
+        })
+      }
+      return copy(current)
     }
-    return publicView(await refresh())
+    return copy(await refresh())
   }
 
-  return {
+  async function authFetch(input: string | URL | Request, init: RequestInit = {}) {
+    const send = async (token: AccessToken) => {
+      const headers = new Headers(input instanceof Request ? input.headers : undefined)
+      new Headers(init.headers).forEach((value, key) => {
+        headers.set(key, value)
+      })
+      headers.set('authorization', `${token.tokenType} ${token.accessToken}`)
+      // A Request is cloned so that its body is still there for a second send.
+      return fetchFn(input instanceof Request ? input.clone() : input, { ...init, headers })
+    }
+    const token = await getToken()
+    const response = await send(token)
+    if (response.status !== 401) return response
+    // The API refused the token (revoked, rotated keys…). Drop it, unless another caller has
+    // already replaced it, so that a burst of 401s causes one new token, not one each.
+    if (cached?.token.accessToken === token.accessToken) cached = undefined
+    // A stream cannot be sent twice: that caller gets the 401 and the next call a fresh token.
+    if (!isReplayable(init.body)) return response
+    await response.body?.cancel().catch(() => undefined)
+    return send(await getToken())
+  }
+
+  return Object.freeze({
     getToken,
+    authFetch,
     invalidate() {
       cached = undefined
     },
-    async authFetch(input, init = {}) {
-      const send = async () => {
-        const token = await getToken()
-        const headers = new Headers(input instanceof Request ? input.headers : undefined)
-        new Headers(init.headers).forEach((value, key) => {
-          headers.set(key, value)
-        })
-        headers.set('authorization', `${token.tokenType} ${token.accessToken}`)
-        return fetchFn(input instanceof Request ? input.clone() : input, { ...init, headers })
-      }
-      const response = await send()
-      // A 401 may mean the token was revoked or rotated: one retry with a fresh one. A request
-      // whose body is a stream cannot be sent twice, so it is returned as is.
-      if (response.status !== 401 || !isReplayable(init.body)) return response
-      cached = undefined
-      return send()
-    },
-  }
+  })
 }
