@@ -24,6 +24,8 @@ function row(event: AuditEvent) {
   }
 }
 
+const USAGE_PRECISION_MS = 10_000
+
 export class SqlAuditStore implements AuditStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -35,40 +37,41 @@ export class SqlAuditStore implements AuditStore {
     await this.db.insertInto('audit_events').values(events.map(row)).execute()
   }
 
+  /** When each secret's use was last written, and from where: usage is kept to 10 s precision. */
+  readonly #usageWritten = new Map<string, { at: number; ip: string }>()
+
   appendTokenEvents(events: readonly TokenAuditEvent[], now: Date): Promise<boolean[]> {
     if (events.length === 0) return Promise.resolve([])
     return this.db.transaction().execute(async (trx) => {
-      const clientIds = [...new Set(events.map((e) => e.live.clientId))]
       const secretIds = [...new Set(events.map((e) => e.live.secretId))]
-      // FOR SHARE (Postgres): a concurrent revoke's UPDATE waits for this commit, or this
-      // read waits for the revoke, so no token is recorded after a revoke has committed.
-      // SQLite serialises write transactions, which gives the same order.
-      let apps = trx
-        .selectFrom('applications')
-        .select(['client_id', 'status', 'expires_at'])
-        .where('client_id', 'in', clientIds)
-      let secrets = trx
-        .selectFrom('client_secrets')
-        .select(['id', 'expires_at'])
-        .where('id', 'in', secretIds)
-      if (this.dialect === 'postgres') {
-        apps = apps.forShare()
-        secrets = secrets.forShare()
-      }
+      // One read confirms each secret and its application are still live. FOR SHARE (Postgres):
+      // a concurrent revoke's UPDATE waits for this commit, or this read waits for the revoke,
+      // so no token is recorded after a revoke has committed. SQLite serialises write
+      // transactions, which gives the same order.
+      let live = trx
+        .selectFrom('client_secrets as s')
+        .innerJoin('applications as a', 'a.client_id', 's.client_id')
+        .select([
+          's.id as secret_id',
+          's.expires_at as secret_expires_at',
+          'a.client_id',
+          'a.status',
+          'a.expires_at as app_expires_at',
+        ])
+        .where('s.id', 'in', secretIds)
+      if (this.dialect === 'postgres') live = live.forShare()
       const nowMs = ms(now)
-      const liveApps = new Set(
-        (await apps.execute())
-          .filter((a) => a.status === 'active' && (a.expires_at === null || a.expires_at > nowMs))
-          .map((a) => a.client_id),
+      const liveSecrets = new Map(
+        (await live.execute())
+          .filter(
+            (r) =>
+              r.status === 'active' &&
+              (r.app_expires_at === null || r.app_expires_at > nowMs) &&
+              (r.secret_expires_at === null || r.secret_expires_at > nowMs),
+          )
+          .map((r) => [r.secret_id, r.client_id]),
       )
-      const liveSecrets = new Set(
-        (await secrets.execute())
-          .filter((s) => s.expires_at === null || s.expires_at > nowMs)
-          .map((s) => s.id),
-      )
-      const accepted = events.map(
-        (e) => liveApps.has(e.live.clientId) && liveSecrets.has(e.live.secretId),
-      )
+      const accepted = events.map((e) => liveSecrets.get(e.live.secretId) === e.live.clientId)
       const rows = events.map((event, i) =>
         accepted[i] === true
           ? row(event)
@@ -85,18 +88,29 @@ export class SqlAuditStore implements AuditStore {
       )
       await trx.insertInto('audit_events').values(rows).execute()
 
-      // Usage: last use of each application and secret, once per batch.
+      // Usage: the last use of each secret and application, written at most every 10 s per
+      // secret (or when the address changes), so a busy client does not cost two extra writes
+      // per batch.
       const lastUse = new Map<string, TokenAuditEvent>()
       events.forEach((event, i) => {
         if (accepted[i] === true) lastUse.set(event.live.secretId, event)
       })
       const usedApps = new Set<string>()
       for (const event of lastUse.values()) {
+        const written = this.#usageWritten.get(event.live.secretId)
+        if (
+          written !== undefined &&
+          nowMs - written.at < USAGE_PRECISION_MS &&
+          written.ip === event.live.ip
+        )
+          continue
         await trx
           .updateTable('client_secrets')
           .set({ last_used_at: ms(event.occurredAt), last_used_ip: event.live.ip })
           .where('id', '=', event.live.secretId)
           .execute()
+        if (this.#usageWritten.size >= 100_000) this.#usageWritten.clear()
+        this.#usageWritten.set(event.live.secretId, { at: nowMs, ip: event.live.ip })
         usedApps.add(event.live.clientId)
       }
       if (usedApps.size > 0) {
