@@ -20,7 +20,8 @@ import { OwnTokenVerifier } from './oauth/own-token-verifier.js'
 import { TenantKeyring } from './oauth/tenant-keyring.js'
 import { createTokenEndpoint, type TokenEndpoint } from './oauth/token-endpoint.js'
 import { GroupCommitAuditSink } from './storage/audit-group-commit.js'
-import type { ChangeBus, Storage } from './storage/contract.js'
+import type { ChangeBus, RateLimiter, Storage } from './storage/contract.js'
+import { ConsoleSessions } from './management/console-sessions.js'
 import { LocalChangeBus } from './storage/local/local-change-bus.js'
 import { MemoryRateLimiter } from './storage/local/memory-rate-limiter.js'
 import { openSqlStorage } from './storage/sql/sql-storage.js'
@@ -39,6 +40,8 @@ export interface Services {
     recordRevoked: (clientId: string, jti: string, tenantId: string) => void
   }
   readonly management: ManagementDeps
+  readonly limiter: RateLimiter
+  readonly consoleSessions: ConsoleSessions
   readonly issuerFor: (tenantId: string) => string
   close(): Promise<void>
 }
@@ -137,6 +140,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     }
   })
   const audit = new GroupCommitAuditSink(storage.audit, now)
+  const limiter: RateLimiter = new MemoryRateLimiter()
   const tokenEndpoint = createTokenEndpoint({
     clients,
     hasher,
@@ -155,7 +159,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
         return [passwordGrant(userGrantDeps), refreshTokenGrant(userGrantDeps)]
       })(),
     ],
-    limiter: new MemoryRateLimiter(),
+    limiter,
     limits: {
       tokensPerMinute: config.tokenRateLimitPerMinute,
       failedAuthPerMinute: config.failedAuthLimitPerMinute,
@@ -202,9 +206,22 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     storage.revocations.deleteExpired(now()).catch((error: unknown) => {
       logger.warn({ err: error }, 'could not prune expired revocations')
     })
+    consoleSessions.pruneExpired().catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not prune expired console sessions')
+    })
   }, 60_000)
   pruning.unref()
   const management: ManagementDeps = { storage, hasher, passwords, sealer, changes, now }
+  const consoleSessions = new ConsoleSessions({
+    storage,
+    hasher,
+    passwords,
+    limiter,
+    audit,
+    now,
+    idleTimeoutMs: config.consoleIdleTimeoutSeconds * 1000,
+    lifetimeMs: config.consoleSessionLifetimeSeconds * 1000,
+  })
 
   return {
     config,
@@ -218,6 +235,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     ownTokens,
     protectedEndpoints,
     management,
+    limiter,
+    consoleSessions,
     issuerFor,
     async close() {
       clearInterval(pruning)

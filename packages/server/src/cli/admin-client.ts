@@ -114,6 +114,15 @@ export class AdminClient {
     return (await this.requestWithEtag<T>(method, path, body, headers)).body
   }
 
+  /**
+   * Reads the object for its ETag, then PATCHes it with If-Match: a change made by someone else
+   * in between fails with 412 instead of being overwritten.
+   */
+  async patchCurrent<T>(path: string, body: unknown): Promise<T> {
+    const { etag } = await this.requestWithEtag<unknown>('GET', path)
+    return this.request<T>('PATCH', path, body, etag === undefined ? {} : { 'if-match': etag })
+  }
+
   /** Also returns the ETag, for a read followed by a conditional update. */
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async requestWithEtag<T>(

@@ -72,21 +72,15 @@ export function registerApis(program: Command): void {
       ) => {
         const { client, options } = adminClientFor(command)
         const path = client.tenantPath(`/apis/${encodeURIComponent(id)}`)
-        const { etag } = await client.requestWithEtag<ApiView>('GET', path)
-        const result = await client.request<{
+        const result = await client.patchCurrent<{
           api: ApiView
           removed_scopes: string[]
           affected_applications: string[]
-        }>(
-          'PATCH',
-          path,
-          {
-            ...(flags.name !== undefined && { name: flags.name }),
-            ...(flags.scopes !== undefined && { scopes: splitScopes(flags.scopes) }),
-            ...(flags.catalog !== undefined && { catalog: readDataFile(flags.catalog) }),
-          },
-          etag === undefined ? {} : { 'if-match': etag },
-        )
+        }>(path, {
+          ...(flags.name !== undefined && { name: flags.name }),
+          ...(flags.scopes !== undefined && { scopes: splitScopes(flags.scopes) }),
+          ...(flags.catalog !== undefined && { catalog: readDataFile(flags.catalog) }),
+        })
         print(options.json, result, () =>
           [
             `Updated API ${result.api.name}`,

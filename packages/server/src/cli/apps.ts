@@ -221,22 +221,16 @@ export function registerApps(program: Command): void {
       ) => {
         const { client, options } = adminClientFor(command)
         const path = client.tenantPath(`/applications/${encodeURIComponent(clientId)}`)
-        const { etag } = await client.requestWithEtag<AppView>('GET', path)
-        const app = await client.request<AppView>(
-          'PATCH',
-          path,
-          {
-            name: flags.name,
-            description: flags.description,
-            environment: flags.environment,
-            ...(flags.expires !== undefined && { expires_at: flags.expires }),
-            ...(flags.tokenTtl !== undefined && {
-              token_lifetime_seconds: integer(flags.tokenTtl, '--token-ttl'),
-            }),
-            grants: grantsFrom(flags),
-          },
-          etag === undefined ? {} : { 'if-match': etag },
-        )
+        const app = await client.patchCurrent<AppView>(path, {
+          name: flags.name,
+          description: flags.description,
+          environment: flags.environment,
+          ...(flags.expires !== undefined && { expires_at: flags.expires }),
+          ...(flags.tokenTtl !== undefined && {
+            token_lifetime_seconds: integer(flags.tokenTtl, '--token-ttl'),
+          }),
+          grants: grantsFrom(flags),
+        })
         print(options.json, app, () => describe(app))
       },
     )

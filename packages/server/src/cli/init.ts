@@ -18,6 +18,7 @@ export interface InitResult {
   issuer: string
   token_endpoint: string
   admin: { client_id: string; client_secret: string }
+  console: { url: string; username: string; password: string }
   profile: string
 }
 
@@ -39,6 +40,11 @@ export function describeInitialisation(services: Services, created: CreatedTenan
       client_id: created.admin.application.clientId,
       client_secret: created.admin.clientSecret,
     },
+    console: {
+      url: `${services.config.publicUrl}/console/`,
+      username: created.owner.administrator.username,
+      password: created.owner.password,
+    },
     profile,
   }
 }
@@ -53,7 +59,11 @@ export function humanInitialisation(result: InitResult, dataDir: string): string
     `  admin client id: ${result.admin.client_id}`,
     `  admin secret:    ${result.admin.client_secret}`,
     '',
-    `The admin secret is shown only now. It is saved for the CLI in ${result.profile} (mode 0600).`,
+    `  web console:     ${result.console.url}`,
+    `  owner username:  ${result.console.username}`,
+    `  owner password:  ${result.console.password}`,
+    '',
+    `The admin secret and the owner password are shown only now. The admin secret is saved for the CLI in ${result.profile} (mode 0600); store the password in your password manager.`,
     '',
     'Next:',
     '  npx tokenmint apis create --audience https://api.example.com --name "Example API" --scopes "read:things write:things"',

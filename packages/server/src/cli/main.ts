@@ -11,6 +11,7 @@ import { registerServe } from './serve.js'
 import { registerTenants } from './tenants.js'
 import { registerToken } from './token.js'
 import { registerUsers } from './users.js'
+import { registerAdmins } from './admins.js'
 
 const program = new Command('tokenmint')
   .description('Tokenmint: OAuth 2.0 client credentials for machine-to-machine APIs')
@@ -33,6 +34,7 @@ registerApps(program)
 registerKeys(program)
 registerAudit(program)
 registerUsers(program)
+registerAdmins(program)
 registerToken(program)
 
 try {

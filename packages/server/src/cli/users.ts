@@ -128,18 +128,12 @@ export function registerUsers(program: Command): void {
         command: Command,
       ) => {
         const { client, options } = adminClientFor(command)
-        const { etag } = await client.requestWithEtag<UserView>('GET', userPath(client, id))
-        const user = await client.request<UserView>(
-          'PATCH',
-          userPath(client, id),
-          {
-            username: flags.username,
-            email: flags.email,
-            display_name: flags.name,
-            grants: grantsFrom(flags),
-          },
-          etag === undefined ? {} : { 'if-match': etag },
-        )
+        const user = await client.patchCurrent<UserView>(userPath(client, id), {
+          username: flags.username,
+          email: flags.email,
+          display_name: flags.name,
+          grants: grantsFrom(flags),
+        })
         print(options.json, user, () => describe(user))
       },
     )

@@ -15,6 +15,9 @@ const DEFAULTS: Record<string, string> = {
   TOKENMINT_TOKEN_RATE_LIMIT: '`6000`',
   TOKENMINT_FAILED_AUTH_LIMIT: '`100`',
   TOKENMINT_SQLITE_SYNCHRONOUS: '`normal`',
+  TOKENMINT_REDIS_URL: '(none)',
+  TOKENMINT_CONSOLE_IDLE_TIMEOUT: '`1800`',
+  TOKENMINT_CONSOLE_SESSION_LIFETIME: '`43200`',
 }
 
 /** The README's configuration table, generated from the settings (a test keeps them equal). */

@@ -19,6 +19,9 @@ export interface Config {
   readonly sqliteSynchronous: 'normal' | 'full'
   readonly tokenRateLimitPerMinute: number
   readonly failedAuthLimitPerMinute: number
+  readonly redisUrl: string | undefined
+  readonly consoleIdleTimeoutSeconds: number
+  readonly consoleSessionLifetimeSeconds: number
 }
 
 interface Setting<T> {
@@ -156,6 +159,27 @@ export const settings = {
       if (raw === 'full') return 'full' as const
       throw new ConfigError('TOKENMINT_SQLITE_SYNCHRONOUS must be normal or full')
     },
+  },
+  redisUrl: {
+    env: 'TOKENMINT_REDIS_URL',
+    doc: '`redis://host:port[/db]`: shares rate limits and carries change events between nodes. Without it, PostgreSQL `LISTEN/NOTIFY` carries changes and limits are per node.',
+    parse: (raw) => {
+      if (raw === undefined || raw === '') return undefined
+      if (!/^rediss?:\/\//.test(raw)) {
+        throw new ConfigError('TOKENMINT_REDIS_URL must be a redis:// or rediss:// URL')
+      }
+      return raw
+    },
+  },
+  consoleIdleTimeoutSeconds: {
+    env: 'TOKENMINT_CONSOLE_IDLE_TIMEOUT',
+    doc: 'A console session ends after this many seconds without a request.',
+    parse: integer('TOKENMINT_CONSOLE_IDLE_TIMEOUT', 1800, 60, 86_400),
+  },
+  consoleSessionLifetimeSeconds: {
+    env: 'TOKENMINT_CONSOLE_SESSION_LIFETIME',
+    doc: 'A console session ends this many seconds after sign-in, however active.',
+    parse: integer('TOKENMINT_CONSOLE_SESSION_LIFETIME', 43_200, 300, 604_800),
   },
   auditTokens: {
     env: 'TOKENMINT_AUDIT_TOKENS',

@@ -1,3 +1,5 @@
+import type { AdministratorRole } from './model.js'
+
 /** The audience of every tenant's built-in admin API; the tenant is told apart by `iss`. */
 export const ADMIN_AUDIENCE = 'urn:tokenmint:admin'
 
@@ -17,6 +19,10 @@ export const TENANT_ADMIN_SCOPES = [
   'create:users',
   'update:users',
   'delete:users',
+  'read:administrators',
+  'create:administrators',
+  'update:administrators',
+  'delete:administrators',
 ] as const
 
 /** Only the root tenant (the one `tokenmint init` creates) may manage other tenants. */
@@ -26,6 +32,24 @@ export type AdminScope = (typeof TENANT_ADMIN_SCOPES)[number] | (typeof ROOT_ADM
 
 export function adminScopesFor(isRoot: boolean): string[] {
   return isRoot ? [...TENANT_ADMIN_SCOPES, ...ROOT_ADMIN_SCOPES] : [...TENANT_ADMIN_SCOPES]
+}
+
+/**
+ * What a console administrator may do, as admin API scopes: `viewer` reads everything but
+ * administrators; `admin` also changes APIs, applications and users; `owner` does everything,
+ * including keys, administrators and (in the root tenant) tenants.
+ */
+export function scopesForRole(role: AdministratorRole, isRoot: boolean): Set<AdminScope> {
+  const all = adminScopesFor(isRoot) as AdminScope[]
+  if (role === 'owner') return new Set(all)
+  const readable = all.filter((s) => s.startsWith('read:') && s !== 'read:administrators')
+  if (role === 'viewer') return new Set(readable)
+  return new Set([
+    ...readable,
+    ...all.filter(
+      (s) => /^(create|update|delete):(apis|applications|users)$/.test(s) && !s.endsWith('tenants'),
+    ),
+  ])
 }
 
 /** Tenant ids are slugs: they appear in issuer URLs and must never need encoding. */

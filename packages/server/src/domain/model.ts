@@ -145,3 +145,34 @@ export function effectiveStatus(app: Application, now: Date): ApplicationStatus 
   if (app.expiresAt !== null && app.expiresAt.getTime() <= now.getTime()) return 'expired'
   return 'active'
 }
+
+export type AdministratorRole = 'owner' | 'admin' | 'viewer'
+export const ADMINISTRATOR_ROLES: readonly AdministratorRole[] = ['owner', 'admin', 'viewer']
+
+/** A person who signs in to a tenant's web console; never an OAuth client or a tenant user. */
+export interface Administrator {
+  id: string
+  tenantId: string
+  /** As entered; unique per tenant regardless of case. */
+  username: string
+  role: AdministratorRole
+  status: UserStatus
+  /** Argon2id PHC string, with its parameters. */
+  passwordHash: string
+  createdAt: Date
+  updatedAt: Date
+  lastSignInAt: Date | null
+  passwordChangedAt: Date
+  version: number
+}
+
+/** A console sign-in. Only a hash of its id is stored, so a database dump holds no session. */
+export interface ConsoleSession {
+  idHash: string
+  tenantId: string
+  administratorId: string
+  createdAt: Date
+  lastSeenAt: Date
+  /** Absolute expiry: the session ends then however active it is. */
+  expiresAt: Date
+}

@@ -1,3 +1,4 @@
+import { SignInError } from '../management/console-sessions.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 import {
@@ -115,6 +116,16 @@ function render(error: unknown, request: FastifyRequest): Rendered {
       description: error.message,
       headers: { 'WWW-Authenticate': bearerChallenge(error) },
     }
+  }
+  if (error instanceof SignInError) {
+    return error.retryAfterMs > 0
+      ? {
+          status: 429,
+          code: 'too_many_requests',
+          description: error.message,
+          headers: { 'Retry-After': String(Math.ceil(error.retryAfterMs / 1000)) },
+        }
+      : { status: 401, code: 'unauthorized', description: error.message }
   }
   if (error instanceof ValidationError) {
     return {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 
 import type { Services } from '../compose.js'
 import { registerAdminRoutes } from './admin/admin-routes.js'
+import { registerConsoleRoutes } from './console/console-routes.js'
 import { registerHealthRoutes } from './health-routes.js'
 import { registerMetricsRoute, TokenMetrics } from './metrics.js'
 import { registerOAuthRoutes } from './oauth-routes.js'
@@ -20,12 +21,16 @@ import { registerOAuthRoutes } from './oauth-routes.js'
  *   POST /t/:tenant/oauth/revoke                             revocation-routes.ts (RFC 7009)
  *   GET  /t/:tenant/oauth/revocations                        revocation-routes.ts (JSON or SSE)
  *   GET  /admin/v1/openapi.json                              admin/admin-routes.ts
- *   *    /admin/v1/tenants[/:tenant[/apis|applications|keys|audit]]   admin/admin-routes.ts
+ *   *    /admin/v1/tenants[/:tenant[/apis|applications|users|administrators|keys|audit]]
+ *                                                            admin/admin-routes.ts
+ *   *    /console/api/session (sign in, who am I, sign out)  console/console-routes.ts
+ *   GET  /console/* (the web console's static files)          console/console-routes.ts
  */
 export async function registerRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const metrics = new TokenMetrics(services)
   registerHealthRoutes(app, services)
   registerMetricsRoute(app, metrics)
   registerOAuthRoutes(app, services, metrics)
+  await registerConsoleRoutes(app, services)
   await registerAdminRoutes(app, services)
 }

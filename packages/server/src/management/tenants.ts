@@ -1,7 +1,8 @@
 import { generateClientId, generateClientSecret, secretHint } from '../crypto/secret-format.js'
 import { adminScopesFor, ADMIN_AUDIENCE, TENANT_ID_PATTERN } from '../domain/admin-api.js'
 import { NotFoundError, ValidationError } from '../domain/errors.js'
-import type { Application, SigningAlgorithm, Tenant } from '../domain/model.js'
+import type { Administrator, Application, SigningAlgorithm, Tenant } from '../domain/model.js'
+import { insertAdministrator, prepareAdministrator } from './administrators.js'
 import { SIGNING_ALGORITHMS } from '../crypto/jws-signer.js'
 import type { ManagementDeps } from './deps.js'
 import { newSigningKey } from './keys.js'
@@ -22,7 +23,11 @@ export interface CreatedTenant {
   tenant: Tenant
   /** The tenant's first admin application; its secret is shown this once. */
   admin: { application: Application; clientSecret: string }
+  /** The tenant's first console administrator, an owner; its password is shown this once. */
+  owner: { administrator: Administrator; password: string }
 }
+
+export const FIRST_OWNER_USERNAME = 'owner'
 
 /**
  * Creates a tenant with its signing keys (current + pre-published next), its built-in admin
@@ -57,6 +62,10 @@ export async function createTenant(
     createdAt: now,
     updatedAt: now,
   }
+  const owner = await prepareAdministrator(deps, tenant.id, {
+    username: FIRST_OWNER_USERNAME,
+    role: 'owner',
+  })
   const clientSecret = generateClientSecret()
   const application: Application = {
     clientId: generateClientId(),
@@ -104,6 +113,7 @@ export async function createTenant(
       lastUsedAt: null,
       lastUsedIp: null,
     })
+    await insertAdministrator(storage, actor, owner.administrator)
     await storage.audit.append([
       {
         tenantId: tenant.id,
@@ -121,7 +131,11 @@ export async function createTenant(
   })
   deps.changes.publish({ kind: 'tenant', tenantId: tenant.id })
   deps.changes.publish({ kind: 'application', tenantId: tenant.id, clientId: application.clientId })
-  return { tenant, admin: { application, clientSecret } }
+  return {
+    tenant,
+    admin: { application, clientSecret },
+    owner: { administrator: owner.administrator, password: owner.generatedPassword ?? '' },
+  }
 }
 
 export async function getTenant(

@@ -1,4 +1,6 @@
 import type {
+  Administrator,
+  ConsoleSession,
   Api,
   Application,
   ClientSecret,
@@ -110,6 +112,32 @@ export interface RefreshTokenStore {
   revokeForClient(clientId: string, at: Date): Promise<number>
 }
 
+export interface AdministratorStore {
+  insert(administrator: Administrator): Promise<void>
+  get(tenantId: string, id: string): Promise<Administrator | undefined>
+  /** `usernameKey`: the username lower-cased (usernames are unique regardless of case). */
+  findByUsername(tenantId: string, usernameKey: string): Promise<Administrator | undefined>
+  list(tenantId: string): Promise<Administrator[]>
+  update(administrator: Administrator, expectedVersion: number): Promise<Administrator>
+  delete(tenantId: string, id: string): Promise<boolean>
+  /** Active owners of the tenant: the last one may not be demoted, disabled or deleted. */
+  countActiveOwners(tenantId: string): Promise<number>
+  recordSignIn(tenantId: string, id: string, at: Date, rehashedPassword?: string): Promise<void>
+}
+
+export interface ConsoleSessionStore {
+  insert(session: ConsoleSession): Promise<void>
+  /** The session with its administrator, if both exist. */
+  find(
+    idHash: string,
+  ): Promise<{ session: ConsoleSession; administrator: Administrator } | undefined>
+  touch(idHash: string, at: Date): Promise<void>
+  delete(idHash: string): Promise<void>
+  /** Ends every session of an administrator (password change, disable, role change). */
+  deleteForAdministrator(administratorId: string): Promise<number>
+  deleteExpired(idleBefore: Date, now: Date): Promise<number>
+}
+
 /** One revoked application or token, for the revocation feed. */
 export interface Revocation {
   /** Monotonic per deployment: the feed's cursor. */
@@ -183,6 +211,8 @@ export interface Storage {
   readonly revocations: RevocationStore
   readonly users: UserStore
   readonly refreshTokens: RefreshTokenStore
+  readonly administrators: AdministratorStore
+  readonly consoleSessions: ConsoleSessionStore
   /** Runs `work` in one transaction; the stores passed to it write inside it. */
   transaction<T>(work: (storage: Storage) => Promise<T>): Promise<T>
   /** Resolves when storage answers a trivial query. */

@@ -67,6 +67,49 @@ describe('tokenmint CLI against a running server', () => {
     expect(firstStartOutput).toContain(`issuer:          ${url}/t/default`)
     expect(firstStartOutput).toMatch(/admin secret:\s+tms_[0-9A-Za-z]{49}/)
     expect(firstStartOutput).toContain('npx tokenmint apis create')
+    expect(firstStartOutput).toContain(`web console:     ${url}/console/`)
+    expect(firstStartOutput).toMatch(/owner password:\s+[A-Za-z0-9_-]{20}\n/)
+  })
+
+  it('manages console administrators: create, list, set a role, disable, delete', async () => {
+    const signIn = (username: string, password: string) =>
+      fetch(`${url}/console/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ tenant: 'default', username, password }),
+      })
+    const ownerPassword = /owner password:\s+(\S+)/.exec(firstStartOutput)?.[1] ?? ''
+    expect((await signIn('owner', ownerPassword)).status).toBe(200)
+
+    const created = JSON.parse(
+      (await cli('admins', 'create', '--username', 'grace', '--role', 'viewer', '--json')).stdout,
+    ) as { id: string; role: string; password: string }
+    expect(created.role).toBe('viewer')
+    expect((await signIn('grace', created.password)).status).toBe(200)
+
+    const chosen = await cliWithInput(
+      'a passphrase she picked\n',
+      'admins',
+      'set-password',
+      'grace',
+    )
+    expect(chosen.code, chosen.stderr).toBe(0)
+    expect((await signIn('grace', created.password)).status).toBe(401)
+    expect((await signIn('grace', 'a passphrase she picked')).status).toBe(200)
+
+    expect((await cli('admins', 'set-role', 'grace', '--role', 'admin')).stdout).toMatch(
+      /grace is now admin/,
+    )
+    const listed = (await cli('admins', 'list')).stdout
+    expect(listed).toMatch(/grace\s+admin\s+active/)
+    expect(listed).toMatch(/owner\s+owner\s+active/)
+
+    await cli('admins', 'disable', 'grace')
+    expect((await signIn('grace', 'a passphrase she picked')).status).toBe(401)
+    const lastOwner = await cliFails('admins', 'delete', 'owner')
+    expect(lastOwner.stderr).toMatch(/last active owner/)
+    await cli('admins', 'delete', 'grace')
+    expect((await cli('admins', 'list', '--json')).stdout).not.toContain('grace')
   })
 
   it('registers an API, creates an application and mints tokens in every documented shape', async () => {

@@ -91,7 +91,9 @@ describe('independent OAuth clients get and validate tokens', () => {
       `${server.issuer}/.well-known/openid-configuration`,
       `${server.url}/.well-known/oauth-authorization-server/t/${server.tenant}`,
     ]
-    const documents = await Promise.all(urls.map(async (url) => (await fetch(url)).json()))
+    const documents = await Promise.all(
+      urls.map(async (url): Promise<unknown> => (await fetch(url)).json()),
+    )
     expect(documents[1]).toEqual(documents[0])
     expect(documents[2]).toEqual(documents[0])
     expect(documents[0]).toMatchObject({

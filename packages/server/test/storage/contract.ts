@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { ConflictError, ValidationError } from '../../src/domain/errors.js'
-import type { Application, ClientSecret, SigningKey, Tenant } from '../../src/domain/model.js'
+import type {
+  Administrator,
+  Application,
+  ClientSecret,
+  SigningKey,
+  Tenant,
+} from '../../src/domain/model.js'
 import type { Storage } from '../../src/storage/contract.js'
 
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms)
@@ -245,6 +251,49 @@ export function runStorageContract(
       })
       expect(window.items.map((e) => e.data['i'])).toEqual([2, 1])
       expect((await storage.audit.list({ tenantId: 'beta', limit: 10 })).items).toEqual([])
+    })
+
+    it('keeps administrators per tenant, unique by name regardless of case', async () => {
+      const administrator: Administrator = {
+        id: 'adm_1',
+        tenantId: 'alpha',
+        username: 'Ada',
+        role: 'owner',
+        status: 'active',
+        passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+        createdAt: at(5),
+        updatedAt: at(5),
+        lastSignInAt: null,
+        passwordChangedAt: at(5),
+        version: 1,
+      }
+      await storage.administrators.insert(administrator)
+      await expect(
+        storage.administrators.insert({ ...administrator, id: 'adm_2', username: 'ADA' }),
+      ).rejects.toBeInstanceOf(ConflictError)
+      await storage.administrators.insert({ ...administrator, id: 'adm_3', tenantId: 'beta' })
+      expect(await storage.administrators.findByUsername('alpha', 'ada')).toEqual(administrator)
+      expect(await storage.administrators.get('beta', 'adm_1')).toBeUndefined()
+      expect(await storage.administrators.countActiveOwners('alpha')).toBe(1)
+
+      const session = {
+        idHash: 'hash-1',
+        tenantId: 'alpha',
+        administratorId: 'adm_1',
+        createdAt: at(10),
+        lastSeenAt: at(10),
+        expiresAt: at(10 + 43_200_000),
+      }
+      await storage.consoleSessions.insert(session)
+      expect(await storage.consoleSessions.find('hash-1')).toEqual({ session, administrator })
+      await storage.consoleSessions.touch('hash-1', at(70_000))
+      expect((await storage.consoleSessions.find('hash-1'))?.session.lastSeenAt).toEqual(at(70_000))
+      expect(await storage.consoleSessions.deleteExpired(at(60_000), at(80_000))).toBe(0)
+      expect(await storage.consoleSessions.deleteExpired(at(80_000), at(80_000))).toBe(1)
+      await storage.consoleSessions.insert(session)
+      expect(await storage.administrators.delete('alpha', 'adm_1')).toBe(true)
+      // Deleting an administrator deletes their sessions with them.
+      expect(await storage.consoleSessions.find('hash-1')).toBeUndefined()
     })
   })
 }

@@ -37,6 +37,8 @@ export interface TestServer {
   dataDir: string
   databaseUrl: string
   admin: { clientId: string; clientSecret: string }
+  /** The first console owner (username `owner`); undefined on a restart of a data dir. */
+  owner: { username: string; password: string } | undefined
   services: Services
   app: FastifyInstance
   /** A fresh admin access token for the root tenant. */
@@ -53,6 +55,8 @@ export interface StartOptions {
   tenant?: string
   algorithm?: SigningAlgorithm
   env?: Record<string, string>
+  /** The server's clock (defaults to the real one). */
+  now?: () => Date
   /** Admin credentials of an earlier start of the same data dir. */
   admin?: { clientId: string; clientSecret: string }
 }
@@ -69,7 +73,10 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     TOKENMINT_LOG_LEVEL: process.env['TOKENMINT_TEST_LOG_LEVEL'] ?? 'silent',
     ...options.env,
   })
-  const services = await compose(config, { logger: pino({ level: config.logLevel }) })
+  const services = await compose(config, {
+    logger: pino({ level: config.logLevel }),
+    ...(options.now !== undefined && { now: options.now }),
+  })
   const tenant = options.tenant ?? 'acme'
   const created = await initialiseIfEmpty(services, {
     tenantId: tenant,
@@ -111,6 +118,10 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     dataDir,
     databaseUrl: config.databaseUrl,
     admin,
+    owner:
+      created === undefined
+        ? undefined
+        : { username: created.owner.administrator.username, password: created.owner.password },
     services,
     app,
     adminToken,

@@ -2,23 +2,20 @@ import type { FastifyRequest } from 'fastify'
 import { decodeJwt } from 'jose'
 
 import type { Services } from '../../compose.js'
-import { ADMIN_AUDIENCE, type AdminScope } from '../../domain/admin-api.js'
+import { ADMIN_AUDIENCE, scopesForRole, type AdminScope } from '../../domain/admin-api.js'
+import { ForbiddenError } from '../../domain/errors.js'
 import { OwnTokenError, type VerifiedOwnToken } from '../../oauth/own-token-verifier.js'
 import { BearerTokenError } from '../errors.js'
+import { sessionCookieValue } from '../console/session-cookie.js'
 
-export interface AdminCaller extends VerifiedOwnToken {
-  /** For audit records: `client:<client id>`. */
+export interface AdminCaller {
+  /** For audit records: `client:<client id>` or `admin:<username>`. */
   actor: string
+  tenantId: string
+  scopes: ReadonlySet<string>
 }
 
-function bearerToken(request: FastifyRequest): string {
-  const header = request.headers.authorization
-  if (header === undefined || header === '') {
-    throw new BearerTokenError(
-      'missing_token',
-      'this API needs an access token: send Authorization: Bearer <token>',
-    )
-  }
+function bearerToken(header: string): string {
   const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header)
   if (match?.[1] === undefined) {
     throw new BearerTokenError(
@@ -43,19 +40,15 @@ function tenantOfIssuer(services: Services, token: string): string {
   return issuer.slice(prefix.length)
 }
 
-/**
- * Authenticates an admin API call. `tenantId` is the tenant named in the path; `'root'` means
- * the route manages tenants and only the root tenant's admin applications may call it.
- * A token of one tenant can never act on another: its issuer must be the path's tenant.
- */
-export async function authenticateAdmin(
+async function isRootTenant(services: Services, tenantId: string): Promise<boolean> {
+  return (await services.keyring.get(tenantId))?.tenant.isRoot === true
+}
+
+async function tokenCaller(
   services: Services,
-  request: FastifyRequest,
-  /** The tenant named in the path, or `'root'` for routes that manage tenants. */
+  token: string,
   tenantId: string,
-  scope: AdminScope,
 ): Promise<AdminCaller> {
-  const token = bearerToken(request)
   const issuingTenant = tenantId === 'root' ? tenantOfIssuer(services, token) : tenantId
   let verified: VerifiedOwnToken
   try {
@@ -64,22 +57,91 @@ export async function authenticateAdmin(
     if (error instanceof OwnTokenError) throw new BearerTokenError('invalid_token', error.message)
     throw error
   }
-  if (tenantId === 'root') {
-    const runtime = await services.keyring.get(issuingTenant)
-    if (runtime?.tenant.isRoot !== true) {
-      throw new BearerTokenError(
-        'insufficient_scope',
-        'only the root tenant may manage tenants',
-        scope,
-      )
-    }
+  if (tenantId === 'root' && !(await isRootTenant(services, issuingTenant))) {
+    throw new BearerTokenError('insufficient_scope', 'only the root tenant may manage tenants')
   }
-  if (!verified.scopes.has(scope)) {
+  return {
+    actor: `client:${verified.clientId}`,
+    tenantId: verified.tenantId,
+    scopes: verified.scopes,
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * A console session in place of a token. State-changing requests must carry the session's
+ * CSRF token (X-CSRF-Token) and, when the browser sends one, an Origin of this server: the
+ * cookie is SameSite=Strict already, these make cross-site requests fail twice over.
+ */
+async function sessionCaller(
+  services: Services,
+  request: FastifyRequest,
+  sessionId: string,
+  tenantId: string,
+): Promise<AdminCaller> {
+  const active = await services.consoleSessions.resolve(sessionId)
+  if (active === undefined) {
+    throw new BearerTokenError('invalid_token', 'your console session has ended; sign in again')
+  }
+  if (!SAFE_METHODS.has(request.method)) {
+    const presented = request.headers['x-csrf-token']
+    if (
+      typeof presented !== 'string' ||
+      !services.consoleSessions.csrfMatches(sessionId, presented)
+    )
+      throw new ForbiddenError('this request lacks the console CSRF token; reload the page')
+    const origin = request.headers.origin
+    if (origin !== undefined && origin !== new URL(services.config.publicUrl).origin)
+      throw new ForbiddenError('cross-origin requests may not change anything')
+  }
+  const sessionTenant = active.administrator.tenantId
+  const isRoot = await isRootTenant(services, sessionTenant)
+  if (tenantId === 'root' ? !isRoot : tenantId !== sessionTenant) {
+    // Another tenant's data does not exist as far as this administrator can tell.
+    throw new BearerTokenError(
+      'insufficient_scope',
+      'this console session belongs to another tenant',
+    )
+  }
+  return {
+    actor: `admin:${active.administrator.username}`,
+    tenantId: sessionTenant,
+    scopes: scopesForRole(active.administrator.role, isRoot),
+  }
+}
+
+/**
+ * Authenticates an admin API call: a Bearer token (the CLI, scripts) or a console session
+ * cookie. `tenantId` is the tenant named in the path; `'root'` means the route manages
+ * tenants and only the root tenant's callers may use it. A caller of one tenant can never act
+ * on another.
+ */
+export async function authenticateAdmin(
+  services: Services,
+  request: FastifyRequest,
+  tenantId: string,
+  scope: AdminScope,
+): Promise<AdminCaller> {
+  const header = request.headers.authorization
+  const sessionId = sessionCookieValue(services.config, request)
+  let caller: AdminCaller
+  if (header !== undefined && header !== '') {
+    caller = await tokenCaller(services, bearerToken(header), tenantId)
+  } else if (sessionId !== undefined) {
+    caller = await sessionCaller(services, request, sessionId, tenantId)
+  } else {
+    throw new BearerTokenError(
+      'missing_token',
+      'this API needs an access token: send Authorization: Bearer <token>',
+    )
+  }
+  if (!caller.scopes.has(scope)) {
     throw new BearerTokenError(
       'insufficient_scope',
       `this operation needs the scope ${scope}`,
       scope,
     )
   }
-  return { ...verified, actor: `client:${verified.clientId}` }
+  return caller
 }

@@ -10,6 +10,7 @@ import { createTenant, getTenant, listTenants } from '../../management/tenants.j
 import { registerApiRoutes } from './api-routes.js'
 import { registerApplicationRoutes } from './application-routes.js'
 import { registerUserRoutes } from './user-routes.js'
+import { registerAdministratorRoutes } from './administrator-routes.js'
 import { auditView, keyView, tenantView } from './representations.js'
 import { bearer, callerOf, config, errors, guardFor } from './route-kit.js'
 import * as S from './schemas.js'
@@ -26,10 +27,19 @@ export async function registerAdminRoutes(
         title: 'Tokenmint Admin API',
         version: '1',
         description:
-          'Manage tenants, APIs and OAuth applications. Authenticate with a Tokenmint access token for the audience urn:tokenmint:admin. Updates take If-Match with the ETag of the last read; errors are RFC 9457 problem details.',
+          'Manage tenants, APIs, OAuth applications, users and console administrators. Authenticate with a Tokenmint access token for the audience urn:tokenmint:admin, or with a console session. Updates take If-Match with the ETag of the last read; errors are RFC 9457 problem details.',
       },
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          consoleSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'tokenmint_session',
+            description:
+              "The web console's session (`__Host-tokenmint_session` over HTTPS). Requests that change anything also send the header X-CSRF-Token.",
+          },
+        },
       },
     },
     transform: ({ schema, url }) => ({
@@ -89,6 +99,11 @@ export async function registerAdminRoutes(
             client_id: created.admin.application.clientId,
             client_secret: created.admin.clientSecret,
           },
+          owner: {
+            username: created.owner.administrator.username,
+            password: created.owner.password,
+            console_url: `${services.config.publicUrl}/console/`,
+          },
         })
     },
   )
@@ -114,6 +129,7 @@ export async function registerAdminRoutes(
   registerApiRoutes(app, services)
   registerApplicationRoutes(app, services)
   registerUserRoutes(app, services)
+  registerAdministratorRoutes(app, services)
 
   app.get(
     '/admin/v1/tenants/:tenant/keys',

@@ -12,7 +12,7 @@ declare module 'fastify' {
   }
 }
 
-export const bearer = [{ bearerAuth: [] }]
+export const bearer: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { consoleSession: [] }]
 export const config = { errorFormat: 'problem' as const }
 export const errors = {
   400: S.Problem,

@@ -141,7 +141,14 @@ export const AdminCredentials = Type.Object({
   client_secret: Type.String({ description: 'Shown once.' }),
 })
 
-export const CreatedTenant = Type.Object({ tenant: Tenant, admin: AdminCredentials })
+export const CreatedTenant = Type.Object({
+  tenant: Tenant,
+  admin: AdminCredentials,
+  owner: Type.Object(
+    { username: Type.String(), password: Type.String(), console_url: Type.String() },
+    { description: "The tenant's first console administrator; the password is shown this once." },
+  ),
+})
 
 export const Api = Type.Object({
   id: Type.String(),

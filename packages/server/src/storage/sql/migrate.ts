@@ -5,6 +5,7 @@ import { initialSchema } from './migrations/001-initial.js'
 import { lifecycleSchema } from './migrations/002-lifecycle.js'
 import { usersSchema } from './migrations/003-users.js'
 import { rateLimitSchema } from './migrations/004-rate-limits.js'
+import { administratorsSchema } from './migrations/005-administrators.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -13,6 +14,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '002-lifecycle': lifecycleSchema(dialect),
     '003-users': usersSchema(),
     '004-rate-limits': rateLimitSchema(),
+    '005-administrators': administratorsSchema(),
   }
 }
 

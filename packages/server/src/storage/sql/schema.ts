@@ -123,6 +123,30 @@ export interface RefreshTokensTable {
   revoked_at: number | null
 }
 
+export interface AdministratorsTable {
+  id: string
+  tenant_id: string
+  username: string
+  username_key: string
+  role: string
+  status: string
+  password_hash: string
+  created_at: number
+  updated_at: number
+  last_sign_in_at: number | null
+  password_changed_at: number
+  version: number
+}
+
+export interface ConsoleSessionsTable {
+  id_hash: string
+  tenant_id: string
+  administrator_id: string
+  created_at: number
+  last_seen_at: number
+  expires_at: number
+}
+
 export interface Database {
   tenants: TenantsTable
   signing_keys: SigningKeysTable
@@ -133,4 +157,6 @@ export interface Database {
   revocations: RevocationsTable
   users: UsersTable
   refresh_tokens: RefreshTokensTable
+  administrators: AdministratorsTable
+  console_sessions: ConsoleSessionsTable
 }

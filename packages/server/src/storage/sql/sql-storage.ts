@@ -3,6 +3,8 @@ import { sql, type Kysely } from 'kysely'
 import type { Api, SigningKey, SigningKeyStatus, Tenant } from '../../domain/model.js'
 import { NotFoundError, PreconditionFailedError } from '../../domain/errors.js'
 import type {
+  AdministratorStore,
+  ConsoleSessionStore,
   ApiStore,
   ApplicationStore,
   AuditStore,
@@ -13,6 +15,7 @@ import type {
   TenantStore,
   UserStore,
 } from '../contract.js'
+import { SqlAdministratorStore, SqlConsoleSessionStore } from './administrator-store.js'
 import { SqlApplicationStore } from './application-store.js'
 import { SqlAuditStore } from './audit-store.js'
 import { openDatabase, type SqlDialectName } from './dialect.js'
@@ -225,6 +228,8 @@ export class SqlStorage implements Storage {
   readonly revocations: RevocationStore
   readonly users: UserStore
   readonly refreshTokens: RefreshTokenStore
+  readonly administrators: AdministratorStore
+  readonly consoleSessions: ConsoleSessionStore
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -239,6 +244,8 @@ export class SqlStorage implements Storage {
     this.revocations = new SqlRevocationStore(db)
     this.users = new SqlUserStore(db)
     this.refreshTokens = new SqlRefreshTokenStore(db)
+    this.administrators = new SqlAdministratorStore(db)
+    this.consoleSessions = new SqlConsoleSessionStore(db)
   }
 
   transaction<T>(work: (storage: Storage) => Promise<T>): Promise<T> {

@@ -1,0 +1,196 @@
+import { Type, type Static } from '@fastify/type-provider-typebox'
+
+import type { Services } from '../../compose.js'
+import type { Administrator } from '../../domain/model.js'
+import {
+  createAdministrator,
+  deleteAdministrator,
+  getAdministrator,
+  listAdministrators,
+  updateAdministrator,
+} from '../../management/administrators.js'
+import type { AdminApp } from './api-routes.js'
+import { bearer, callerOf, config, errors, guardFor, ifMatch, withEtag } from './route-kit.js'
+import * as S from './schemas.js'
+
+const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('viewer')])
+
+const AdministratorSchema = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  role: Role,
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  last_sign_in_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+})
+
+const CreatedAdministratorSchema = Type.Intersect([
+  AdministratorSchema,
+  Type.Object({
+    password: Type.Optional(
+      Type.String({ description: 'Generated when none was given; shown this once.' }),
+    ),
+  }),
+])
+
+const CreateBody = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 128 }),
+    role: Role,
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+)
+
+const UpdateBody = Type.Object(
+  {
+    role: Type.Optional(Role),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+)
+
+const Params = Type.Object({ tenant: Type.String(), administrator: Type.String() })
+
+function administratorView(a: Administrator): Static<typeof AdministratorSchema> {
+  return {
+    id: a.id,
+    username: a.username,
+    role: a.role,
+    status: a.status,
+    created_at: a.createdAt.toISOString(),
+    updated_at: a.updatedAt.toISOString(),
+    last_sign_in_at: a.lastSignInAt?.toISOString() ?? null,
+  }
+}
+
+/**
+ * Console administrators (owner only through the console). Passwords are write-only; any
+ * change ends the administrator's console sessions.
+ */
+export function registerAdministratorRoutes(app: AdminApp, services: Services): void {
+  const guard = guardFor(services)
+  const path = '/admin/v1/tenants/:tenant/administrators'
+  const one = `${path}/:administrator`
+  const tags = ['administrators']
+
+  app.get(
+    path,
+    {
+      config,
+      preValidation: guard('read:administrators'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.TenantParams,
+        response: { 200: Type.Object({ items: Type.Array(AdministratorSchema) }), ...errors },
+      },
+    },
+    async (request) => ({
+      items: (await listAdministrators(services.management, request.params.tenant)).map(
+        administratorView,
+      ),
+    }),
+  )
+
+  app.post(
+    path,
+    {
+      config,
+      preValidation: guard('create:administrators'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.TenantParams,
+        body: CreateBody,
+        response: { 201: CreatedAdministratorSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const created = await createAdministrator(
+        services.management,
+        callerOf(request).actor,
+        request.params.tenant,
+        request.body,
+      )
+      return withEtag(reply.code(201).headers({ 'Cache-Control': 'no-store' }), 1).send({
+        ...administratorView(created.administrator),
+        ...(created.generatedPassword !== undefined && { password: created.generatedPassword }),
+      })
+    },
+  )
+
+  app.get(
+    one,
+    {
+      config,
+      preValidation: guard('read:administrators'),
+      schema: {
+        tags,
+        security: bearer,
+        params: Params,
+        response: { 200: AdministratorSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const administrator = await getAdministrator(
+        services.management,
+        request.params.tenant,
+        request.params.administrator,
+      )
+      return withEtag(reply, administrator.version).send(administratorView(administrator))
+    },
+  )
+
+  app.patch(
+    one,
+    {
+      config,
+      preValidation: guard('update:administrators'),
+      schema: {
+        tags,
+        security: bearer,
+        params: Params,
+        headers: S.IfMatch,
+        body: UpdateBody,
+        response: { 200: AdministratorSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const administrator = await updateAdministrator(
+        services.management,
+        callerOf(request).actor,
+        request.params.tenant,
+        request.params.administrator,
+        request.body,
+        ifMatch(request),
+      )
+      return withEtag(reply, administrator.version).send(administratorView(administrator))
+    },
+  )
+
+  app.delete(
+    one,
+    {
+      config,
+      preValidation: guard('delete:administrators'),
+      schema: {
+        tags,
+        security: bearer,
+        params: Params,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await deleteAdministrator(
+        services.management,
+        callerOf(request).actor,
+        request.params.tenant,
+        request.params.administrator,
+      )
+      return reply.code(204).send(null)
+    },
+  )
+}

@@ -1,0 +1,165 @@
+import { createRequire } from 'node:module'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import cookie from '@fastify/cookie'
+import fastifyStatic from '@fastify/static'
+import { Type } from '@fastify/type-provider-typebox'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+
+import type { Services } from '../../compose.js'
+import type { ActiveSession } from '../../management/console-sessions.js'
+import { NO_STORE } from '../errors.js'
+import { clearSessionCookie, sessionCookieValue, setSessionCookie } from './session-cookie.js'
+
+/** No inline script or style, nothing from another origin, never framed. */
+const CONSOLE_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+}
+
+/** The built console (`@tokenmint/console`'s dist), or undefined when it was not built. */
+export function consoleAssetsDir(): string | undefined {
+  const candidates: string[] = []
+  try {
+    const manifest = createRequire(import.meta.url).resolve('@tokenmint/console/package.json')
+    candidates.push(path.join(path.dirname(manifest), 'dist'))
+  } catch {
+    // Not installed as a package: fall back to the monorepo layout.
+  }
+  candidates.push(
+    path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../console/dist'),
+  )
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html')))
+}
+
+function sessionView(active: ActiveSession) {
+  return {
+    csrf_token: active.csrfToken,
+    administrator: {
+      id: active.administrator.id,
+      username: active.administrator.username,
+      role: active.administrator.role,
+      tenant: active.administrator.tenantId,
+    },
+    expires_at: active.session.expiresAt.toISOString(),
+  }
+}
+
+const SignInBody = Type.Object(
+  {
+    tenant: Type.String({ minLength: 1, maxLength: 63 }),
+    username: Type.String({ minLength: 1, maxLength: 256 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+)
+
+function unauthenticated(reply: FastifyReply, detail: string) {
+  return reply.code(401).headers(NO_STORE).type('application/problem+json').send({
+    type: 'about:blank',
+    title: 'Unauthorized',
+    status: 401,
+    detail,
+    error: 'unauthorized',
+  })
+}
+
+/**
+ * The web console: its sign-in API (`/console/api/session`) and its static files under
+ * `/console/`. Everything else the console does goes through `/admin/v1` with the session.
+ */
+export async function registerConsoleRoutes(
+  root: FastifyInstance,
+  services: Services,
+): Promise<void> {
+  await root.register(cookie)
+  await root.register(async (scope) => {
+    scope.addHook('onSend', async (_request, reply) => {
+      void reply.headers(CONSOLE_HEADERS)
+    })
+    const app = scope.withTypeProvider<TypeBoxTypeProvider>()
+    const config = { errorFormat: 'problem' as const }
+
+    app.post(
+      '/console/api/session',
+      { config, schema: { body: SignInBody } },
+      async (request, reply) => {
+        const signedIn = await services.consoleSessions.signIn({ ...request.body, ip: request.ip })
+        setSessionCookie(services.config, reply, signedIn.sessionId, signedIn.session.expiresAt)
+        return reply.headers(NO_STORE).send(sessionView(signedIn))
+      },
+    )
+
+    app.get('/console/api/session', { config }, async (request, reply) => {
+      const sessionId = sessionCookieValue(services.config, request)
+      const active =
+        sessionId === undefined ? undefined : await services.consoleSessions.resolve(sessionId)
+      if (active === undefined) return unauthenticated(reply, 'not signed in')
+      return reply.headers(NO_STORE).send(sessionView(active))
+    })
+
+    app.delete('/console/api/session', { config }, async (request, reply) => {
+      const sessionId = sessionCookieValue(services.config, request)
+      if (sessionId !== undefined) {
+        const presented = request.headers['x-csrf-token']
+        const active = await services.consoleSessions.resolve(sessionId)
+        if (active !== undefined) {
+          if (
+            typeof presented !== 'string' ||
+            !services.consoleSessions.csrfMatches(sessionId, presented)
+          ) {
+            return reply.code(403).headers(NO_STORE).type('application/problem+json').send({
+              type: 'about:blank',
+              title: 'Forbidden',
+              status: 403,
+              detail: 'this request lacks the console CSRF token; reload the page',
+              error: 'forbidden',
+            })
+          }
+          await services.consoleSessions.signOut(sessionId)
+        }
+      }
+      clearSessionCookie(services.config, reply)
+      return reply.code(204).headers(NO_STORE).send()
+    })
+
+    const assets = consoleAssetsDir()
+    if (assets === undefined) {
+      app.get('/console', (_request, reply) =>
+        reply
+          .code(503)
+          .type('text/plain; charset=utf-8')
+          .send('The web console was not built: run `npm run build` and restart.\n'),
+      )
+      return
+    }
+    await app.register(fastifyStatic, {
+      root: assets,
+      prefix: '/console/',
+      wildcard: false,
+      index: false,
+      cacheControl: false,
+      setHeaders: (reply, filePath) => {
+        // Hashed file names may be cached for ever; index.html must be fetched every time.
+        void reply.header(
+          'Cache-Control',
+          filePath.includes(`${path.sep}assets${path.sep}`)
+            ? 'public, max-age=31536000, immutable'
+            : 'no-cache',
+        )
+      },
+    })
+    const index = (_request: unknown, reply: FastifyReply) =>
+      reply.header('Cache-Control', 'no-cache').sendFile('index.html')
+    app.get('/console', (_request, reply) => reply.redirect('/console/', 302))
+    app.get('/console/', index)
+    app.get('/console/*', index)
+  })
+}

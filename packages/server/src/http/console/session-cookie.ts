@@ -1,0 +1,38 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+
+import type { Config } from '../../config/load-config.js'
+
+/**
+ * Over HTTPS the cookie is `__Host-` prefixed and `Secure` (the browser then refuses it from
+ * any other host or path, or over plain HTTP). Plain HTTP is for loopback development only.
+ */
+function cookieName(config: Config): { name: string; secure: boolean } {
+  const secure = config.publicUrl.startsWith('https:')
+  return { name: secure ? '__Host-tokenmint_session' : 'tokenmint_session', secure }
+}
+
+export function sessionCookieValue(config: Config, request: FastifyRequest): string | undefined {
+  const value = request.cookies[cookieName(config).name]
+  return value === undefined || value === '' ? undefined : value
+}
+
+export function setSessionCookie(
+  config: Config,
+  reply: FastifyReply,
+  sessionId: string,
+  expiresAt: Date,
+): void {
+  const { name, secure } = cookieName(config)
+  void reply.setCookie(name, sessionId, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure,
+    expires: expiresAt,
+  })
+}
+
+export function clearSessionCookie(config: Config, reply: FastifyReply): void {
+  const { name, secure } = cookieName(config)
+  void reply.clearCookie(name, { path: '/', httpOnly: true, sameSite: 'strict', secure })
+}

@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto'
+
+import type { PasswordHasher } from '../crypto/password-hasher.js'
+import type { SecretHasher } from '../crypto/secret-hasher.js'
+import type { Administrator, ConsoleSession } from '../domain/model.js'
+import type { AuditSink, RateLimiter, Storage } from '../storage/contract.js'
+
+/** Failed sign-ins allowed per account (existing or not) and per source IP in the window. */
+export const SIGN_IN_FAILURES_PER_ACCOUNT = 10
+export const SIGN_IN_FAILURES_PER_IP = 50
+export const SIGN_IN_WINDOW_MS = 15 * 60_000
+/** `last_seen_at` is written at most this often per session, not on every request. */
+const TOUCH_INTERVAL_MS = 60_000
+
+export interface ConsoleSessionDeps {
+  storage: Storage
+  hasher: SecretHasher
+  passwords: PasswordHasher
+  limiter: RateLimiter
+  audit: AuditSink
+  now: () => Date
+  idleTimeoutMs: number
+  lifetimeMs: number
+}
+
+/** One message for every failure, so a sign-in form never tells which part was wrong. */
+export class SignInError extends Error {
+  override name = 'SignInError'
+  constructor(readonly retryAfterMs = 0) {
+    super(
+      retryAfterMs > 0
+        ? 'too many failed sign-ins; try again later'
+        : 'the tenant, username or password is incorrect',
+    )
+  }
+}
+
+export interface ActiveSession {
+  session: ConsoleSession
+  administrator: Administrator
+  /** Sent back on every state-changing request (header X-CSRF-Token). */
+  csrfToken: string
+}
+
+/**
+ * Console sessions: an opaque 256-bit id in a cookie; the database holds only its HMAC, so a
+ * leaked database or backup holds no usable session. The CSRF token is a second HMAC of the
+ * id: stateless, bound to the session, and useless without the cookie.
+ */
+export class ConsoleSessions {
+  constructor(private readonly deps: ConsoleSessionDeps) {}
+
+  #idHash(sessionId: string): string {
+    return this.deps.hasher.hash(`console-session:${sessionId}`).toString('base64url')
+  }
+
+  csrfTokenFor(sessionId: string): string {
+    return this.deps.hasher.hash(`console-csrf:${sessionId}`).toString('base64url')
+  }
+
+  csrfMatches(sessionId: string, presented: string): boolean {
+    return this.deps.hasher.equals(
+      Buffer.from(presented, 'utf8'),
+      Buffer.from(this.csrfTokenFor(sessionId), 'utf8'),
+    )
+  }
+
+  async signIn(input: {
+    tenant: string
+    username: string
+    password: string
+    ip: string
+  }): Promise<ActiveSession & { sessionId: string }> {
+    const { limiter } = this.deps
+    const accountKey = `console-signin:${input.tenant}:${input.username.trim().toLowerCase()}`
+    const ipKey = `console-signin-ip:${input.ip}`
+    const blocked = Math.max(
+      await limiter.blockedFor(accountKey, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_WINDOW_MS),
+      await limiter.blockedFor(ipKey, SIGN_IN_FAILURES_PER_IP, SIGN_IN_WINDOW_MS),
+    )
+    if (blocked > 0) throw new SignInError(blocked)
+
+    const administrator =
+      input.username.length <= 128
+        ? await this.deps.storage.administrators.findByUsername(
+            input.tenant,
+            input.username.trim().toLowerCase(),
+          )
+        : undefined
+    // Verified against a dummy hash when the account is unknown: the same time either way.
+    const passwordOk = await this.deps.passwords.verify(
+      administrator?.passwordHash,
+      input.password.slice(0, 1024),
+    )
+    const now = this.deps.now()
+    if (administrator === undefined || !passwordOk || administrator.status !== 'active') {
+      await limiter.consume(accountKey, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_WINDOW_MS)
+      await limiter.consume(ipKey, SIGN_IN_FAILURES_PER_IP, SIGN_IN_WINDOW_MS)
+      if (administrator !== undefined) {
+        await this.deps.audit.record({
+          tenantId: administrator.tenantId,
+          occurredAt: now,
+          type: 'administrator.sign_in_failed',
+          actor: `admin:${administrator.username}`,
+          clientId: null,
+          data: {
+            administrator_id: administrator.id,
+            ip: input.ip,
+            reason: passwordOk ? 'disabled' : 'wrong_password',
+          },
+        })
+      }
+      throw new SignInError()
+    }
+
+    const sessionId = randomBytes(32).toString('base64url')
+    const session: ConsoleSession = {
+      idHash: this.#idHash(sessionId),
+      tenantId: administrator.tenantId,
+      administratorId: administrator.id,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: new Date(now.getTime() + this.deps.lifetimeMs),
+    }
+    const rehashed = this.deps.passwords.needsRehash(administrator.passwordHash)
+      ? await this.deps.passwords.hash(input.password)
+      : undefined
+    await this.deps.storage.transaction(async (storage) => {
+      await storage.consoleSessions.insert(session)
+      await storage.administrators.recordSignIn(
+        administrator.tenantId,
+        administrator.id,
+        now,
+        rehashed,
+      )
+      await storage.audit.append([
+        {
+          tenantId: administrator.tenantId,
+          occurredAt: now,
+          type: 'administrator.signed_in',
+          actor: `admin:${administrator.username}`,
+          clientId: null,
+          data: { administrator_id: administrator.id, ip: input.ip },
+        },
+      ])
+    })
+    return {
+      sessionId,
+      session,
+      administrator: { ...administrator, lastSignInAt: now },
+      csrfToken: this.csrfTokenFor(sessionId),
+    }
+  }
+
+  /** The live session for a cookie value, or undefined if unknown, idle, expired or disabled. */
+  async resolve(sessionId: string): Promise<ActiveSession | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return undefined
+    const idHash = this.#idHash(sessionId)
+    const found = await this.deps.storage.consoleSessions.find(idHash)
+    if (found === undefined) return undefined
+    const now = this.deps.now().getTime()
+    const { session, administrator } = found
+    if (
+      session.expiresAt.getTime() <= now ||
+      session.lastSeenAt.getTime() + this.deps.idleTimeoutMs <= now ||
+      administrator.status !== 'active'
+    ) {
+      await this.deps.storage.consoleSessions.delete(idHash)
+      return undefined
+    }
+    if (now - session.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {
+      await this.deps.storage.consoleSessions.touch(idHash, new Date(now))
+    }
+    return { session, administrator, csrfToken: this.csrfTokenFor(sessionId) }
+  }
+
+  async signOut(sessionId: string): Promise<void> {
+    const active = await this.resolve(sessionId)
+    if (active === undefined) return
+    await this.deps.storage.consoleSessions.delete(active.session.idHash)
+    await this.deps.audit.record({
+      tenantId: active.administrator.tenantId,
+      occurredAt: this.deps.now(),
+      type: 'administrator.signed_out',
+      actor: `admin:${active.administrator.username}`,
+      clientId: null,
+      data: { administrator_id: active.administrator.id },
+    })
+  }
+
+  /** Deletes sessions past their idle or absolute expiry (run periodically). */
+  pruneExpired(): Promise<number> {
+    const now = this.deps.now()
+    return this.deps.storage.consoleSessions.deleteExpired(
+      new Date(now.getTime() - this.deps.idleTimeoutMs),
+      now,
+    )
+  }
+}
