@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -7,6 +8,7 @@ import { pino, type Logger } from 'pino'
 import type { Config } from './config/load-config.js'
 import { KeySealer } from './crypto/key-sealer.js'
 import { SecretHasher } from './crypto/secret-hasher.js'
+import { ConflictError } from './domain/errors.js'
 import type { ManagementDeps } from './management/deps.js'
 import { createTenant, type CreatedTenant } from './management/tenants.js'
 import { CachingClientDirectory } from './oauth/client-cache.js'
@@ -23,6 +25,10 @@ import { GroupCommitAuditSink } from './storage/audit-group-commit.js'
 import type { ChangeBus, RateLimiter, Storage } from './storage/contract.js'
 import { ConsoleSessions } from './management/console-sessions.js'
 import { LocalChangeBus } from './storage/local/local-change-bus.js'
+import { ClusterChangeTransport } from './storage/shared/cluster-ipc.js'
+import { NodeChangeBus, type NodeChangeBusOptions } from './storage/shared/node-change-bus.js'
+import { PostgresChangeTransport } from './storage/shared/postgres-notify.js'
+import { RedisChangeTransport, RedisRateLimiter } from './storage/shared/redis.js'
 import { MemoryRateLimiter } from './storage/local/memory-rate-limiter.js'
 import { openSqlStorage } from './storage/sql/sql-storage.js'
 
@@ -31,6 +37,7 @@ export interface Services {
   readonly logger: Logger
   readonly storage: Storage
   readonly changes: ChangeBus
+  readonly changeStats: { received: number; lastLagSeconds: number; errors: number }
   readonly clients: CachingClientDirectory
   readonly keyring: TenantKeyring
   readonly audit: GroupCommitAuditSink
@@ -99,6 +106,38 @@ export interface ComposeOptions {
   now?: () => Date
 }
 
+/**
+ * How this node hears about other nodes' changes: Redis when configured, else Postgres
+ * LISTEN/NOTIFY, else (SQLite) the cluster's IPC under `serve --workers`, else nothing to hear.
+ */
+async function openChangeBus(
+  config: Config,
+  dialect: Storage['dialect'],
+  deploymentId: string,
+  options: NodeChangeBusOptions,
+): Promise<ChangeBus> {
+  const transport =
+    config.redisUrl !== undefined
+      ? new RedisChangeTransport(config.redisUrl, deploymentId)
+      : dialect === 'postgres'
+        ? new PostgresChangeTransport(config.databaseUrl, `tokenmint_changes_${deploymentId}`)
+        : cluster.isWorker
+          ? new ClusterChangeTransport()
+          : undefined
+  if (transport === undefined) return new LocalChangeBus()
+  const bus = new NodeChangeBus(transport, options)
+  await bus.start()
+  return bus
+}
+
+/** Shared through Redis when configured (falling back per node while it is away), else local. */
+async function openRateLimiter(config: Config, deploymentId: string): Promise<RateLimiter> {
+  if (config.redisUrl === undefined) return new MemoryRateLimiter()
+  const limiter = new RedisRateLimiter(config.redisUrl, deploymentId)
+  await limiter.connect()
+  return limiter
+}
+
 /** The composition root: Config → storage → services. */
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Services> {
   const logger = options.logger ?? createLogger(config)
@@ -110,7 +149,18 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const hasher = new SecretHasher(masterKey)
   const sealer = new KeySealer(masterKey)
   const passwords = new PasswordHasher()
-  const changes: ChangeBus = new LocalChangeBus()
+  const deploymentId = await storage.deploymentId()
+  const changeStats = { received: 0, lastLagSeconds: 0, errors: 0 }
+  const changes = await openChangeBus(config, storage.dialect, deploymentId, {
+    onLag: (seconds) => {
+      changeStats.received++
+      changeStats.lastLagSeconds = seconds
+    },
+    onError: (error) => {
+      changeStats.errors++
+      logger.warn({ err: error }, 'the change bus lost its connection; polling storage meanwhile')
+    },
+  })
   const issuerFor = (tenantId: string) => `${config.publicUrl}/t/${tenantId}`
   const maxAgeMs = config.cacheMaxAgeSeconds * 1000
 
@@ -129,6 +179,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   })
   changes.subscribe((change) => {
     switch (change.kind) {
+      case 'resync':
+        clients.invalidate()
+        keyring.invalidate()
+        break
       case 'application':
         clients.invalidate(change.clientId)
         break
@@ -140,7 +194,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     }
   })
   const audit = new GroupCommitAuditSink(storage.audit, now)
-  const limiter: RateLimiter = new MemoryRateLimiter()
+  const limiter = await openRateLimiter(config, deploymentId)
   const tokenEndpoint = createTokenEndpoint({
     clients,
     hasher,
@@ -228,6 +282,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     logger,
     storage,
     changes,
+    changeStats,
     clients,
     keyring,
     audit,
@@ -241,6 +296,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     async close() {
       clearInterval(pruning)
       await audit.drain()
+      await changes.close()
+      if (limiter instanceof RedisRateLimiter) limiter.close()
       await storage.close()
     },
   }
@@ -252,9 +309,15 @@ export async function initialiseIfEmpty(
   options: { tenantId: string; signingAlgorithm?: CreatedTenant['tenant']['signingAlgorithm'] },
 ): Promise<CreatedTenant | undefined> {
   if ((await services.storage.tenants.count()) > 0) return undefined
-  return createTenant(services.management, 'system', {
-    id: options.tenantId,
-    isRoot: true,
-    signingAlgorithm: options.signingAlgorithm,
-  })
+  try {
+    return await createTenant(services.management, 'system', {
+      id: options.tenantId,
+      isRoot: true,
+      signingAlgorithm: options.signingAlgorithm,
+    })
+  } catch (error) {
+    // Nodes started together race to initialise: one creates the tenant, the rest find it.
+    if (error instanceof ConflictError) return undefined
+    throw error
+  }
 }

@@ -1,7 +1,21 @@
+import cluster from 'node:cluster'
+
 import type { Command } from 'commander'
 
+import { CliError } from './cli-error.js'
 import { describeInitialisation, humanInitialisation } from './init.js'
 import { localConfig, type LocalOptions } from './local-config.js'
+
+interface ServeOptions extends LocalOptions {
+  workers?: string
+}
+
+function workerCount(raw: string | undefined): number {
+  const value = Number(raw ?? process.env['TOKENMINT_WORKERS'] ?? '1')
+  if (!Number.isInteger(value) || value < 1 || value > 64)
+    throw new CliError('--workers must be an integer from 1 to 64')
+  return value
+}
 
 export function registerServe(program: Command): void {
   program
@@ -11,41 +25,117 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on (default 8080)')
     .option('--public-url <url>', 'base URL clients use (default http://<host>:<port>)')
-    .action(async (options: LocalOptions, command: Command) => {
+    .option(
+      '--workers <n>',
+      'server processes sharing the port (default 1, or TOKENMINT_WORKERS); one per core',
+    )
+    .action(async (options: ServeOptions, command: Command) => {
       // --tenant (a global option) names the root tenant created on first start.
       const tenant = command.optsWithGlobals<{ tenant?: string }>().tenant ?? 'default'
-      const config = localConfig(options)
-      const { compose, initialiseIfEmpty } = await import('../compose.js')
-      const { buildHttpApp } = await import('../http/app.js')
-      const services = await compose(config)
-      const created = await initialiseIfEmpty(services, { tenantId: tenant })
-      if (created !== undefined) {
-        process.stdout.write(
-          humanInitialisation(describeInitialisation(services, created), config.dataDir) + '\n\n',
-        )
+      const workers = workerCount(options.workers)
+      if (workers > 1 && cluster.isPrimary) {
+        await supervise(options, tenant, workers)
+        return
       }
-      const app = await buildHttpApp(services)
-      await app.listen({ host: config.host, port: config.port })
-      const tenants = await services.storage.tenants.list()
-      services.logger.info(
-        {
-          publicUrl: config.publicUrl,
-          issuers: tenants.map((t) => services.issuerFor(t.id)),
-          database: config.databaseUrl.split(':')[0],
-        },
-        `Tokenmint listening on ${config.publicUrl}`,
-      )
-      let stopping = false
-      const stop = (signal: string) => {
-        if (stopping) return
-        stopping = true
-        services.logger.info({ signal }, 'shutting down')
-        void app
-          .close()
-          .then(() => services.close())
-          .then(() => process.exit(0))
-      }
-      process.on('SIGINT', () => stop('SIGINT'))
-      process.on('SIGTERM', () => stop('SIGTERM'))
+      await serveOneProcess(options, tenant)
     })
+}
+
+/** Migrates and initialises once, so the workers never race to do it. */
+async function prepare(options: ServeOptions, tenant: string): Promise<void> {
+  const config = localConfig(options)
+  const { compose, initialiseIfEmpty } = await import('../compose.js')
+  const services = await compose(config)
+  try {
+    const created = await initialiseIfEmpty(services, { tenantId: tenant })
+    if (created !== undefined) {
+      process.stdout.write(
+        humanInitialisation(describeInitialisation(services, created), config.dataDir) + '\n\n',
+      )
+    }
+  } finally {
+    await services.close()
+  }
+}
+
+/**
+ * `--workers N`: the primary prepares storage, forks N identical workers that share the port
+ * (the cluster module hands connections out round-robin), relays their change events (SQLite
+ * has no other bus), and restarts a worker that dies. It serves no request itself.
+ */
+async function supervise(options: ServeOptions, tenant: string, workers: number): Promise<void> {
+  await prepare(options, tenant)
+  const { relayClusterChanges } = await import('../storage/shared/cluster-ipc.js')
+  relayClusterChanges()
+  let stopping = false
+  const restarts: number[] = []
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      return
+    }
+    const now = Date.now()
+    restarts.push(now)
+    while (restarts.length > 0 && (restarts[0] ?? now) < now - 60_000) restarts.shift()
+    process.stderr.write(
+      `tokenmint: worker ${String(worker.process.pid)} exited (${signal || String(code)}); starting another\n`,
+    )
+    // A worker that cannot start at all would otherwise be restarted in a tight loop.
+    setTimeout(() => cluster.fork(), restarts.length > 5 ? 5000 : 100)
+  })
+  for (let i = 0; i < workers; i++) cluster.fork()
+  const stop = () => {
+    if (stopping) return
+    stopping = true
+    const alive = Object.values(cluster.workers ?? {})
+    if (alive.length === 0) process.exit(0)
+    for (const worker of alive) worker?.process.kill('SIGTERM')
+    setTimeout(() => process.exit(0), 10_000).unref()
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+async function serveOneProcess(options: ServeOptions, tenant: string): Promise<void> {
+  const config = localConfig(options)
+  const { compose, initialiseIfEmpty } = await import('../compose.js')
+  const { buildHttpApp } = await import('../http/app.js')
+  const services = await compose(config)
+  if (cluster.isPrimary) {
+    const created = await initialiseIfEmpty(services, { tenantId: tenant })
+    if (created !== undefined) {
+      process.stdout.write(
+        humanInitialisation(describeInitialisation(services, created), config.dataDir) + '\n\n',
+      )
+    }
+  }
+  const app = await buildHttpApp(services)
+  await app.listen({ host: config.host, port: config.port })
+  const tenants = await services.storage.tenants.list()
+  services.logger.info(
+    {
+      publicUrl: config.publicUrl,
+      issuers: tenants.map((t) => services.issuerFor(t.id)),
+      database: config.databaseUrl.split(':')[0],
+      changes: services.changes.transport,
+      ...(cluster.isWorker && { worker: cluster.worker?.id }),
+    },
+    `Tokenmint listening on ${config.publicUrl}`,
+  )
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    services.logger.info({ signal }, 'shutting down')
+    void app
+      .close()
+      .then(() => services.close())
+      .then(() => process.exit(0))
+  }
+  process.on('SIGINT', () => {
+    stop('SIGINT')
+  })
+  process.on('SIGTERM', () => {
+    stop('SIGTERM')
+  })
 }

@@ -1,16 +1,35 @@
 import type { FastifyInstance } from 'fastify'
 
 import type { Services } from '../compose.js'
+import { RedisRateLimiter } from '../storage/shared/redis.js'
 
 export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
   app.get('/healthz', () => ({ status: 'ok' }))
+  /**
+   * 503 only when this node cannot serve (storage unreachable). A bus or Redis outage is
+   * `degraded` with 200: every node shares it, and taking them all out would be worse.
+   */
   app.get('/readyz', async (request, reply) => {
+    const changes = { transport: services.changes.transport, health: services.changes.health }
+    const rateLimits =
+      services.limiter instanceof RedisRateLimiter
+        ? { shared: 'redis', health: services.limiter.healthy ? 'ok' : 'degraded' }
+        : { shared: 'none', health: 'ok' }
+    const degraded = changes.health !== 'ok' || rateLimits.health !== 'ok'
     try {
       await services.storage.ping()
-      return { status: 'ready', storage: 'ok' }
     } catch (error) {
       request.log.warn({ err: error }, 'storage is not reachable')
-      return reply.code(503).send({ status: 'unavailable', storage: 'unreachable' })
+      return reply
+        .code(503)
+        .header('Cache-Control', 'no-store')
+        .send({ status: 'unavailable', storage: 'unreachable', changes, rate_limits: rateLimits })
     }
+    return reply.header('Cache-Control', 'no-store').send({
+      status: degraded ? 'degraded' : 'ready',
+      storage: 'ok',
+      changes,
+      rate_limits: rateLimits,
+    })
   })
 }

@@ -26,8 +26,57 @@ export class TokenMetrics {
     registers: [this.registry],
   })
 
-  constructor(services: Pick<Services, 'clients' | 'audit'>) {
+  constructor(
+    services: Pick<Services, 'clients' | 'audit' | 'changes' | 'changeStats' | 'limiter'>,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tokenmint_' })
+    new Gauge({
+      name: 'tokenmint_client_cache_lookups',
+      help: 'Application lookups since start, answered from the cache (hit) or storage (miss)',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        this.set({ result: 'hit' }, services.clients.stats.hits)
+        this.set({ result: 'miss' }, services.clients.stats.misses)
+      },
+    })
+    new Gauge({
+      name: 'tokenmint_change_bus_up',
+      help: '1 while changes from other nodes arrive through the bus, 0 while polling instead',
+      labelNames: ['transport'] as const,
+      registers: [this.registry],
+      collect() {
+        this.set(
+          { transport: services.changes.transport },
+          services.changes.health === 'ok' ? 1 : 0,
+        )
+      },
+    })
+    new Gauge({
+      name: 'tokenmint_change_bus_lag_seconds',
+      help: 'Delay between another node publishing a change and this node receiving it (last one)',
+      registers: [this.registry],
+      collect() {
+        this.set(services.changeStats.lastLagSeconds)
+      },
+    })
+    new Gauge({
+      name: 'tokenmint_change_bus_received',
+      help: 'Changes received from other nodes since start',
+      registers: [this.registry],
+      collect() {
+        this.set(services.changeStats.received)
+      },
+    })
+    new Gauge({
+      name: 'tokenmint_rate_limit_local_fallbacks',
+      help: 'Rate-limit decisions taken in process because Redis did not answer',
+      registers: [this.registry],
+      collect() {
+        const limiter = services.limiter as { fallbacks?: number }
+        this.set(limiter.fallbacks ?? 0)
+      },
+    })
     new Gauge({
       name: 'tokenmint_client_cache_entries',
       help: 'Applications held in the in-process cache',

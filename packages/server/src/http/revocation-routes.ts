@@ -70,7 +70,8 @@ async function stream(
   if (first.has_more) await catchUp()
   raw.write(`event: ready\ndata: ${JSON.stringify({ cursor: cursor ?? null })}\n\n`)
   const unsubscribe = services.changes.subscribe((change) => {
-    if (change.kind === 'revocation' && change.tenantId === tenant) void catchUp()
+    if ((change.kind === 'revocation' && change.tenantId === tenant) || change.kind === 'resync')
+      void catchUp()
   })
   // A periodic read as well, so a missed notification delays an entry by one heartbeat at most.
   const heartbeat = setInterval(() => {

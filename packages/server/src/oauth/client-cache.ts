@@ -22,6 +22,8 @@ export class CachingClientDirectory implements ClientDirectory {
   readonly #entries = new Map<string, Entry>()
   readonly #loading = new Map<string, Promise<ClientRecord | undefined>>()
   #generation = 0
+  /** Lookups answered from memory and from storage, for the cache-hit-ratio metric. */
+  readonly stats = { hits: 0, misses: 0 }
 
   constructor(
     private readonly source: ClientDirectory,
@@ -31,8 +33,10 @@ export class CachingClientDirectory implements ClientDirectory {
   findClient(clientId: string): Promise<ClientRecord | undefined> {
     const entry = this.#entries.get(clientId)
     if (entry !== undefined && this.options.now() - entry.loadedAt < this.options.maxAgeMs) {
+      this.stats.hits++
       return Promise.resolve(entry.record)
     }
+    this.stats.misses++
     let pending = this.#loading.get(clientId)
     if (pending === undefined) {
       pending = this.#load(clientId).finally(() => this.#loading.delete(clientId))

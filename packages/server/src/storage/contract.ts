@@ -215,6 +215,8 @@ export interface Storage {
   readonly consoleSessions: ConsoleSessionStore
   /** Runs `work` in one transaction; the stores passed to it write inside it. */
   transaction<T>(work: (storage: Storage) => Promise<T>): Promise<T>
+  /** Shared by every node on this database; scopes Redis keys and notification channels. */
+  deploymentId(): Promise<string>
   /** Resolves when storage answers a trivial query. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -233,11 +235,21 @@ export type Change =
   | { kind: 'tenant'; tenantId: string }
   /** A new revocation feed entry: live feed streams fetch what is new. */
   | { kind: 'revocation'; tenantId: string }
+  /**
+   * Delivered locally only, when changes from other nodes may have been missed (the bus was
+   * down, or came back): every cache drops everything and every feed stream reads again.
+   */
+  | { kind: 'resync' }
 
 /** Carries changes to every cache of every node (in process, or through Redis / Postgres). */
 export interface ChangeBus {
   publish(change: Change): void
   subscribe(listener: (change: Change) => void): () => void
+  /** `degraded`: other nodes' changes may not arrive; caches fall back to polling storage. */
+  readonly health: 'ok' | 'degraded'
+  /** What carries changes between nodes: `local` (one process), `redis`, `postgres`, `cluster`. */
+  readonly transport: string
+  close(): Promise<void>
 }
 
 /** Counts events per key in a fixed window; shared through Redis at scale, in process otherwise. */

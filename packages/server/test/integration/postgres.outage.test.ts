@@ -1,5 +1,3 @@
-import net from 'node:net'
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { freshPostgresSchema } from '../support/databases.js'
@@ -10,53 +8,19 @@ import {
   postForm,
   type ApplicationFixture,
 } from '../support/fixtures.js'
-import { freePort, startServer, type TestServer } from '../support/server.js'
-
-/** A TCP proxy in front of PostgreSQL that the test can cut and restore. */
-async function startProxy(targetPort: number) {
-  const port = await freePort()
-  const sockets = new Set<net.Socket>()
-  let server: net.Server | undefined
-  const open = () =>
-    new Promise<void>((resolve) => {
-      server = net.createServer((client) => {
-        const upstream = net.connect(targetPort, '127.0.0.1')
-        sockets.add(client).add(upstream)
-        client.pipe(upstream).pipe(client)
-        const drop = () => {
-          client.destroy()
-          upstream.destroy()
-          sockets.delete(client)
-          sockets.delete(upstream)
-        }
-        client.on('error', drop).on('close', drop)
-        upstream.on('error', drop).on('close', drop)
-      })
-      server.listen(port, '127.0.0.1', resolve)
-    })
-  await open()
-  return {
-    port,
-    cut: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy()
-        sockets.clear()
-        server?.close(() => resolve())
-      }),
-    restore: open,
-  }
-}
+import { startServer, type TestServer } from '../support/server.js'
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
 
 describe('PostgreSQL outage', () => {
   let server: TestServer
-  let proxy: Awaited<ReturnType<typeof startProxy>>
+  let proxy: TcpProxy
   let drop: () => Promise<void>
   let app: ApplicationFixture
 
   beforeAll(async () => {
     const schema = await freshPostgresSchema()
     drop = schema.drop
-    proxy = await startProxy(5432)
+    proxy = await startTcpProxy(5432)
     const url = new URL(schema.url)
     url.port = String(proxy.port)
     server = await startServer({ databaseUrl: url.toString() })

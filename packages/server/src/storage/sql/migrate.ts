@@ -6,6 +6,7 @@ import { lifecycleSchema } from './migrations/002-lifecycle.js'
 import { usersSchema } from './migrations/003-users.js'
 import { rateLimitSchema } from './migrations/004-rate-limits.js'
 import { administratorsSchema } from './migrations/005-administrators.js'
+import { deploymentSchema } from './migrations/006-deployment.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -15,6 +16,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '003-users': usersSchema(),
     '004-rate-limits': rateLimitSchema(),
     '005-administrators': administratorsSchema(),
+    '006-deployment': deploymentSchema(),
   }
 }
 

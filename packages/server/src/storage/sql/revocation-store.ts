@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable } from 'kysely'
 
 import type { Revocation, RevocationStore } from '../contract.js'
 import { ms } from './rows.js'
@@ -16,11 +16,36 @@ function fromRow(row: Selectable<RevocationsTable>): Revocation {
   }
 }
 
-export class SqlRevocationStore implements RevocationStore {
-  constructor(private readonly db: Kysely<Database>) {}
+/** Any constant: the advisory lock that serialises feed appends on Postgres. */
+const FEED_APPEND_LOCK = 7_410_952
 
+export class SqlRevocationStore implements RevocationStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: 'sqlite' | 'postgres' = 'sqlite',
+  ) {}
+
+  /**
+   * The feed's cursor is the id, so ids must become visible in id order: otherwise a reader
+   * could see id 11, move its cursor past it, and never see id 10 committed a moment later.
+   * SQLite has one writer, so it holds already. On Postgres a sequence hands out ids before
+   * commit, so appends take a transaction-scoped advisory lock: the next append waits until
+   * this one has committed (revocations are rare; the wait costs nothing that matters).
+   */
   async append(entry: Omit<Revocation, 'id'>): Promise<Revocation> {
-    const inserted = await this.db
+    if (this.dialect === 'sqlite') return this.#insert(this.db, entry)
+    if (this.db.isTransaction) {
+      await sql`select pg_advisory_xact_lock(${FEED_APPEND_LOCK})`.execute(this.db)
+      return this.#insert(this.db, entry)
+    }
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${FEED_APPEND_LOCK})`.execute(trx)
+      return this.#insert(trx, entry)
+    })
+  }
+
+  async #insert(db: Kysely<Database>, entry: Omit<Revocation, 'id'>): Promise<Revocation> {
+    const inserted = await db
       .insertInto('revocations')
       .values({
         tenant_id: entry.tenantId,

@@ -147,6 +147,11 @@ export interface ConsoleSessionsTable {
   expires_at: number
 }
 
+export interface DeploymentTable {
+  id: string
+  created_at: number
+}
+
 export interface Database {
   tenants: TenantsTable
   signing_keys: SigningKeysTable
@@ -159,4 +164,5 @@ export interface Database {
   refresh_tokens: RefreshTokensTable
   administrators: AdministratorsTable
   console_sessions: ConsoleSessionsTable
+  deployment: DeploymentTable
 }

@@ -241,7 +241,7 @@ export class SqlStorage implements Storage {
     this.apis = new SqlApiStore(db)
     this.applications = new SqlApplicationStore(db, dialect)
     this.audit = new SqlAuditStore(db, dialect)
-    this.revocations = new SqlRevocationStore(db)
+    this.revocations = new SqlRevocationStore(db, dialect)
     this.users = new SqlUserStore(db)
     this.refreshTokens = new SqlRefreshTokenStore(db)
     this.administrators = new SqlAdministratorStore(db)
@@ -251,6 +251,11 @@ export class SqlStorage implements Storage {
   transaction<T>(work: (storage: Storage) => Promise<T>): Promise<T> {
     if (this.isTransaction) return work(this)
     return this.db.transaction().execute((trx) => work(new SqlStorage(trx, this.dialect, true)))
+  }
+
+  async deploymentId(): Promise<string> {
+    const row = await this.db.selectFrom('deployment').select('id').executeTakeFirstOrThrow()
+    return row.id
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,297 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { createVerifier, type Verifier } from '../../../verify/src/index.js'
+import { freshPostgresSchema } from '../support/databases.js'
+import { basic, postForm } from '../support/fixtures.js'
+import { adminVia, startCluster, type Cluster, type ServerProcess } from '../support/nodes.js'
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
+
+const REDIS_URL = process.env['TOKENMINT_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
+
+/** Caches never expire on their own here: only the change bus can make a node see a change. */
+const NODE_ENV = {
+  TOKENMINT_CACHE_MAX_AGE: '3600',
+  TOKENMINT_FAILED_AUTH_LIMIT: '1000000',
+}
+
+interface Deployment {
+  cluster: Cluster
+  /** The nodes requests can be aimed at; with --workers, one port served by several processes. */
+  nodes: ServerProcess[]
+  /** The load balancer every verifier goes through. */
+  balancer: TcpProxy
+  cleanup: () => Promise<void>
+}
+
+async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+/** The same guarantees, whatever carries changes between the processes. */
+function scaleOutSuite(name: string, start: () => Promise<Deployment>) {
+  describe(name, () => {
+    let deployment: Deployment
+    let admin: ReturnType<typeof adminVia>
+    let audience: string
+    let feed: { clientId: string; clientSecret: string }
+    const tenantPath = () => `/admin/v1/tenants/${deployment.cluster.tenant}`
+
+    const createApp = async (scopes: string[]) => {
+      const response = await admin(deployment.nodes[0]!, 'POST', `${tenantPath()}/applications`, {
+        name: `app ${Math.random().toString(36).slice(2)}`,
+        grants: [{ audience, scopes }],
+      })
+      expect(response.status).toBe(201)
+      const body = (await response.json()) as { client_id: string; client_secret: string }
+      return { clientId: body.client_id, clientSecret: body.client_secret }
+    }
+    const mint = (node: ServerProcess, app: { clientId: string; clientSecret: string }) =>
+      postForm(
+        `${node.url}/t/${deployment.cluster.tenant}/oauth/token`,
+        { grant_type: 'client_credentials' },
+        { authorization: basic(app.clientId, app.clientSecret) },
+      )
+
+    beforeAll(async () => {
+      deployment = await start()
+      admin = adminVia(deployment.cluster)
+      audience = `https://scale-${Date.now()}.example.com`
+      const api = await admin(deployment.nodes[0]!, 'POST', `${tenantPath()}/apis`, {
+        audience,
+        name: 'Scale API',
+        scopes: ['read:a', 'write:a'],
+      })
+      expect(api.status).toBe(201)
+      const feedApp = await admin(deployment.nodes[0]!, 'POST', `${tenantPath()}/applications`, {
+        name: 'feed reader',
+        can_introspect: true,
+      })
+      const body = (await feedApp.json()) as { client_id: string; client_secret: string }
+      feed = { clientId: body.client_id, clientSecret: body.client_secret }
+    }, 60_000)
+    afterAll(async () => {
+      await deployment.cleanup()
+    })
+
+    it('applies a change made through one node on every node at once', async () => {
+      const app = await createApp(['read:a'])
+      // Every node (and worker) now holds the application in its cache.
+      for (const node of deployment.nodes) {
+        for (let i = 0; i < 6; i++) expect((await mint(node, app)).body['scope']).toBe('read:a')
+      }
+      const path = `${tenantPath()}/applications/${app.clientId}`
+      const read = await admin(deployment.nodes[0]!, 'GET', path)
+      const patched = await admin(
+        deployment.nodes[0]!,
+        'PATCH',
+        path,
+        { grants: [{ audience, scopes: ['read:a', 'write:a'] }] },
+        { 'if-match': read.headers.get('etag') ?? '' },
+      )
+      expect(patched.status).toBe(200)
+      for (const node of deployment.nodes) {
+        // The bus carries the change in milliseconds; a second is generous.
+        await until('the new scopes on every node', 1000, async () => {
+          const scopes = await Promise.all(
+            Array.from({ length: 6 }, async () => (await mint(node, app)).body['scope']),
+          )
+          return scopes.every((s) => s === 'read:a write:a') ? true : undefined
+        })
+      }
+    })
+
+    it('returns no token from any node once a revoke through one node has returned', async () => {
+      const app = await createApp(['read:a'])
+      const results: { started: number; status: number }[] = []
+      let running = true
+      const loops = deployment.nodes.flatMap((node) =>
+        Array.from({ length: 4 }, async () => {
+          // Bounded: 3000 requests per loop at most, and the flag stops it sooner.
+          for (let i = 0; i < 3000 && running; i++) {
+            const started = performance.now()
+            const { status } = await mint(node, app)
+            results.push({ started, status })
+          }
+        }),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 400))
+      const revoke = await admin(
+        deployment.nodes[0]!,
+        'POST',
+        `${tenantPath()}/applications/${app.clientId}/revoke`,
+      )
+      const revokedAt = performance.now()
+      expect(revoke.status).toBe(200)
+      await new Promise((resolve) => setTimeout(resolve, 400))
+      running = false
+      await Promise.all(loops)
+
+      const before = results.filter((r) => r.started < revokedAt)
+      const after = results.filter((r) => r.started >= revokedAt)
+      expect(before.filter((r) => r.status === 200).length).toBeGreaterThan(20)
+      expect(after.length).toBeGreaterThan(20)
+      expect(after.filter((r) => r.status === 200)).toEqual([])
+
+      // Every token a client received has its audit record, and no record lacks its token.
+      let audited = 0
+      let cursor: string | null = null
+      for (let page = 0; page < 200; page++) {
+        const query = new URLSearchParams({
+          client_id: app.clientId,
+          type: 'token.issued',
+          limit: '200',
+          ...(cursor !== null && { cursor }),
+        })
+        const response = await admin(
+          deployment.nodes[0]!,
+          'GET',
+          `${tenantPath()}/audit?${query.toString()}`,
+        )
+        const body = (await response.json()) as { items: unknown[]; next_cursor: string | null }
+        audited += body.items.length
+        cursor = body.next_cursor
+        if (cursor === null) break
+      }
+      expect(audited).toBe(results.filter((r) => r.status === 200).length)
+    })
+
+    it('keeps a verifier moved to another node in step, without losing a revocation', async () => {
+      const { balancer, nodes } = deployment
+      const apps = [await createApp(['read:a']), await createApp(['read:a'])]
+      const keeper = await createApp(['read:a'])
+      const tokens = await Promise.all(
+        [...apps, keeper].map(
+          async (app, i) =>
+            (await mint(nodes[i % nodes.length]!, app)).body['access_token'] as string,
+        ),
+      )
+      await balancer.retarget(nodes[1 % nodes.length]!.port)
+      const verifier: Verifier = createVerifier({
+        issuer: `${deployment.cluster.publicUrl}/t/${deployment.cluster.tenant}`,
+        audience,
+        revocationFeed: feed,
+      })
+      try {
+        await verifier.ready
+        await expect(verifier.verify(tokens[0]!)).resolves.toMatchObject({ scope: 'read:a' })
+        const revoke = (app: { clientId: string }) =>
+          admin(nodes[0]!, 'POST', `${tenantPath()}/applications/${app.clientId}/revoke`)
+        expect((await revoke(apps[0]!)).status).toBe(200)
+        await until('the first revocation at the verifier', 3000, () =>
+          verifier.verify(tokens[0]!).then(
+            () => undefined,
+            () => true,
+          ),
+        )
+        // The balancer moves the verifier's stream to another node; a revoke lands meanwhile.
+        await balancer.retarget(nodes[2 % nodes.length]!.port)
+        expect((await revoke(apps[1]!)).status).toBe(200)
+        await until('the second revocation after the move', 8000, () =>
+          verifier.verify(tokens[1]!).then(
+            () => undefined,
+            () => true,
+          ),
+        )
+        await expect(verifier.verify(tokens[2]!)).resolves.toMatchObject({ scope: 'read:a' })
+      } finally {
+        verifier.close()
+      }
+
+      // Every node serves the same feed, in the same order.
+      const feeds = await Promise.all(
+        nodes.map(async (node) => {
+          const response = await fetch(
+            `${node.url}/t/${deployment.cluster.tenant}/oauth/revocations`,
+            { headers: { authorization: basic(feed.clientId, feed.clientSecret) } },
+          )
+          expect(response.status).toBe(200)
+          return ((await response.json()) as { entries: unknown[] }).entries
+        }),
+      )
+      expect(feeds[0]!.length).toBeGreaterThanOrEqual(2)
+      for (const other of feeds.slice(1)) expect(other).toEqual(feeds[0])
+    })
+  })
+}
+
+scaleOutSuite('three nodes on PostgreSQL and Redis', async () => {
+  const schema = await freshPostgresSchema()
+  const balancer = await startTcpProxy(1)
+  const cluster = await startCluster({
+    nodes: 3,
+    publicUrl: () => `http://127.0.0.1:${balancer.port}`,
+    env: { ...NODE_ENV, TOKENMINT_DATABASE_URL: schema.url, TOKENMINT_REDIS_URL: REDIS_URL },
+  })
+  for (const node of cluster.nodes) {
+    const ready = (await (await fetch(`${node.url}/readyz`)).json()) as Record<string, unknown>
+    expect(ready).toMatchObject({
+      status: 'ready',
+      changes: { transport: 'redis', health: 'ok' },
+      rate_limits: { shared: 'redis', health: 'ok' },
+    })
+  }
+  return {
+    cluster,
+    nodes: cluster.nodes,
+    balancer,
+    cleanup: async () => {
+      await cluster.stop()
+      await balancer.cut()
+      await schema.drop()
+    },
+  }
+})
+
+scaleOutSuite('three nodes on PostgreSQL alone (LISTEN/NOTIFY)', async () => {
+  const schema = await freshPostgresSchema()
+  const balancer = await startTcpProxy(1)
+  const cluster = await startCluster({
+    nodes: 3,
+    publicUrl: () => `http://127.0.0.1:${balancer.port}`,
+    env: { ...NODE_ENV, TOKENMINT_DATABASE_URL: schema.url },
+  })
+  const ready = (await (await fetch(`${cluster.nodes[1]!.url}/readyz`)).json()) as Record<
+    string,
+    unknown
+  >
+  expect(ready).toMatchObject({ status: 'ready', changes: { transport: 'postgres' } })
+  return {
+    cluster,
+    nodes: cluster.nodes,
+    balancer,
+    cleanup: async () => {
+      await cluster.stop()
+      await balancer.cut()
+      await schema.drop()
+    },
+  }
+})
+
+scaleOutSuite('serve --workers 2 on SQLite', async () => {
+  const balancer = await startTcpProxy(1)
+  const cluster = await startCluster({
+    workers: 2,
+    publicUrl: () => `http://127.0.0.1:${balancer.port}`,
+    env: NODE_ENV,
+  })
+  const ready = (await (await fetch(`${cluster.nodes[0]!.url}/readyz`)).json()) as Record<
+    string,
+    unknown
+  >
+  expect(ready).toMatchObject({ status: 'ready', changes: { transport: 'cluster' } })
+  return {
+    cluster,
+    nodes: cluster.nodes,
+    balancer,
+    cleanup: async () => {
+      await cluster.stop()
+      await balancer.cut()
+    },
+  }
+})
