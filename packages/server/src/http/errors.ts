@@ -76,6 +76,9 @@ const UNAVAILABLE_CODES = new Set([
   '08004',
   '08006',
   'SQLITE_BUSY',
+  // Serialization failure and deadlock victim: the transaction was rolled back, safe to retry.
+  '40001',
+  '40P01',
 ])
 
 function isStorageUnavailable(error: unknown): boolean {

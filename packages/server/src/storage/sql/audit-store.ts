@@ -40,9 +40,10 @@ export class SqlAuditStore implements AuditStore {
   /** When each secret's use was last written, and from where: usage is kept to 10 s precision. */
   readonly #usageWritten = new Map<string, { at: number; ip: string }>()
 
-  appendTokenEvents(events: readonly TokenAuditEvent[], now: Date): Promise<boolean[]> {
-    if (events.length === 0) return Promise.resolve([])
-    return this.db.transaction().execute(async (trx) => {
+  async appendTokenEvents(events: readonly TokenAuditEvent[], now: Date): Promise<boolean[]> {
+    if (events.length === 0) return []
+    const nowMs = ms(now)
+    const accepted = await this.db.transaction().execute(async (trx) => {
       const secretIds = [...new Set(events.map((e) => e.live.secretId))]
       // One read confirms each secret and its application are still live. FOR SHARE (Postgres):
       // a concurrent revoke's UPDATE waits for this commit, or this read waits for the revoke,
@@ -60,7 +61,6 @@ export class SqlAuditStore implements AuditStore {
         ])
         .where('s.id', 'in', secretIds)
       if (this.dialect === 'postgres') live = live.forShare()
-      const nowMs = ms(now)
       const liveSecrets = new Map(
         (await live.execute())
           .filter(
@@ -88,40 +88,54 @@ export class SqlAuditStore implements AuditStore {
       )
       await trx.insertInto('audit_events').values(rows).execute()
 
-      // Usage: the last use of each secret and application, written at most every 10 s per
-      // secret (or when the address changes), so a busy client does not cost two extra writes
-      // per batch.
-      const lastUse = new Map<string, TokenAuditEvent>()
-      events.forEach((event, i) => {
-        if (accepted[i] === true) lastUse.set(event.live.secretId, event)
-      })
-      const usedApps = new Set<string>()
-      for (const event of lastUse.values()) {
-        const written = this.#usageWritten.get(event.live.secretId)
-        if (
-          written !== undefined &&
-          nowMs - written.at < USAGE_PRECISION_MS &&
-          written.ip === event.live.ip
-        )
-          continue
-        await trx
-          .updateTable('client_secrets')
-          .set({ last_used_at: ms(event.occurredAt), last_used_ip: event.live.ip })
-          .where('id', '=', event.live.secretId)
-          .execute()
-        if (this.#usageWritten.size >= 100_000) this.#usageWritten.clear()
-        this.#usageWritten.set(event.live.secretId, { at: nowMs, ip: event.live.ip })
-        usedApps.add(event.live.clientId)
-      }
-      if (usedApps.size > 0) {
-        await trx
-          .updateTable('applications')
-          .set({ last_used_at: nowMs })
-          .where('client_id', 'in', [...usedApps])
-          .execute()
-      }
       return accepted
     })
+    // Usage: the last use of each secret and application, written at most every 10 s per
+    // secret (or when the address changes), so a busy client does not cost two extra writes
+    // per batch. After the commit, never inside it: under the FOR SHARE locks two nodes
+    // upgrading to an UPDATE of the same row would deadlock. Best effort: a lost write only
+    // makes "last used" a few seconds older.
+    await this.#recordUsage(events, accepted, nowMs).catch(() => undefined)
+    return accepted
+  }
+
+  async #recordUsage(
+    events: readonly TokenAuditEvent[],
+    accepted: readonly boolean[],
+    nowMs: number,
+  ): Promise<void> {
+    const lastUse = new Map<string, TokenAuditEvent>()
+    events.forEach((event, i) => {
+      if (accepted[i] === true) lastUse.set(event.live.secretId, event)
+    })
+    const usedApps = new Set<string>()
+    // In a fixed order, so two nodes' multi-row writes never wait on each other in a cycle.
+    for (const event of [...lastUse.values()].sort((a, b) =>
+      a.live.secretId < b.live.secretId ? -1 : 1,
+    )) {
+      const written = this.#usageWritten.get(event.live.secretId)
+      if (
+        written !== undefined &&
+        nowMs - written.at < USAGE_PRECISION_MS &&
+        written.ip === event.live.ip
+      )
+        continue
+      await this.db
+        .updateTable('client_secrets')
+        .set({ last_used_at: ms(event.occurredAt), last_used_ip: event.live.ip })
+        .where('id', '=', event.live.secretId)
+        .execute()
+      if (this.#usageWritten.size >= 100_000) this.#usageWritten.clear()
+      this.#usageWritten.set(event.live.secretId, { at: nowMs, ip: event.live.ip })
+      usedApps.add(event.live.clientId)
+    }
+    if (usedApps.size > 0) {
+      await this.db
+        .updateTable('applications')
+        .set({ last_used_at: nowMs })
+        .where('client_id', 'in', [...usedApps].sort())
+        .execute()
+    }
   }
 
   async list(query: AuditQuery): Promise<Page<StoredAuditEvent>> {

@@ -2,7 +2,15 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+} from 'kysely'
 import pg from 'pg'
 
 import type { Database } from './schema.js'
@@ -16,6 +24,30 @@ export interface OpenedDatabase {
 
 // int8 (bigint) columns hold epoch milliseconds and ids, all well inside 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
+
+/**
+ * Transactions start with BEGIN IMMEDIATE: they take the write lock up front. A deferred BEGIN
+ * that reads and then writes cannot wait for another process's write (SQLite answers "database
+ * is locked" at once instead of using busy_timeout), which `serve --workers` would hit under load.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0]
+
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config)
+    this.#config = config
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config)
+  }
+}
 
 export class DatabaseUrlError extends Error {
   override name = 'DatabaseUrlError'
@@ -43,7 +75,7 @@ export function openDatabase(
     database.pragma('foreign_keys = ON')
     database.pragma('busy_timeout = 5000')
     return {
-      db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+      db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) }),
       dialect: 'sqlite',
     }
   }
