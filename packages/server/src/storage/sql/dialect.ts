@@ -20,6 +20,8 @@ export type SqlDialectName = 'sqlite' | 'postgres'
 export interface OpenedDatabase {
   db: Kysely<Database>
   dialect: SqlDialectName
+  /** Postgres: the schema the tables live in (`?schema=`, else `public`). */
+  schema?: string
 }
 
 // int8 (bigint) columns hold epoch milliseconds and ids, all well inside 2^53.
@@ -105,6 +107,7 @@ export function openDatabase(
     return {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
       dialect: 'postgres',
+      schema: schema ?? 'public',
     }
   }
   throw new DatabaseUrlError('TOKENMINT_DATABASE_URL must start with sqlite: or postgres://')

@@ -27,10 +27,13 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
 export async function migrateToLatest(
   db: Kysely<Database>,
   dialect: SqlDialectName,
+  /** Postgres: named explicitly, since Kysely's check for its own tables looks in every schema. */
+  schema?: string,
 ): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations(dialect)) },
+    ...(schema !== undefined && { migrationTableSchema: schema }),
   })
   const { error } = await migrator.migrateToLatest()
   if (error !== undefined) {

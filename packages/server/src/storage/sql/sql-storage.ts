@@ -272,9 +272,9 @@ export async function openSqlStorage(
   databaseUrl: string,
   options: { sqliteSynchronous?: 'normal' | 'full' } = {},
 ): Promise<SqlStorage> {
-  const { db, dialect } = openDatabase(databaseUrl, options)
+  const { db, dialect, schema } = openDatabase(databaseUrl, options)
   try {
-    await migrateToLatest(db, dialect)
+    await migrateToLatest(db, dialect, schema)
   } catch (error) {
     await db.destroy()
     throw error
