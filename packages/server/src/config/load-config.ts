@@ -20,6 +20,8 @@ export interface Config {
   readonly tokenRateLimitPerMinute: number
   readonly failedAuthLimitPerMinute: number
   readonly redisUrl: string | undefined
+  /** Fastify's `trustProxy`: which proxies' X-Forwarded-For to believe. */
+  readonly trustProxy: boolean | string[]
   readonly consoleIdleTimeoutSeconds: number
   readonly consoleSessionLifetimeSeconds: number
 }
@@ -169,6 +171,20 @@ export const settings = {
         throw new ConfigError('TOKENMINT_REDIS_URL must be a redis:// or rediss:// URL')
       }
       return raw
+    },
+  },
+  trustProxy: {
+    env: 'TOKENMINT_TRUST_PROXY',
+    doc: 'Load balancers whose `X-Forwarded-For` is believed, so per-IP limits and audit records see the real client: a comma-separated list of addresses or CIDRs, or `true` (any; only when nothing else can reach the nodes).',
+    parse: (raw) => {
+      if (raw === undefined || raw === '' || raw === 'false') return false
+      if (raw === 'true') return true
+      const list = raw.split(',').map((part) => part.trim())
+      if (list.some((part) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(part)))
+        throw new ConfigError(
+          'TOKENMINT_TRUST_PROXY must be true or comma-separated addresses/CIDRs',
+        )
+      return list
     },
   },
   consoleIdleTimeoutSeconds: {
