@@ -2,7 +2,8 @@
 // in the same run, alternating rounds so machine drift hits all alike. Load on 127.0.0.1 only,
 // every run bounded in time, every server stopped by PID. Writes docs/benchmarks.md.
 import { execFileSync, spawn } from 'node:child_process'
-import { generateKeyPairSync, sign } from 'node:crypto'
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -76,7 +77,7 @@ function cli(args, env) {
   })
 }
 
-async function startTokenmint(alg, extraEnv = {}) {
+async function startTokenmint(alg, extraEnv = {}, options = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenmint-bench-'))
   const port = nextPort++
   const url = `http://127.0.0.1:${port}`
@@ -102,22 +103,31 @@ async function startTokenmint(alg, extraEnv = {}) {
     ],
     env,
   )
-  const child = start(
-    process.execPath,
-    [
-      BIN,
-      'serve',
-      '--data-dir',
-      dir,
-      '--port',
-      String(port),
-      '--public-url',
-      url,
-      '--tenant',
-      'bench',
-    ],
-    env,
-  )
+  if (options.seedApplications) seedApplications(dir, options.seedApplications)
+  const serveArgs = [
+    BIN,
+    'serve',
+    '--data-dir',
+    dir,
+    '--port',
+    String(port),
+    '--public-url',
+    url,
+    '--tenant',
+    'bench',
+    ...(options.workers ? ['--workers', String(options.workers)] : []),
+  ]
+  // Several workers need both cores; one process is pinned like every other server.
+  const child = options.workers
+    ? (() => {
+        const c = spawn(process.execPath, serveArgs, {
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        })
+        children.add(c)
+        return c
+      })()
+    : start(process.execPath, serveArgs, env)
   await waitFor(`${url}/healthz`)
   cli(
     ['apis', 'create', '--audience', 'https://api.bench', '--name', 'Bench', '--scopes', 'read:x'],
@@ -147,6 +157,57 @@ async function startTokenmint(alg, extraEnv = {}) {
     clientId: app.client_id,
     clientSecret: app.client_secret,
     dir,
+  }
+}
+
+/**
+ * Fills the SQLite database with `count` more applications (each with a secret) before the
+ * server starts, so throughput can be compared with 1k, 100k and 1M applications stored.
+ */
+function seedApplications(dir, count) {
+  const Database = createRequire(path.join(root, 'packages/server/package.json'))('better-sqlite3')
+  const db = new Database(path.join(dir, 'tokenmint.db'))
+  const now = Date.now()
+  const grants = JSON.stringify([{ audience: 'https://api.bench', scopes: ['read:x'] }])
+  const app = db.prepare(
+    `insert into applications (client_id, tenant_id, name, description, environment, status,
+      grant_types, grants, token_lifetime_seconds, expires_at, created_at, updated_at,
+      last_used_at, version, can_introspect, token_rate_limit_per_minute)
+     values (?, 'bench', ?, '', 'prod', 'active', '["client_credentials"]', ?, null, null, ?, ?,
+      null, 1, 0, null)`,
+  )
+  const secret = db.prepare(
+    `insert into client_secrets (id, client_id, hash, hint, created_at, expires_at, last_used_at,
+      last_used_ip) values (?, ?, ?, 'tms_…seed', ?, null, null, null)`,
+  )
+  const insert = db.transaction((from, to) => {
+    for (let i = from; i < to; i++) {
+      const id = `tmc_seed${String(i).padStart(9, '0')}`
+      app.run(id, `seeded ${i}`, grants, now - i, now - i)
+      secret.run(`sec_seed${i}`, id, randomBytes(32).toString('base64'), now - i)
+    }
+  })
+  for (let from = 0; from < count; from += 50_000) insert(from, Math.min(count, from + 50_000))
+  db.close()
+}
+
+const pgBase =
+  process.env['TOKENMINT_BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
+async function withPostgresSchema() {
+  const pg = createRequire(path.join(root, 'packages/server/package.json'))('pg')
+  const schema = `bench_${Date.now().toString(36)}`
+  const client = new pg.Client({ connectionString: pgBase })
+  await client.connect()
+  await client.query(`create schema ${schema}`)
+  await client.end()
+  return {
+    url: `${pgBase}?schema=${schema}`,
+    async drop() {
+      const admin = new pg.Client({ connectionString: pgBase })
+      await admin.connect()
+      await admin.query(`drop schema if exists ${schema} cascade`)
+      await admin.end()
+    },
   }
 }
 
@@ -386,6 +447,75 @@ for (const alg of ALGS) {
   await sleep(200)
 }
 
+// Deployment shapes (ES256, 64 connections): one process against two workers, SQLite against
+// PostgreSQL, and the number of applications stored. Servers here are not pinned (two workers
+// need both cores), so the load generator shares the machine with them.
+{
+  const shapes = []
+  const pgSchemas = []
+  const shape = async (name, env, options) => {
+    const server = await startTokenmint('ES256', env, options)
+    server.name = name
+    shapes.push(server)
+  }
+  await shape('sqlite, 1 process', {}, { workers: 1 })
+  await shape('sqlite, --workers 2', {}, { workers: 2 })
+  for (const workers of [1, 2]) {
+    const schema = await withPostgresSchema()
+    pgSchemas.push(schema)
+    await shape(
+      `postgres, ${workers === 1 ? '1 process' : '--workers 2'}`,
+      { TOKENMINT_DATABASE_URL: schema.url },
+      { workers },
+    )
+  }
+  for (const count of quick ? [1_000, 100_000] : [1_000, 100_000, 1_000_000]) {
+    await shape(
+      `sqlite, ${count.toLocaleString('en')} applications`,
+      {},
+      {
+        workers: 1,
+        seedApplications: count,
+      },
+    )
+  }
+  for (const server of shapes) load(server, 32, quick ? 2 : 4)
+  const results = new Map(shapes.map((s) => [s.name, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? shapes : [...shapes].reverse()
+    for (const server of order) results.get(server.name).push(load(server, 64, SECONDS))
+  }
+  const rps = {}
+  for (const [name, runs] of results) {
+    rps[name] = median(runs.map((r) => r.rps))
+    rows.push({
+      alg: 'ES256',
+      connections: 64,
+      name: `tokenmint (${name})`,
+      rps: rps[name],
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      max: Math.max(...runs.map((r) => r.max)),
+      cpu: Number.NaN,
+      errors: runs.reduce((n, r) => n + r.non2xx, 0),
+    })
+  }
+  const ratio = (a, b) => (rps[a] / rps[b]).toFixed(2)
+  lines.push(
+    `workers ES256 c=64: sqlite 1 process ${Math.round(rps['sqlite, 1 process'])}/s, --workers 2 ${Math.round(rps['sqlite, --workers 2'])}/s, scaling ${ratio('sqlite, --workers 2', 'sqlite, 1 process')}×; postgres 1 process ${Math.round(rps['postgres, 1 process'])}/s, --workers 2 ${Math.round(rps['postgres, --workers 2'])}/s, scaling ${ratio('postgres, --workers 2', 'postgres, 1 process')}×`,
+  )
+  lines.push(
+    `storage ES256 c=64: postgres ${Math.round(rps['postgres, 1 process'])}/s = ${ratio('postgres, 1 process', 'sqlite, 1 process')}× sqlite ${Math.round(rps['sqlite, 1 process'])}/s`,
+  )
+  const largest = quick ? '100,000' : '1,000,000'
+  lines.push(
+    `applications ES256 c=64: 1,000 stored ${Math.round(rps['sqlite, 1,000 applications'])}/s, ${largest} stored ${Math.round(rps[`sqlite, ${largest} applications`])}/s, ratio ${ratio(`sqlite, ${largest} applications`, 'sqlite, 1,000 applications')}`,
+  )
+  for (const server of shapes) server.child.kill('SIGTERM')
+  await sleep(500)
+  for (const schema of pgSchemas) await schema.drop()
+}
+
 if (verification !== undefined) {
   lines.push(
     `verification ES256: @tokenmint/verify cold ${Math.round(verification.cold)}/s, jose.jwtVerify ${Math.round(verification.jose)}/s, ratio ${(verification.cold / verification.jose).toFixed(2)}; hot (cached) ${Math.round(verification.hot)}/s`,
@@ -398,7 +528,7 @@ const table = [
   ...rows.map((r) =>
     r.rss !== undefined
       ? `| ${r.alg} | — | ${r.name} | | | | | | | ${r.rss} |`
-      : `| ${r.alg} | ${r.connections} | ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.cpu.toFixed(0)} | ${r.errors} | |`,
+      : `| ${r.alg} | ${r.connections} | ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.max} | ${Number.isNaN(r.cpu) ? '—' : r.cpu.toFixed(0)} | ${r.errors} | |`,
   ),
 ]
 const doc = `# Benchmarks
@@ -409,6 +539,7 @@ Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toIS
 - ${hasTaskset ? 'Each server pinned to core 0 with taskset, the load generator (autocannon, its own process) to core 1.' : 'No taskset: servers and load share the cores.'}
 - Same run, alternating rounds (${ROUNDS} × ${SECONDS} s per cell, medians): Tokenmint (SQLite, audit on — the default; each token durably recorded before it is returned), Tokenmint with \`TOKENMINT_AUDIT_TOKENS=off\` (ES256 only, to show the audit's cost), npm \`oidc-provider\` (client credentials, \`client_secret_basic\`, JWT access tokens via resource indicators, same algorithm) and a minimal reference server (\`node:http\` + \`node:crypto\`, no storage: the practical limit of this runtime).
 - Client-credentials requests with HTTP Basic and a form body, on 127.0.0.1.
+- Deployment shapes (the \`tokenmint (sqlite, …)\` and \`tokenmint (postgres, …)\` rows): one process against \`serve --workers 2\`, SQLite against PostgreSQL 15 on this machine, and 1k / 100k / 1M applications stored. These servers are not pinned, since two workers need both cores, so they share the machine with the load generator; compare them with each other, not with the pinned rows.
 - Ceiling of this machine: bare \`node:http\` ${Math.round(bare.rps)} req/s at ${bare.cpuPerTokenUs.toFixed(0)} µs CPU each; \`node:crypto\` signatures per second per core: ${ALGS.map((a) => `${a} ${Math.round(ceilings[a])}`).join(', ')}.
 
 ## Results

@@ -12,6 +12,7 @@ import type {
 import type { SqlDialectName } from './dialect.js'
 import { ms } from './rows.js'
 import type { Database } from './schema.js'
+import type { SqliteTokenAudit } from './sqlite-token-audit.js'
 
 function row(event: AuditEvent) {
   return {
@@ -30,6 +31,8 @@ export class SqlAuditStore implements AuditStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: SqlDialectName,
+    /** SQLite, outside transactions: the hot path's prepared-statement commit. */
+    private readonly sqliteFastPath?: SqliteTokenAudit,
   ) {}
 
   async append(events: readonly AuditEvent[]): Promise<void> {
@@ -43,7 +46,19 @@ export class SqlAuditStore implements AuditStore {
   async appendTokenEvents(events: readonly TokenAuditEvent[], now: Date): Promise<boolean[]> {
     if (events.length === 0) return []
     const nowMs = ms(now)
-    const accepted = await this.db.transaction().execute(async (trx) => {
+    const accepted =
+      this.sqliteFastPath?.tryCommit(events, nowMs) ?? (await this.#commitPortable(events, nowMs))
+    // Usage: the last use of each secret and application, written at most every 10 s per
+    // secret (or when the address changes), so a busy client does not cost two extra writes
+    // per batch. After the commit, never inside it: under the FOR SHARE locks two nodes
+    // upgrading to an UPDATE of the same row would deadlock. Best effort: a lost write only
+    // makes "last used" a few seconds older.
+    await this.#recordUsage(events, accepted, nowMs).catch(() => undefined)
+    return accepted
+  }
+
+  #commitPortable(events: readonly TokenAuditEvent[], nowMs: number): Promise<boolean[]> {
+    return this.db.transaction().execute(async (trx) => {
       const secretIds = [...new Set(events.map((e) => e.live.secretId))]
       // One read confirms each secret and its application are still live. FOR SHARE (Postgres):
       // a concurrent revoke's UPDATE waits for this commit, or this read waits for the revoke,
@@ -90,13 +105,6 @@ export class SqlAuditStore implements AuditStore {
 
       return accepted
     })
-    // Usage: the last use of each secret and application, written at most every 10 s per
-    // secret (or when the address changes), so a busy client does not cost two extra writes
-    // per batch. After the commit, never inside it: under the FOR SHARE locks two nodes
-    // upgrading to an UPDATE of the same row would deadlock. Best effort: a lost write only
-    // makes "last used" a few seconds older.
-    await this.#recordUsage(events, accepted, nowMs).catch(() => undefined)
-    return accepted
   }
 
   async #recordUsage(

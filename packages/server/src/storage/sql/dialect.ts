@@ -22,6 +22,8 @@ export interface OpenedDatabase {
   dialect: SqlDialectName
   /** Postgres: the schema the tables live in (`?schema=`, else `public`). */
   schema?: string
+  /** SQLite: the better-sqlite3 handle, for the prepared statements of the hot path. */
+  sqlite?: SQLite.Database
 }
 
 // int8 (bigint) columns hold epoch milliseconds and ids, all well inside 2^53.
@@ -79,6 +81,7 @@ export function openDatabase(
     return {
       db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) }),
       dialect: 'sqlite',
+      sqlite: database,
     }
   }
   if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://')) {

@@ -18,6 +18,7 @@ import type {
 import { SqlAdministratorStore, SqlConsoleSessionStore } from './administrator-store.js'
 import { SqlApplicationStore } from './application-store.js'
 import { SqlAuditStore } from './audit-store.js'
+import { SqliteTokenAudit } from './sqlite-token-audit.js'
 import { openDatabase, type SqlDialectName } from './dialect.js'
 import { migrateToLatest } from './migrate.js'
 import { SqlRevocationStore } from './revocation-store.js'
@@ -235,12 +236,14 @@ export class SqlStorage implements Storage {
     private readonly db: Kysely<Database>,
     readonly dialect: SqlDialectName,
     private readonly isTransaction = false,
+    /** SQLite, top level only: the token-audit commit with prepared statements. */
+    sqliteFastPath?: SqliteTokenAudit,
   ) {
     this.tenants = new SqlTenantStore(db)
     this.signingKeys = new SqlSigningKeyStore(db)
     this.apis = new SqlApiStore(db)
     this.applications = new SqlApplicationStore(db, dialect)
-    this.audit = new SqlAuditStore(db, dialect)
+    this.audit = new SqlAuditStore(db, dialect, sqliteFastPath)
     this.revocations = new SqlRevocationStore(db, dialect)
     this.users = new SqlUserStore(db)
     this.refreshTokens = new SqlRefreshTokenStore(db)
@@ -272,12 +275,17 @@ export async function openSqlStorage(
   databaseUrl: string,
   options: { sqliteSynchronous?: 'normal' | 'full' } = {},
 ): Promise<SqlStorage> {
-  const { db, dialect, schema } = openDatabase(databaseUrl, options)
+  const { db, dialect, schema, sqlite } = openDatabase(databaseUrl, options)
   try {
     await migrateToLatest(db, dialect, schema)
   } catch (error) {
     await db.destroy()
     throw error
   }
-  return new SqlStorage(db, dialect)
+  return new SqlStorage(
+    db,
+    dialect,
+    false,
+    sqlite === undefined ? undefined : new SqliteTokenAudit(sqlite),
+  )
 }
