@@ -518,7 +518,7 @@ for (const alg of ALGS) {
 
 if (verification !== undefined) {
   lines.push(
-    `verification ES256: @tokenmint/verify cold ${Math.round(verification.cold)}/s, jose.jwtVerify ${Math.round(verification.jose)}/s, ratio ${(verification.cold / verification.jose).toFixed(2)}; hot (cached) ${Math.round(verification.hot)}/s`,
+    `verification ES256: @tokenmint/verify cold ${Math.round(verification.cold)}/s, jose.jwtVerify ${Math.round(verification.jose)}/s, ratio ${(verification.cold / verification.jose).toFixed(2)}; hot (cached) ${Math.round(verification.hot)}/s awaited, ${Math.round(verification.hotSync)}/s with verifyCached`,
   )
 }
 

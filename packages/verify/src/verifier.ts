@@ -26,6 +26,13 @@ export interface AccessTokenClaims extends JWTPayload {
 export interface Verifier {
   /** Resolves to the claims, or rejects with a {@link TokenVerificationError} saying why. */
   verify(token: string): Promise<AccessTokenClaims>
+  /**
+   * Synchronously, for a token this verifier has already verified: its claims (expiry and
+   * revocation checked again), or undefined when the token must go through {@link verify}
+   * (never seen, expired, or revoked since). Throws a {@link TokenVerificationError} when
+   * the revocation feed is stale and fails closed.
+   */
+  verifyCached(token: string): AccessTokenClaims | undefined
   /** Reads `Authorization: Bearer …` (RFC 6750 §2.1) and verifies it. */
   verifyAuthorization(header: string | undefined): Promise<AccessTokenClaims>
   /** Resolves once metadata is loaded and, with a feed, the feed has caught up. */
@@ -143,8 +150,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const maxBytes = options.maxTokenBytes ?? 8192
   const cacheSize = options.cacheSize ?? 10_000
   const failOpen = options.revocationFeed?.failMode === 'open'
-  // Bounded, least recently used first out; an entry never outlives its token's exp.
+  // Bounded, oldest first out; an entry never outlives its token's exp. Keyed by the token
+  // itself (a string key costs less than hashing it, which dominated the hot path); tokens
+  // over 1 KiB are keyed by their SHA-256 instead, so the cache's memory stays bounded.
   const cache = new Map<string, AccessTokenClaims>()
+  const cacheKey = (token: string) =>
+    token.length <= 1024 ? token : createHash('sha256').update(token).digest('base64url')
   let feed: RevocationFeed | undefined
 
   const setup = discover(options.issuer, fetchFn).then((metadata) => {
@@ -202,19 +213,44 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw refuse('ERR_TOKEN_REVOKED', 'the token has been revoked', realm)
   }
 
-  async function verify(token: string): Promise<AccessTokenClaims> {
+  /**
+   * A token verified before: no promise to await, no parsing, one map lookup and the two
+   * checks that can change (expiry, revocation). Undefined on a miss.
+   */
+  function verifyCached(token: string): AccessTokenClaims | undefined {
+    const key = token.length <= 1024 ? token : undefined
+    const hit = key === undefined ? undefined : cache.get(key)
+    if (hit === undefined) return undefined
+    if (hit.exp + tolerance <= now() / 1000) {
+      cache.delete(token)
+      return undefined
+    }
+    checkRevocation(hit)
+    return hit
+  }
+
+  function verify(token: string): Promise<AccessTokenClaims> {
+    try {
+      const hit = verifyCached(token)
+      if (hit !== undefined) return Promise.resolve(hit)
+    } catch (error) {
+      // verifyCached throws only TokenVerificationError (a stale feed that fails closed).
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+    return verifyFully(token)
+  }
+
+  async function verifyFully(token: string): Promise<AccessTokenClaims> {
     if (token.length > maxBytes)
       throw refuse('ERR_TOKEN_TOO_LARGE', 'the token is too large', realm)
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token))
       throw refuse('ERR_TOKEN_MALFORMED', 'the token is malformed', realm)
-    const key = createHash('sha256').update(token).digest('base64url')
-    const hit = cache.get(key)
-    if (hit !== undefined) {
-      if (hit.exp + tolerance > now() / 1000) {
-        checkRevocation(hit)
-        cache.delete(key)
-        cache.set(key, hit)
-        return hit
+    const key = cacheKey(token)
+    const hashedHit = key === token ? undefined : cache.get(key)
+    if (hashedHit !== undefined) {
+      if (hashedHit.exp + tolerance > now() / 1000) {
+        checkRevocation(hashedHit)
+        return hashedHit
       }
       cache.delete(key)
     }
@@ -266,6 +302,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   return {
     verify,
+    verifyCached,
     realm,
     ready,
     async verifyAuthorization(header) {
