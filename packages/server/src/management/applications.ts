@@ -11,7 +11,7 @@ import {
   type ScopeGrant,
 } from '../domain/model.js'
 import { normaliseScopeList } from '../domain/scopes.js'
-import type { Page, PageRequest, Storage } from '../storage/contract.js'
+import type { ApplicationFilter, Page, PageRequest, Storage } from '../storage/contract.js'
 import type { ManagementDeps } from './deps.js'
 import { optionalText, requireText } from './validate.js'
 
@@ -527,9 +527,10 @@ export async function getApplication(
 }
 
 export function listApplications(
-  deps: Pick<ManagementDeps, 'storage'>,
+  deps: Pick<ManagementDeps, 'storage' | 'now'>,
   tenantId: string,
   page: PageRequest,
+  filter: Omit<ApplicationFilter, 'now'> = {},
 ): Promise<Page<Application>> {
-  return deps.storage.applications.list(tenantId, page)
+  return deps.storage.applications.list(tenantId, page, { ...filter, now: deps.now() })
 }

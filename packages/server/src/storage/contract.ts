@@ -60,12 +60,21 @@ export interface ClientRecord {
   secrets: ClientSecret[]
 }
 
+/** Narrows an application list; `status` is as users see it (`expired` derives from expiry). */
+export interface ApplicationFilter {
+  environment?: string | undefined
+  status?: 'active' | 'revoked' | 'expired' | undefined
+  /** Case-insensitive substring of the name, client id or description. */
+  search?: string | undefined
+  now: Date
+}
+
 export interface ApplicationStore {
   insert(application: Application, secret: ClientSecret): Promise<void>
   get(tenantId: string, clientId: string): Promise<Application | undefined>
   /** Across tenants: client ids are globally unique, which lets `/oauth/token` route by them. */
   findClient(clientId: string): Promise<ClientRecord | undefined>
-  list(tenantId: string, page: PageRequest): Promise<Page<Application>>
+  list(tenantId: string, page: PageRequest, filter?: ApplicationFilter): Promise<Page<Application>>
   /** Every application of the tenant, for changes that touch all of them (an API's scopes). */
   listAll(tenantId: string): Promise<Application[]>
   listSecrets(clientId: string): Promise<ClientSecret[]>

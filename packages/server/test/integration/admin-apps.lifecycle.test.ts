@@ -64,6 +64,78 @@ describe.each(drivers)('application lifecycle on %s', (_name, open) => {
     )
   })
 
+  it('resets a token lifetime and a quota to the tenant default with null', async () => {
+    const app = await createApplication(server, {
+      grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }],
+      token_lifetime_seconds: 600,
+    })
+    const set = await server.admin_('PATCH', appPath(app.clientId), {
+      token_rate_limit_per_minute: 100,
+    })
+    expect(await set.json()).toMatchObject({
+      token_lifetime_seconds: 600,
+      token_rate_limit_per_minute: 100,
+    })
+    const reset = await server.admin_('PATCH', appPath(app.clientId), {
+      token_lifetime_seconds: null,
+      token_rate_limit_per_minute: null,
+    })
+    expect(reset.status).toBe(200)
+    expect(await reset.json()).toMatchObject({
+      token_lifetime_seconds: null,
+      token_rate_limit_per_minute: null,
+    })
+    expect((await mint(app.clientId, app.clientSecret)).body['expires_in']).toBe(3600)
+  })
+
+  it('filters the application list by environment, status and a search, across pages', async () => {
+    const tag = `flt${Date.now().toString(36)}`
+    const made = []
+    for (const [name, environment] of [
+      [`${tag} Deploy_bot`, 'staging'],
+      [`${tag} scanner`, 'staging'],
+      [`${tag} 100% reader`, 'production'],
+      [`${tag} exporter`, 'staging'],
+    ] as const) {
+      made.push(await createApplication(server, { name, environment, grants: [] }))
+    }
+    await server.admin_('POST', `${appPath(made[1]!.clientId)}/revoke`)
+    const list = async (query: string) => {
+      const names: string[] = []
+      let cursor = ''
+      for (let page = 0; page < 20; page++) {
+        const response = await server.admin_(
+          'GET',
+          `/admin/v1/tenants/${server.tenant}/applications?limit=1&${query}${cursor}`,
+        )
+        expect(response.status).toBe(200)
+        const body = (await response.json()) as {
+          items: { name: string }[]
+          next_cursor: string | null
+        }
+        names.push(...body.items.map((a) => a.name))
+        if (body.next_cursor === null) break
+        cursor = `&cursor=${encodeURIComponent(body.next_cursor)}`
+      }
+      return names.sort()
+    }
+    expect(await list(`q=${tag}&environment=staging&status=active`)).toEqual([
+      `${tag} Deploy_bot`,
+      `${tag} exporter`,
+    ])
+    expect(await list(`q=${tag}&status=revoked`)).toEqual([`${tag} scanner`])
+    // A search is a plain, case-insensitive substring: % and _ match only themselves.
+    expect(await list(`q=${encodeURIComponent(`${tag} 100%`)}`)).toEqual([`${tag} 100% reader`])
+    expect(await list(`q=${encodeURIComponent(`${tag} deploy_`)}`)).toEqual([`${tag} Deploy_bot`])
+    expect(await list(`q=${encodeURIComponent(`${tag} deploy%`)}`)).toEqual([])
+    expect(await list(`q=${made[2]!.clientId}`)).toEqual([`${tag} 100% reader`])
+    const bad = await server.admin_(
+      'GET',
+      `/admin/v1/tenants/${server.tenant}/applications?status=gone`,
+    )
+    expect(bad.status).toBe(400)
+  })
+
   it('lets only one of two concurrent edits with the same ETag win; the other gets 412', async () => {
     const app = await createApplication(server)
     const read = await server.admin_('GET', appPath(app.clientId))

@@ -22,7 +22,7 @@ const AdministratorSchema = Type.Object({
   status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-  last_sign_in_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  last_sign_in_at: Type.Union([Type.Null(), Type.String({ format: 'date-time' })]),
 })
 
 const CreatedAdministratorSchema = Type.Intersect([

@@ -64,16 +64,19 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         tags,
         security: bearer,
         params: S.TenantParams,
-        querystring: S.PageQuery,
+        querystring: S.ApplicationListQuery,
         response: { 200: S.ApplicationPage, ...errors },
       },
     },
     async (request) => {
       const { tenant } = request.params
-      const page = await listApplications(services.management, tenant, {
-        limit: request.query.limit ?? 50,
-        cursor: request.query.cursor,
-      })
+      const { limit, cursor, environment, status, q } = request.query
+      const page = await listApplications(
+        services.management,
+        tenant,
+        { limit: limit ?? 50, cursor },
+        { environment, status, search: q },
+      )
       return {
         items: page.items.map((a) => applicationView(a, services.issuerFor(tenant), now())),
         next_cursor: page.nextCursor,

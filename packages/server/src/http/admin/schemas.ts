@@ -1,7 +1,7 @@
 import { Type, type Static } from '@fastify/type-provider-typebox'
 
 const Timestamp = Type.String({ format: 'date-time' })
-const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
+const NullableTimestamp = Type.Union([Type.Null(), Timestamp])
 const SigningAlgorithm = Type.Union([
   Type.Literal('ES256'),
   Type.Literal('RS256'),
@@ -18,6 +18,18 @@ export const TenantParams = Type.Object({ tenant: Type.String() })
 export const ApplicationParams = Type.Object({ tenant: Type.String(), clientId: Type.String() })
 export const ApiParams = Type.Object({ tenant: Type.String(), api: Type.String() })
 export const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String()) })
+
+export const ApplicationListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  environment: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  status: Type.Optional(
+    Type.Union([Type.Literal('active'), Type.Literal('revoked'), Type.Literal('expired')]),
+  ),
+  q: Type.Optional(
+    Type.String({ maxLength: 200, description: 'Substring of the name, client id or description' }),
+  ),
+})
 
 export const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
@@ -155,7 +167,7 @@ export const Api = Type.Object({
   audience: Type.String(),
   name: Type.String(),
   scopes: Type.Array(Type.String()),
-  catalog: Type.Union([Catalog, Type.Null()]),
+  catalog: Type.Union([Type.Null(), Catalog]),
   presets: Type.Array(Preset),
   built_in: Type.Boolean(),
   created_at: Timestamp,
@@ -180,7 +192,7 @@ export const UpdateApiBody = Type.Object(
     scopes: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }),
     ),
-    catalog: Type.Optional(Type.Union([Catalog, Type.Null()])),
+    catalog: Type.Optional(Type.Union([Type.Null(), Catalog])),
   },
   { additionalProperties: false },
 )
@@ -197,7 +209,7 @@ export const SecretSummary = Type.Object({
   created_at: Timestamp,
   expires_at: NullableTimestamp,
   last_used_at: NullableTimestamp,
-  last_used_ip: Type.Union([Type.String(), Type.Null()]),
+  last_used_ip: Type.Union([Type.Null(), Type.String()]),
   still_in_use: Type.Boolean({ description: 'Its overlap ends soon but clients still use it.' }),
 })
 
@@ -210,20 +222,20 @@ export const Application = Type.Object({
   status: Type.Union([Type.Literal('active'), Type.Literal('revoked'), Type.Literal('expired')]),
   grant_types: Type.Array(GrantType),
   grants: Type.Array(ScopeGrant),
-  token_lifetime_seconds: Type.Union([Type.Integer(), Type.Null()]),
+  token_lifetime_seconds: Type.Union([Type.Null(), Type.Integer()]),
   expires_at: NullableTimestamp,
   token_endpoint: Type.String(),
   created_at: Timestamp,
   updated_at: Timestamp,
   last_used_at: NullableTimestamp,
   can_introspect: Type.Boolean(),
-  token_rate_limit_per_minute: Type.Union([Type.Integer(), Type.Null()]),
+  token_rate_limit_per_minute: Type.Union([Type.Null(), Type.Integer()]),
   version: Type.Integer(),
   secrets: Type.Optional(Type.Array(SecretSummary)),
   usage: Type.Optional(
     Type.Object({
       last_used_at: NullableTimestamp,
-      last_client_ip: Type.Union([Type.String(), Type.Null()]),
+      last_client_ip: Type.Union([Type.Null(), Type.String()]),
       tokens_per_day: Type.Array(Type.Object({ day: Type.String(), tokens: Type.Integer() })),
     }),
   ),
@@ -237,7 +249,7 @@ export const CreateApplicationBody = Type.Object(
     environment: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
     grant_types: Type.Optional(Type.Array(GrantType, { minItems: 1, maxItems: 3 })),
     grants: Type.Optional(Type.Array(GrantInput, { maxItems: 50 })),
-    token_lifetime_seconds: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    token_lifetime_seconds: Type.Optional(Type.Union([Type.Null(), Type.Integer()])),
     expires_at: Type.Optional(
       Type.Union([
         Type.String({ description: 'ISO 8601 date or date-time, or "never"' }),
@@ -250,7 +262,7 @@ export const CreateApplicationBody = Type.Object(
           "A resource server's credentials: may introspect and read the revocation feed.",
       }),
     ),
-    token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Null(), Type.Integer()])),
   },
   { additionalProperties: false },
 )
@@ -262,10 +274,10 @@ export const UpdateApplicationBody = Type.Object(
     environment: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
     grant_types: Type.Optional(Type.Array(GrantType, { minItems: 1, maxItems: 3 })),
     grants: Type.Optional(Type.Array(GrantInput, { maxItems: 50 })),
-    token_lifetime_seconds: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    expires_at: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    token_lifetime_seconds: Type.Optional(Type.Union([Type.Null(), Type.Integer()])),
+    expires_at: Type.Optional(Type.Union([Type.Null(), Type.String()])),
     can_introspect: Type.Optional(Type.Boolean()),
-    token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Null(), Type.Integer()])),
   },
   { additionalProperties: false },
 )
@@ -292,12 +304,12 @@ export const RotatedSecret = Type.Object({
   client_id: Type.String(),
   client_secret: Type.String({ description: 'Shown once; store it now.' }),
   secret: SecretSummary,
-  previous_secret: Type.Union([SecretSummary, Type.Null()]),
+  previous_secret: Type.Union([Type.Null(), SecretSummary]),
 })
 
 export const Snippets = Type.Object({
   token_endpoint: Type.String(),
-  audience: Type.Union([Type.String(), Type.Null()]),
+  audience: Type.Union([Type.Null(), Type.String()]),
   curl: Type.String(),
   curl_form: Type.String(),
   curl_basic: Type.String(),
@@ -315,7 +327,7 @@ export const CreatedApplication = Type.Intersect([
 
 export const ApplicationPage = Type.Object({
   items: Type.Array(Application),
-  next_cursor: Type.Union([Type.String(), Type.Null()]),
+  next_cursor: Type.Union([Type.Null(), Type.String()]),
 })
 
 export const SigningKey = Type.Object({
@@ -336,7 +348,7 @@ export const RotateKeysBody = Type.Object(
 export const RotatedKeys = Type.Object({
   current: SigningKey,
   next: SigningKey,
-  retired: Type.Union([SigningKey, Type.Null()]),
+  retired: Type.Union([Type.Null(), SigningKey]),
   pre_published: Type.Boolean(),
 })
 
@@ -354,13 +366,13 @@ export const AuditEvent = Type.Object({
   occurred_at: Timestamp,
   type: Type.String(),
   actor: Type.String(),
-  client_id: Type.Union([Type.String(), Type.Null()]),
+  client_id: Type.Union([Type.Null(), Type.String()]),
   data: Type.Record(Type.String(), Type.Unknown()),
 })
 
 export const AuditPage = Type.Object({
   items: Type.Array(AuditEvent),
-  next_cursor: Type.Union([Type.String(), Type.Null()]),
+  next_cursor: Type.Union([Type.Null(), Type.String()]),
 })
 
 export const Problem = Type.Object({
@@ -377,8 +389,8 @@ export const UserParams = Type.Object({ tenant: Type.String(), user: Type.String
 export const User = Type.Object({
   id: Type.String(),
   username: Type.String(),
-  email: Type.Union([Type.String(), Type.Null()]),
-  display_name: Type.Union([Type.String(), Type.Null()]),
+  email: Type.Union([Type.Null(), Type.String()]),
+  display_name: Type.Union([Type.Null(), Type.String()]),
   status: Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('locked')]),
   locked_until: NullableTimestamp,
   grants: Type.Array(ScopeGrant),
@@ -389,15 +401,15 @@ export const User = Type.Object({
 
 export const UserPage = Type.Object({
   items: Type.Array(User),
-  next_cursor: Type.Union([Type.String(), Type.Null()]),
+  next_cursor: Type.Union([Type.Null(), Type.String()]),
 })
 
 export const CreateUserBody = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 128 }),
     password: Type.String({ minLength: 1, maxLength: 256 }),
-    email: Type.Optional(Type.Union([Type.String({ maxLength: 254 }), Type.Null()])),
-    display_name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    email: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 254 })])),
+    display_name: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 200 })])),
     grants: Type.Optional(Type.Array(ScopeGrant, { maxItems: 50 })),
   },
   { additionalProperties: false },
@@ -406,8 +418,8 @@ export const CreateUserBody = Type.Object(
 export const UpdateUserBody = Type.Object(
   {
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    email: Type.Optional(Type.Union([Type.String({ maxLength: 254 }), Type.Null()])),
-    display_name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    email: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 254 })])),
+    display_name: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 200 })])),
     grants: Type.Optional(Type.Array(ScopeGrant, { maxItems: 50 })),
   },
   { additionalProperties: false },

@@ -2,7 +2,13 @@ import { sql, type Kysely } from 'kysely'
 
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js'
 import type { Application, ClientSecret } from '../../domain/model.js'
-import type { ApplicationStore, ClientRecord, Page, PageRequest } from '../contract.js'
+import type {
+  ApplicationFilter,
+  ApplicationStore,
+  ClientRecord,
+  Page,
+  PageRequest,
+} from '../contract.js'
 import type { SqlDialectName } from './dialect.js'
 import {
   applicationFromRow,
@@ -150,7 +156,11 @@ export class SqlApplicationStore implements ApplicationStore {
     return { application: applicationFromRow(row), secrets: await this.listSecrets(clientId) }
   }
 
-  async list(tenantId: string, page: PageRequest): Promise<Page<Application>> {
+  async list(
+    tenantId: string,
+    page: PageRequest,
+    filter?: ApplicationFilter,
+  ): Promise<Page<Application>> {
     let query = this.db
       .selectFrom('applications')
       .selectAll()
@@ -158,6 +168,29 @@ export class SqlApplicationStore implements ApplicationStore {
       .orderBy('created_at', 'desc')
       .orderBy('client_id', 'desc')
       .limit(page.limit + 1)
+    if (filter?.environment !== undefined)
+      query = query.where('environment', '=', filter.environment)
+    if (filter?.status !== undefined) {
+      const nowMs = ms(filter.now)
+      if (filter.status === 'revoked') query = query.where('status', '=', 'revoked')
+      else if (filter.status === 'expired')
+        query = query.where('status', '=', 'active').where('expires_at', '<=', nowMs)
+      else
+        query = query
+          .where('status', '=', 'active')
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', nowMs)]))
+    }
+    if (filter?.search !== undefined && filter.search !== '') {
+      // LIKE with its wildcards escaped: the search is a plain substring.
+      const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+      query = query.where((eb) =>
+        eb.or(
+          (['name', 'client_id', 'description'] as const).map(
+            (column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`,
+          ),
+        ),
+      )
+    }
     if (page.cursor !== undefined) {
       const position = decodeCursor(page.cursor)
       if (position === undefined)
