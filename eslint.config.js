@@ -26,6 +26,26 @@ export default tseslint.config(
     },
   },
   {
+    // The console: browser code (JSX, DOM) in tsconfig.json; tests and scripts (Node) in
+    // tsconfig.node.json.
+    files: ['packages/console/**/*.{ts,tsx}'],
+    extends: [...tseslint.configs.strictTypeChecked],
+    languageOptions: {
+      parserOptions: {
+        project: ['./packages/console/tsconfig.json', './packages/console/tsconfig.node.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
@@ -55,7 +75,7 @@ export default tseslint.config(
             'ioredis',
             '**/http/**',
             '**/storage/sql/**',
-            '**/storage/redis/**',
+            '**/storage/shared/**',
             '**/storage/local/**',
             ...siblings,
           ],
