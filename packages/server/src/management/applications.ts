@@ -43,9 +43,6 @@ export interface CreatedApplication {
 
 export const DEFAULT_ENVIRONMENT = 'prod'
 export const MIN_TOKEN_LIFETIME_SECONDS = 60
-export const DEFAULT_OVERLAP_SECONDS = 24 * 3600
-/** A secret used this recently while its overlap ends this soon is still in use: warn. */
-export const STILL_IN_USE_WINDOW_MS = 3600_000
 
 async function resolveGrants(
   storage: Storage,
@@ -161,7 +158,7 @@ export function newSecret(
 }
 
 /** The non-secret fields an audit record shows before and after a change. */
-function auditable(application: Application) {
+export function auditableApplication(application: Application) {
   return {
     name: application.name,
     description: application.description,
@@ -176,7 +173,11 @@ function auditable(application: Application) {
   }
 }
 
-async function load(storage: Storage, tenantId: string, clientId: string): Promise<Application> {
+export async function loadApplication(
+  storage: Storage,
+  tenantId: string,
+  clientId: string,
+): Promise<Application> {
   const application = await storage.applications.get(tenantId, clientId)
   if (application === undefined) throw new NotFoundError('application', clientId)
   return application
@@ -227,7 +228,7 @@ export async function createApplication(
         type: 'application.created',
         actor,
         clientId,
-        data: { after: auditable(application), secret_id: secret.id },
+        data: { after: auditableApplication(application), secret_id: secret.id },
       },
     ])
     return { application, clientSecret, secret }
@@ -251,7 +252,7 @@ export async function updateApplication(
   const result = await deps.storage.transaction(async (storage) => {
     const tenant = await storage.tenants.get(tenantId)
     if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
-    const current = await load(storage, tenantId, clientId)
+    const current = await loadApplication(storage, tenantId, clientId)
     if (current.status === 'revoked')
       throw new ConflictError('a revoked application cannot be changed')
     const now = deps.now()
@@ -293,7 +294,7 @@ export async function updateApplication(
         type: 'application.updated',
         actor,
         clientId,
-        data: { before: auditable(current), after: auditable(updated) },
+        data: { before: auditableApplication(current), after: auditableApplication(updated) },
       },
     ])
     return {
@@ -305,205 +306,6 @@ export async function updateApplication(
   return result
 }
 
-/**
- * Issues a new secret, shown once. The previous one stays valid for `overlapSeconds` so a
- * fleet can roll over without downtime (0 ends it at once). At most two secrets are live.
- */
-export async function rotateSecret(
-  deps: ManagementDeps,
-  actor: string,
-  tenantId: string,
-  clientId: string,
-  overlapSeconds: number = DEFAULT_OVERLAP_SECONDS,
-): Promise<{ clientSecret: string; secret: ClientSecret; previous: ClientSecret | undefined }> {
-  if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > 30 * 86_400) {
-    throw new ValidationError(
-      'overlap_seconds',
-      'overlap must be a whole number of seconds between 0 and 30 days',
-    )
-  }
-  const result = await deps.storage.transaction(async (storage) => {
-    const application = await load(storage, tenantId, clientId)
-    if (application.status === 'revoked')
-      throw new ConflictError('a revoked application cannot get a new secret')
-    const now = deps.now()
-    const live = (await storage.applications.listSecrets(clientId)).filter(
-      (s) => s.expiresAt === null || s.expiresAt.getTime() > now.getTime(),
-    )
-    if (live.length >= 2) {
-      const ending = live.find((s) => s.expiresAt !== null)
-      throw new ConflictError(
-        `a rotation is already in progress: the previous secret ${ending?.hint ?? ''} is valid until ${ending?.expiresAt?.toISOString() ?? '?'}; end the overlap first`,
-      )
-    }
-    const previous = live[0]
-    // Secrets whose overlap has already ended are removed for good.
-    const liveIds = new Set(live.map((s) => s.id))
-    for (const secret of await storage.applications.listSecrets(clientId)) {
-      if (!liveIds.has(secret.id)) await storage.applications.deleteSecret(clientId, secret.id)
-    }
-    const { clientSecret, secret } = newSecret(deps, clientId, now)
-    await storage.applications.insertSecret(secret)
-    let ended: ClientSecret | undefined
-    if (previous !== undefined) {
-      if (overlapSeconds === 0) {
-        await storage.applications.deleteSecret(clientId, previous.id)
-      } else {
-        const expiresAt = new Date(now.getTime() + overlapSeconds * 1000)
-        await storage.applications.setSecretExpiry(clientId, previous.id, expiresAt)
-        ended = { ...previous, expiresAt }
-      }
-    }
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: now,
-        type: 'application.secret_rotated',
-        actor,
-        clientId,
-        data: {
-          secret_id: secret.id,
-          previous_secret_id: previous?.id ?? null,
-          previous_valid_until:
-            ended?.expiresAt?.toISOString() ?? (previous === undefined ? null : now.toISOString()),
-          overlap_seconds: overlapSeconds,
-        },
-      },
-    ])
-    return { clientSecret, secret, previous: ended }
-  })
-  deps.changes.publish({ kind: 'application', tenantId, clientId })
-  return result
-}
-
-/** Ends a rotation overlap early: only the newest secret stays valid. */
-export async function endOverlap(
-  deps: ManagementDeps,
-  actor: string,
-  tenantId: string,
-  clientId: string,
-): Promise<number> {
-  const ended = await deps.storage.transaction(async (storage) => {
-    await load(storage, tenantId, clientId)
-    const secrets = await storage.applications.listSecrets(clientId)
-    const newest = secrets.at(-1)
-    const old = secrets.filter((s) => s !== newest)
-    for (const secret of old) await storage.applications.deleteSecret(clientId, secret.id)
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: deps.now(),
-        type: 'application.overlap_ended',
-        actor,
-        clientId,
-        data: {
-          ended_secret_ids: old.map((s) => s.id),
-          warning: old.some((s) => isStillInUse(s, deps.now())),
-        },
-      },
-    ])
-    return old.length
-  })
-  deps.changes.publish({ kind: 'application', tenantId, clientId })
-  return ended
-}
-
-async function recordRevocation(
-  storage: Storage,
-  application: Application,
-  now: Date,
-): Promise<void> {
-  const tenant = await storage.tenants.get(application.tenantId)
-  const lifetime = Math.min(
-    application.tokenLifetimeSeconds ?? tenant?.defaultTokenLifetimeSeconds ?? 86_400,
-    tenant?.maxTokenLifetimeSeconds ?? 86_400,
-  )
-  // Until the last token this application could hold has expired (plus clock skew).
-  await storage.revocations.append({
-    tenantId: application.tenantId,
-    type: 'application',
-    clientId: application.clientId,
-    jti: null,
-    revokedAt: now,
-    expiresAt: new Date(now.getTime() + (lifetime + 300) * 1000),
-  })
-}
-
-/**
- * Terminal. Once this returns, no token request for the application succeeds: a request
- * already in flight is refused when its audit record is committed (see appendTokenEvents).
- */
-export async function revokeApplication(
-  deps: ManagementDeps,
-  actor: string,
-  tenantId: string,
-  clientId: string,
-): Promise<Application> {
-  const revoked = await deps.storage.transaction(async (storage) => {
-    const current = await load(storage, tenantId, clientId)
-    if (current.status === 'revoked') return current
-    const now = deps.now()
-    const updated = await storage.applications.update(
-      { ...current, status: 'revoked', updatedAt: now },
-      current.version,
-    )
-    await recordRevocation(storage, current, now)
-    await storage.refreshTokens.revokeForClient(clientId, now)
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: now,
-        type: 'application.revoked',
-        actor,
-        clientId,
-        data: { before: auditable(current) },
-      },
-    ])
-    return updated
-  })
-  deps.changes.publish({ kind: 'application', tenantId, clientId })
-  deps.changes.publish({ kind: 'revocation', tenantId })
-  return revoked
-}
-
-/** Removes the application and its secrets; its tokens are revoked and its audit history stays. */
-export async function deleteApplication(
-  deps: ManagementDeps,
-  actor: string,
-  tenantId: string,
-  clientId: string,
-): Promise<void> {
-  await deps.storage.transaction(async (storage) => {
-    const current = await load(storage, tenantId, clientId)
-    const now = deps.now()
-    await storage.applications.delete(tenantId, clientId)
-    if (current.status !== 'revoked') await recordRevocation(storage, current, now)
-    await storage.refreshTokens.revokeForClient(clientId, now)
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: now,
-        type: 'application.deleted',
-        actor,
-        clientId,
-        data: { before: auditable(current) },
-      },
-    ])
-  })
-  deps.changes.publish({ kind: 'application', tenantId, clientId })
-  deps.changes.publish({ kind: 'revocation', tenantId })
-}
-
-/** A secret whose overlap ends soon but that clients still use: ending it would break one. */
-export function isStillInUse(secret: ClientSecret, now: Date): boolean {
-  return (
-    secret.expiresAt !== null &&
-    secret.lastUsedAt !== null &&
-    now.getTime() - secret.lastUsedAt.getTime() < STILL_IN_USE_WINDOW_MS &&
-    secret.lastUsedAt.getTime() > secret.createdAt.getTime()
-  )
-}
-
 export async function getApplication(
   deps: Pick<ManagementDeps, 'storage' | 'now'>,
   tenantId: string,
@@ -513,7 +315,7 @@ export async function getApplication(
   secrets: ClientSecret[]
   usage: { day: string; tokens: number }[]
 }> {
-  const application = await load(deps.storage, tenantId, clientId)
+  const application = await loadApplication(deps.storage, tenantId, clientId)
   const now = deps.now()
   const secrets = (await deps.storage.applications.listSecrets(clientId)).filter(
     (s) => s.expiresAt === null || s.expiresAt.getTime() > now.getTime(),

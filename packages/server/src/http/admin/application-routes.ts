@@ -1,14 +1,12 @@
 import type { Static } from '@fastify/type-provider-typebox'
 
 import type { Services } from '../../compose.js'
+import { deleteApplication, revokeApplication } from '../../management/application-endings.js'
+import { endOverlap, rotateSecret } from '../../management/application-secrets.js'
 import {
   createApplication,
-  deleteApplication,
-  endOverlap,
   getApplication,
   listApplications,
-  revokeApplication,
-  rotateSecret,
   updateApplication,
   type ApplicationInput,
 } from '../../management/applications.js'

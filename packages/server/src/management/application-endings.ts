@@ -1,0 +1,92 @@
+import type { Application } from '../domain/model.js'
+import type { Storage } from '../storage/contract.js'
+import { auditableApplication, loadApplication } from './applications.js'
+import type { ManagementDeps } from './deps.js'
+
+/** The two ways an application ends: revoked (terminal, kept) or deleted (audit history kept). */
+
+async function recordRevocation(
+  storage: Storage,
+  application: Application,
+  now: Date,
+): Promise<void> {
+  const tenant = await storage.tenants.get(application.tenantId)
+  const lifetime = Math.min(
+    application.tokenLifetimeSeconds ?? tenant?.defaultTokenLifetimeSeconds ?? 86_400,
+    tenant?.maxTokenLifetimeSeconds ?? 86_400,
+  )
+  // Until the last token this application could hold has expired (plus clock skew).
+  await storage.revocations.append({
+    tenantId: application.tenantId,
+    type: 'application',
+    clientId: application.clientId,
+    jti: null,
+    revokedAt: now,
+    expiresAt: new Date(now.getTime() + (lifetime + 300) * 1000),
+  })
+}
+
+/**
+ * Terminal. Once this returns, no token request for the application succeeds: a request
+ * already in flight is refused when its audit record is committed (see appendTokenEvents).
+ */
+export async function revokeApplication(
+  deps: ManagementDeps,
+  actor: string,
+  tenantId: string,
+  clientId: string,
+): Promise<Application> {
+  const revoked = await deps.storage.transaction(async (storage) => {
+    const current = await loadApplication(storage, tenantId, clientId)
+    if (current.status === 'revoked') return current
+    const now = deps.now()
+    const updated = await storage.applications.update(
+      { ...current, status: 'revoked', updatedAt: now },
+      current.version,
+    )
+    await recordRevocation(storage, current, now)
+    await storage.refreshTokens.revokeForClient(clientId, now)
+    await storage.audit.append([
+      {
+        tenantId,
+        occurredAt: now,
+        type: 'application.revoked',
+        actor,
+        clientId,
+        data: { before: auditableApplication(current) },
+      },
+    ])
+    return updated
+  })
+  deps.changes.publish({ kind: 'application', tenantId, clientId })
+  deps.changes.publish({ kind: 'revocation', tenantId })
+  return revoked
+}
+
+/** Removes the application and its secrets; its tokens are revoked and its audit history stays. */
+export async function deleteApplication(
+  deps: ManagementDeps,
+  actor: string,
+  tenantId: string,
+  clientId: string,
+): Promise<void> {
+  await deps.storage.transaction(async (storage) => {
+    const current = await loadApplication(storage, tenantId, clientId)
+    const now = deps.now()
+    await storage.applications.delete(tenantId, clientId)
+    if (current.status !== 'revoked') await recordRevocation(storage, current, now)
+    await storage.refreshTokens.revokeForClient(clientId, now)
+    await storage.audit.append([
+      {
+        tenantId,
+        occurredAt: now,
+        type: 'application.deleted',
+        actor,
+        clientId,
+        data: { before: auditableApplication(current) },
+      },
+    ])
+  })
+  deps.changes.publish({ kind: 'application', tenantId, clientId })
+  deps.changes.publish({ kind: 'revocation', tenantId })
+}
