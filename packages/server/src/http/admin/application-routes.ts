@@ -1,6 +1,7 @@
 import type { Static } from '@fastify/type-provider-typebox'
 
 import type { Services } from '../../compose.js'
+import type { Application } from '../../domain/model.js'
 import { deleteApplication, revokeApplication } from '../../management/application-endings.js'
 import { endOverlap, rotateSecret } from '../../management/application-secrets.js'
 import {
@@ -45,6 +46,19 @@ function applicationInput(body: Static<typeof S.UpdateApplicationBody>): Applica
 
 const SCOPE_NOTICE =
   'The new scopes apply to the very next token request. Tokens already issued keep their scopes until they expire (at most the token lifetime); revoke the application to end them now.'
+
+/** One ready-to-run token request per granted API, the secret a placeholder. */
+function tokenRequests(application: Application, issuer: string) {
+  const grants = application.grants.length > 0 ? application.grants : [undefined]
+  return grants.map((grant) =>
+    tokenRequestSnippets({
+      tokenEndpoint: `${issuer}/oauth/token`,
+      clientId: application.clientId,
+      audience: grant?.audience ?? null,
+      scopes: grant?.scopes ?? [],
+    }),
+  )
+}
 
 export function registerApplicationRoutes(app: AdminApp, services: Services): void {
   const guard = guardFor(services)
@@ -134,7 +148,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         tags,
         security: bearer,
         params: S.ApplicationParams,
-        response: { 200: S.Application, ...errors },
+        response: { 200: S.ApplicationDetail, ...errors },
       },
     },
     async (request, reply) => {
@@ -144,9 +158,11 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         tenant,
         clientId,
       )
-      return withEtag(reply, application.version).send(
-        applicationView(application, services.issuerFor(tenant), now(), { secrets, usage }),
-      )
+      const issuer = services.issuerFor(tenant)
+      return withEtag(reply, application.version).send({
+        ...applicationView(application, issuer, now(), { secrets, usage }),
+        token_requests: tokenRequests(application, issuer),
+      })
     },
   )
 
@@ -179,8 +195,10 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
       const passwordEnabled =
         application.grantTypes.includes('password') &&
         !before.application.grantTypes.includes('password')
+      const issuer = services.issuerFor(tenant)
       return withEtag(reply, application.version).send({
-        ...applicationView(application, services.issuerFor(tenant), now()),
+        ...applicationView(application, issuer, now()),
+        token_requests: tokenRequests(application, issuer),
         ...(scopesChanged && { notice: SCOPE_NOTICE }),
         ...(passwordEnabled && { warnings: [PASSWORD_WARNING] }),
       })

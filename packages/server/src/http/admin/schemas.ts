@@ -282,11 +282,6 @@ export const UpdateApplicationBody = Type.Object(
   { additionalProperties: false },
 )
 
-export const UpdatedApplication = Type.Intersect([
-  Application,
-  Type.Object({ notice: Type.Optional(Type.String()) }),
-])
-
 export const RotateSecretBody = Type.Object(
   {
     overlap_seconds: Type.Optional(
@@ -316,6 +311,21 @@ export const Snippets = Type.Object({
   typescript: Type.String(),
   python: Type.String(),
 })
+
+export const ApplicationDetail = Type.Intersect([
+  Application,
+  Type.Object({
+    token_requests: Type.Array(Snippets, {
+      description:
+        'Ready-to-run token requests, one per granted API, with the secret as the placeholder $CLIENT_SECRET.',
+    }),
+  }),
+])
+
+export const UpdatedApplication = Type.Intersect([
+  ApplicationDetail,
+  Type.Object({ notice: Type.Optional(Type.String()) }),
+])
 
 export const CreatedApplication = Type.Intersect([
   Application,
