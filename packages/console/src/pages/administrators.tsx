@@ -1,0 +1,475 @@
+import { useState } from 'preact/hooks'
+
+import { api, messageOf } from '../api/client'
+import type { Administrator, Role } from '../api/types'
+import { ErrorMessage, Notice } from '../components/alert'
+import { CopyValue } from '../components/code-block'
+import { ConfirmDialog, Dialog } from '../components/dialog'
+import { Field } from '../components/field'
+import { StatusBadge } from '../components/status-badge'
+import { DateTime, Time } from '../components/time'
+import { useSession } from '../lib/session'
+import { useAsync } from '../lib/use-async'
+
+const ROLES: { role: Role; label: string; description: string }[] = [
+  { role: 'owner', label: 'Owner', description: 'Everything, including administrators and keys' },
+  { role: 'admin', label: 'Admin', description: 'APIs, applications, users and the audit log' },
+  { role: 'viewer', label: 'Viewer', description: 'Reads everything, changes nothing' },
+]
+
+/** Reads the administrator again for its ETag, so a concurrent change is refused (412). */
+async function patchAdministrator(
+  tenant: string,
+  id: string,
+  body: { role?: Role; status?: 'active' | 'disabled'; password?: string },
+): Promise<void> {
+  const path = { tenant, administrator: id }
+  const { etag } = await api.get('/admin/v1/tenants/{tenant}/administrators/{administrator}', {
+    path,
+  })
+  await api.patch('/admin/v1/tenants/{tenant}/administrators/{administrator}', {
+    path,
+    ifMatch: etag,
+    body,
+  })
+}
+
+/** Console administrators of the tenant (owners only). */
+export function AdministratorsPage() {
+  const { tenant, session } = useSession()
+  const list = useAsync(
+    async (signal) =>
+      (
+        await api.get('/admin/v1/tenants/{tenant}/administrators', {
+          path: { tenant },
+          signal,
+        })
+      ).data,
+    [tenant],
+  )
+  const [creating, setCreating] = useState(false)
+  const [created, setCreated] = useState<{ username: string; password: string } | undefined>(
+    undefined,
+  )
+  const [notice, setNotice] = useState<string | undefined>(undefined)
+  const [error, setError] = useState<string | undefined>(undefined)
+  const [deleting, setDeleting] = useState<Administrator | undefined>(undefined)
+  const [resetting, setResetting] = useState<Administrator | undefined>(undefined)
+  const [changingRole, setChangingRole] = useState<Administrator | undefined>(undefined)
+  const [newRole, setNewRole] = useState<Role>('viewer')
+
+  const update = (
+    admin: Administrator,
+    body: { role?: Role; status?: 'active' | 'disabled' },
+    done: string,
+  ) => {
+    setError(undefined)
+    setNotice(undefined)
+    patchAdministrator(tenant, admin.id, body).then(
+      () => {
+        setNotice(done)
+        list.reload()
+      },
+      (reason: unknown) => {
+        setError(messageOf(reason))
+        list.reload()
+      },
+    )
+  }
+
+  return (
+    <div class="page">
+      <p class="breadcrumb">Settings</p>
+      <div class="page-header">
+        <h1>Administrators</h1>
+        <button
+          type="button"
+          class="button button-primary"
+          onClick={() => {
+            setCreating(true)
+          }}
+        >
+          Add administrator
+        </button>
+      </div>
+      <p class="hint">
+        People who sign in to this console for tenant <strong>{tenant}</strong>. They are not OAuth
+        clients and not password-grant users.
+      </p>
+      {notice !== undefined && <Notice tone="success">{notice}</Notice>}
+      <ErrorMessage>{error}</ErrorMessage>
+      <ErrorMessage>{list.error}</ErrorMessage>
+      {list.data === undefined && list.error === undefined && <p aria-busy="true">Loading…</p>}
+      {list.data !== undefined && (
+        <div class="table-wrap" role="region" aria-label="Administrators" tabIndex={0}>
+          <table class="table table-cards">
+            <thead>
+              <tr>
+                <th scope="col">Username</th>
+                <th scope="col">Role</th>
+                <th scope="col">Status</th>
+                <th scope="col">Last sign-in</th>
+                <th scope="col">Created</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((admin) => {
+                const self = admin.id === session.administrator.id
+                return (
+                  <tr key={admin.id}>
+                    <td data-label="Username">
+                      <span class="strong">{admin.username}</span>
+                      {self && <span class="tag">You</span>}
+                    </td>
+                    <td data-label="Role">
+                      <span class={`role role-${admin.role}`}>{admin.role}</span>
+                    </td>
+                    <td data-label="Status">
+                      <StatusBadge status={admin.status} />
+                    </td>
+                    <td data-label="Last sign-in">
+                      <Time iso={admin.last_sign_in_at} />
+                    </td>
+                    <td data-label="Created">
+                      <DateTime iso={admin.created_at} />
+                    </td>
+                    <td data-label="Actions" class="row-actions">
+                      {!self && (
+                        <>
+                          <button
+                            type="button"
+                            class="button button-small"
+                            onClick={() => {
+                              setNewRole(admin.role)
+                              setChangingRole(admin)
+                            }}
+                          >
+                            Change role <span class="visually-hidden">of {admin.username}</span>
+                          </button>
+                          <button
+                            type="button"
+                            class="button button-small"
+                            onClick={() => {
+                              update(
+                                admin,
+                                { status: admin.status === 'active' ? 'disabled' : 'active' },
+                                admin.status === 'active'
+                                  ? `${admin.username} is disabled and signed out.`
+                                  : `${admin.username} is enabled.`,
+                              )
+                            }}
+                          >
+                            {admin.status === 'active' ? 'Disable' : 'Enable'}{' '}
+                            <span class="visually-hidden">{admin.username}</span>
+                          </button>
+                          <button
+                            type="button"
+                            class="button button-small"
+                            onClick={() => {
+                              setResetting(admin)
+                            }}
+                          >
+                            Set password <span class="visually-hidden">for {admin.username}</span>
+                          </button>
+                          <button
+                            type="button"
+                            class="button button-small button-danger"
+                            onClick={() => {
+                              setDeleting(admin)
+                            }}
+                          >
+                            Delete <span class="visually-hidden">{admin.username}</span>
+                          </button>
+                        </>
+                      )}
+                    </td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <CreateAdministratorDialog
+        open={creating}
+        onClose={() => {
+          setCreating(false)
+        }}
+        onCreated={(admin, password) => {
+          setCreating(false)
+          list.reload()
+          if (password !== undefined) setCreated({ username: admin.username, password })
+          else setNotice(`Added ${admin.username}.`)
+        }}
+      />
+      <Dialog
+        title="Administrator added"
+        open={created !== undefined}
+        onClose={() => {
+          setCreated(undefined)
+        }}
+      >
+        {created !== undefined && (
+          <>
+            <p>
+              Give <strong>{created.username}</strong> this password through a safe channel. It is
+              shown only now.
+            </p>
+            <CopyValue id="new-admin-password" label="Password" value={created.password} secret />
+            <div class="actions">
+              <button
+                type="button"
+                class="button button-primary"
+                onClick={() => {
+                  setCreated(undefined)
+                }}
+              >
+                Done
+              </button>
+            </div>
+          </>
+        )}
+      </Dialog>
+      <ConfirmDialog
+        title={`Change the role of ${changingRole?.username ?? ''}`}
+        open={changingRole !== undefined}
+        onClose={() => {
+          setChangingRole(undefined)
+        }}
+        confirmLabel="Change role"
+        onConfirm={async () => {
+          if (changingRole === undefined) return
+          await patchAdministrator(tenant, changingRole.id, { role: newRole })
+          setNotice(`${changingRole.username} is now ${newRole}.`)
+          list.reload()
+        }}
+      >
+        <RoleChoice
+          name="change-role"
+          value={changingRole?.role ?? 'viewer'}
+          onChange={setNewRole}
+        />
+      </ConfirmDialog>
+      <SetAdminPasswordDialog
+        admin={resetting}
+        onClose={() => {
+          setResetting(undefined)
+        }}
+        onDone={(admin) => {
+          setResetting(undefined)
+          setNotice(`Password of ${admin.username} changed.`)
+          list.reload()
+        }}
+      />
+      <ConfirmDialog
+        title={`Delete ${deleting?.username ?? ''}?`}
+        open={deleting !== undefined}
+        onClose={() => {
+          setDeleting(undefined)
+        }}
+        confirmLabel="Delete administrator"
+        danger
+        onConfirm={async () => {
+          if (deleting === undefined) return
+          await api.delete('/admin/v1/tenants/{tenant}/administrators/{administrator}', {
+            path: { tenant, administrator: deleting.id },
+          })
+          setNotice(`Deleted ${deleting.username}.`)
+          list.reload()
+        }}
+      >
+        <p>
+          <strong>{deleting?.username}</strong> is signed out at once and can no longer sign in.
+          Their past changes stay in the audit log.
+        </p>
+      </ConfirmDialog>
+    </div>
+  )
+}
+
+function CreateAdministratorDialog({
+  open,
+  onClose,
+  onCreated,
+}: {
+  open: boolean
+  onClose: () => void
+  onCreated: (admin: Administrator, password: string | undefined) => void
+}) {
+  const { tenant } = useSession()
+  const [username, setUsername] = useState('')
+  const [role, setRole] = useState<Role>('viewer')
+  const [password, setPassword] = useState('')
+  const [error, setError] = useState<string | undefined>(undefined)
+  const [busy, setBusy] = useState(false)
+  return (
+    <Dialog title="Add administrator" open={open} onClose={onClose}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault()
+          setBusy(true)
+          setError(undefined)
+          api
+            .post('/admin/v1/tenants/{tenant}/administrators', {
+              path: { tenant },
+              body: { username: username.trim(), role, ...(password !== '' && { password }) },
+            })
+            .then(
+              ({ data }) => {
+                setBusy(false)
+                setUsername('')
+                setPassword('')
+                onCreated(data, data.password)
+              },
+              (reason: unknown) => {
+                setBusy(false)
+                setError(messageOf(reason))
+              },
+            )
+        }}
+      >
+        <Field id="admin-username" label="Username">
+          <input
+            id="admin-username"
+            type="text"
+            required
+            autoComplete="off"
+            value={username}
+            onInput={(e) => {
+              setUsername(e.currentTarget.value)
+            }}
+          />
+        </Field>
+        <RoleChoice name="admin-role" value={role} onChange={setRole} />
+        <Field
+          id="admin-password"
+          label="Password"
+          optional
+          hint="Leave empty to generate one, shown once."
+        >
+          <input
+            id="admin-password"
+            type="password"
+            autoComplete="new-password"
+            aria-describedby="admin-password-hint"
+            value={password}
+            onInput={(e) => {
+              setPassword(e.currentTarget.value)
+            }}
+          />
+        </Field>
+        <ErrorMessage>{error}</ErrorMessage>
+        <div class="actions">
+          <button type="button" class="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="button button-primary" disabled={busy}>
+            {busy ? 'Adding…' : 'Add administrator'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  )
+}
+
+function SetAdminPasswordDialog({
+  admin,
+  onClose,
+  onDone,
+}: {
+  admin: Administrator | undefined
+  onClose: () => void
+  onDone: (admin: Administrator) => void
+}) {
+  const { tenant } = useSession()
+  const [password, setPassword] = useState('')
+  const [error, setError] = useState<string | undefined>(undefined)
+  const [busy, setBusy] = useState(false)
+  return (
+    <Dialog
+      title={`Set the password of ${admin?.username ?? ''}`}
+      open={admin !== undefined}
+      onClose={onClose}
+    >
+      <form
+        onSubmit={(e) => {
+          e.preventDefault()
+          if (admin === undefined) return
+          setBusy(true)
+          setError(undefined)
+          patchAdministrator(tenant, admin.id, { password }).then(
+            () => {
+              setBusy(false)
+              setPassword('')
+              onDone(admin)
+            },
+            (reason: unknown) => {
+              setBusy(false)
+              setError(messageOf(reason))
+            },
+          )
+        }}
+      >
+        <Field id="admin-new-password" label="New password" hint="At least 12 characters.">
+          <input
+            id="admin-new-password"
+            type="password"
+            required
+            autoComplete="new-password"
+            aria-describedby="admin-new-password-hint"
+            value={password}
+            onInput={(e) => {
+              setPassword(e.currentTarget.value)
+            }}
+          />
+        </Field>
+        <ErrorMessage>{error}</ErrorMessage>
+        <div class="actions">
+          <button type="button" class="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="button button-primary" disabled={busy}>
+            Set password
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  )
+}
+
+function RoleChoice({
+  name,
+  value,
+  onChange,
+}: {
+  name: string
+  value: Role
+  onChange: (role: Role) => void
+}) {
+  const [chosen, setChosen] = useState(value)
+  return (
+    <fieldset class="field">
+      <legend>Role</legend>
+      {ROLES.map((r) => (
+        <label class="radio radio-block" key={r.role}>
+          <input
+            type="radio"
+            name={name}
+            value={r.role}
+            checked={chosen === r.role}
+            onChange={() => {
+              setChosen(r.role)
+              onChange(r.role)
+            }}
+          />
+          <span>
+            <strong>{r.label}</strong> <span class="muted">— {r.description}</span>
+          </span>
+        </label>
+      ))}
+    </fieldset>
+  )
+}

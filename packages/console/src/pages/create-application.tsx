@@ -1,0 +1,251 @@
+import { useEffect, useRef, useState } from 'preact/hooks'
+
+import { api, ApiError, messageOf } from '../api/client'
+import type { CreatedApplication } from '../api/types'
+import { ErrorMessage, Warning } from '../components/alert'
+import {
+  checkDetails,
+  DetailsFields,
+  detailsFrom,
+  focusFirstError,
+  expiresAtOf,
+  fieldErrors,
+  LifetimeField,
+  type DetailsValue,
+} from '../components/application-fields'
+import { Field } from '../components/field'
+import { Link } from '../components/link'
+import { ScopePicker } from '../components/scope-picker'
+import { SecretReveal } from '../components/secret-reveal'
+import { apiLabel, lifetimeChoices, useApis, useTenant } from '../lib/data'
+import { navigate } from '../lib/router'
+import { useSession } from '../lib/session'
+
+const STEPS = ['Details', 'Scopes', 'Credentials'] as const
+
+/** Details → scopes → credentials (shown once). Works with the keyboard alone. */
+export function CreateApplicationPage() {
+  const { tenant, canWrite } = useSession()
+  const apis = useApis()
+  const tenantInfo = useTenant()
+  const [step, setStep] = useState(1)
+  const [details, setDetails] = useState<DetailsValue>(() => detailsFrom())
+  const [errors, setErrors] = useState<Record<string, string>>({})
+  const [audience, setAudience] = useState('')
+  const [scopes, setScopes] = useState<string[]>([])
+  const [lifetime, setLifetime] = useState<number | null>(null)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | undefined>(undefined)
+  const [created, setCreated] = useState<CreatedApplication | undefined>(undefined)
+  const heading = useRef<HTMLHeadingElement>(null)
+
+  // Each step starts at its heading, so screen readers and keyboard users begin at the top.
+  const firstRender = useRef(true)
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false
+      return
+    }
+    heading.current?.focus()
+  }, [step])
+
+  useEffect(() => {
+    if (audience === '' && apis.data !== undefined) {
+      const first = apis.data.find((a) => !a.built_in) ?? apis.data[0]
+      if (first !== undefined) setAudience(first.audience)
+    }
+  }, [apis.data, audience])
+
+  if (!canWrite) {
+    return (
+      <div class="page">
+        <h1>Create OAuth Application</h1>
+        <p>Your role can view applications but not create them.</p>
+      </div>
+    )
+  }
+
+  const selectedApi = apis.data?.find((a) => a.audience === audience)
+
+  const submitDetails = (event: Event) => {
+    event.preventDefault()
+    const found = checkDetails(details)
+    setErrors(found)
+    if (Object.keys(found).length > 0) {
+      focusFirstError(found)
+      return
+    }
+    setStep(2)
+  }
+
+  const submitScopes = (event: Event) => {
+    event.preventDefault()
+    if (busy) return
+    setBusy(true)
+    setError(undefined)
+    api
+      .post('/admin/v1/tenants/{tenant}/applications', {
+        path: { tenant },
+        body: {
+          name: details.name.trim(),
+          ...(details.description.trim() !== '' && { description: details.description.trim() }),
+          environment: details.environment.trim(),
+          expires_at: expiresAtOf(details),
+          grants: selectedApi === undefined ? [] : [{ audience: selectedApi.audience, scopes }],
+          // Omitted means the tenant default (the server coerces a JSON null to 0 here).
+          ...(lifetime !== null && { token_lifetime_seconds: lifetime }),
+        },
+      })
+      .then(
+        ({ data }) => {
+          setBusy(false)
+          setCreated(data)
+          setStep(3)
+        },
+        (reason: unknown) => {
+          setBusy(false)
+          if (reason instanceof ApiError && reason.fields.length > 0) {
+            const byField = fieldErrors(reason.fields)
+            if (['name', 'description', 'environment', 'expires_at'].some((f) => f in byField)) {
+              setErrors(byField)
+              setStep(1)
+              setTimeout(() => {
+                focusFirstError(byField)
+              }, 0)
+              return
+            }
+          }
+          setError(messageOf(reason))
+        },
+      )
+  }
+
+  return (
+    <div class="page page-narrow">
+      <p class="breadcrumb">
+        <Link href="/applications">OAuth Applications</Link> <span aria-hidden="true">/</span> New
+      </p>
+      <h1>Create OAuth Application</h1>
+      <ol class="steps" aria-label="Steps">
+        {STEPS.map((label, i) => (
+          <li
+            key={label}
+            class={i + 1 === step ? 'step step-current' : i + 1 < step ? 'step step-done' : 'step'}
+            aria-current={i + 1 === step ? 'step' : undefined}
+          >
+            <span class="step-number" aria-hidden="true">
+              {i + 1}
+            </span>
+            <span class="step-label">
+              <span class="visually-hidden">Step {i + 1}: </span>
+              {label}
+              {i + 1 < step && <span class="visually-hidden"> (done)</span>}
+            </span>
+          </li>
+        ))}
+      </ol>
+
+      {step === 1 && (
+        <form class="card" onSubmit={submitDetails} noValidate>
+          <h2 ref={heading} tabIndex={-1}>
+            Details
+          </h2>
+          <DetailsFields value={details} onChange={setDetails} errors={errors} />
+          <div class="actions">
+            <Link href="/applications" class="button">
+              Cancel
+            </Link>
+            <button type="submit" class="button button-primary">
+              Next: scopes
+            </button>
+          </div>
+        </form>
+      )}
+
+      {step === 2 && (
+        <form class="card" onSubmit={submitScopes}>
+          <h2 ref={heading} tabIndex={-1}>
+            Scopes
+          </h2>
+          <p class="hint">
+            Grant only what <strong>{details.name}</strong> needs. You can change this later; the
+            change applies to the next token it requests.
+          </p>
+          <ErrorMessage>{apis.error}</ErrorMessage>
+          {apis.data !== undefined && apis.data.length === 0 && (
+            <Warning>
+              This tenant has no API yet. <Link href="/apis/new">Register an API</Link> with its
+              scopes first, or create the application without scopes.
+            </Warning>
+          )}
+          {apis.data !== undefined && apis.data.length > 0 && (
+            <Field id="grant-api" label="API" hint="The audience the tokens are for.">
+              <select
+                id="grant-api"
+                value={audience}
+                aria-describedby="grant-api-hint"
+                onChange={(e) => {
+                  setAudience(e.currentTarget.value)
+                  setScopes([])
+                }}
+              >
+                {apis.data.map((a) => (
+                  <option key={a.id} value={a.audience}>
+                    {apiLabel(a)}
+                    {a.built_in ? ' — built-in' : ''}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          )}
+          {selectedApi !== undefined && (
+            <ScopePicker
+              key={selectedApi.id}
+              api={selectedApi}
+              selected={scopes}
+              onChange={setScopes}
+            />
+          )}
+          <LifetimeField
+            value={lifetime}
+            onChange={setLifetime}
+            defaultSeconds={tenantInfo.data?.default_token_lifetime_seconds}
+            choices={lifetimeChoices(tenantInfo.data?.max_token_lifetime_seconds ?? 86_400)}
+          />
+          <ErrorMessage>{error}</ErrorMessage>
+          <div class="actions">
+            <button
+              type="button"
+              class="button"
+              onClick={() => {
+                setStep(1)
+              }}
+            >
+              Back
+            </button>
+            <button type="submit" class="button button-primary" disabled={busy}>
+              {busy ? 'Creating…' : 'Create application'}
+            </button>
+          </div>
+        </form>
+      )}
+
+      {step === 3 && created !== undefined && (
+        <div class="card">
+          <h2 ref={heading} tabIndex={-1}>
+            Credentials for {created.name}
+          </h2>
+          <SecretReveal
+            clientId={created.client_id}
+            secret={created.client_secret}
+            snippets={created.snippets}
+            closeLabel="Close"
+            onClose={() => {
+              navigate(`/applications/${encodeURIComponent(created.client_id)}`)
+            }}
+          />
+        </div>
+      )}
+    </div>
+  )
+}
