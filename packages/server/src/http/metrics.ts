@@ -27,8 +27,23 @@ export class TokenMetrics {
   })
 
   constructor(
-    services: Pick<Services, 'clients' | 'audit' | 'changes' | 'changeStats' | 'limiter'>,
+    services: Pick<
+      Services,
+      'clients' | 'audit' | 'changes' | 'changeStats' | 'limiter' | 'storage'
+    >,
   ) {
+    new Gauge({
+      name: 'tokenmint_db_connections',
+      help: 'Database pool connections by state (Postgres): total, idle, and requests waiting',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const stats = services.storage.connectionStats()
+        this.set({ state: 'total' }, stats.total)
+        this.set({ state: 'idle' }, stats.idle)
+        this.set({ state: 'waiting' }, stats.waiting)
+      },
+    })
     collectDefaultMetrics({ register: this.registry, prefix: 'tokenmint_' })
     new Gauge({
       name: 'tokenmint_client_cache_lookups',

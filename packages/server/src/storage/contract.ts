@@ -226,6 +226,8 @@ export interface Storage {
   transaction<T>(work: (storage: Storage) => Promise<T>): Promise<T>
   /** Shared by every node on this database; scopes Redis keys and notification channels. */
   deploymentId(): Promise<string>
+  /** Database connections: open, idle, and callers waiting for one (Postgres; zeros on SQLite). */
+  connectionStats(): { total: number; idle: number; waiting: number }
   /** Resolves when storage answers a trivial query. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -106,6 +106,28 @@ function scaleOutSuite(name: string, start: () => Promise<Deployment>) {
       }
     })
 
+    it('reports the bus, its lag and the database pool in /metrics', async () => {
+      // New connections, so that under --workers both workers answer some of the reads.
+      const texts = await Promise.all(
+        Array.from({ length: 6 }, async () =>
+          (
+            await fetch(`${deployment.nodes.at(-1)!.url}/metrics`, {
+              headers: { connection: 'close' },
+            })
+          ).text(),
+        ),
+      )
+      const transport = /tokenmint_change_bus_up\{transport="(\w+)"\} 1/.exec(texts[0]!)?.[1]
+      expect(['redis', 'postgres', 'cluster']).toContain(transport)
+      const received = texts.map((t) => Number(/tokenmint_change_bus_received (\d+)/.exec(t)?.[1]))
+      expect(Math.max(...received)).toBeGreaterThan(0)
+      expect(texts[0]).toMatch(/tokenmint_change_bus_lag_seconds \d/)
+      if (transport !== 'cluster') {
+        const total = Number(/tokenmint_db_connections\{state="total"\} (\d+)/.exec(texts[0]!)?.[1])
+        expect(total).toBeGreaterThan(0)
+      }
+    })
+
     it('returns no token from any node once a revoke through one node has returned', async () => {
       const app = await createApp(['read:a'])
       const results: { started: number; status: number }[] = []

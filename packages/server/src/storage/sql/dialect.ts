@@ -24,6 +24,8 @@ export interface OpenedDatabase {
   schema?: string
   /** SQLite: the better-sqlite3 handle, for the prepared statements of the hot path. */
   sqlite?: SQLite.Database
+  /** Postgres: the pool, for its usage metrics. */
+  pool?: pg.Pool
 }
 
 // int8 (bigint) columns hold epoch milliseconds and ids, all well inside 2^53.
@@ -111,6 +113,7 @@ export function openDatabase(
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
       dialect: 'postgres',
       schema: schema ?? 'public',
+      pool,
     }
   }
   throw new DatabaseUrlError('TOKENMINT_DATABASE_URL must start with sqlite: or postgres://')

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely'
+import type pg from 'pg'
 
 import type { Api, SigningKey, SigningKeyStatus, Tenant } from '../../domain/model.js'
 import { NotFoundError, PreconditionFailedError } from '../../domain/errors.js'
@@ -238,6 +239,7 @@ export class SqlStorage implements Storage {
     private readonly isTransaction = false,
     /** SQLite, top level only: the token-audit commit with prepared statements. */
     sqliteFastPath?: SqliteTokenAudit,
+    private readonly pool?: pg.Pool,
   ) {
     this.tenants = new SqlTenantStore(db)
     this.signingKeys = new SqlSigningKeyStore(db)
@@ -254,6 +256,14 @@ export class SqlStorage implements Storage {
   transaction<T>(work: (storage: Storage) => Promise<T>): Promise<T> {
     if (this.isTransaction) return work(this)
     return this.db.transaction().execute((trx) => work(new SqlStorage(trx, this.dialect, true)))
+  }
+
+  connectionStats(): { total: number; idle: number; waiting: number } {
+    return {
+      total: this.pool?.totalCount ?? 0,
+      idle: this.pool?.idleCount ?? 0,
+      waiting: this.pool?.waitingCount ?? 0,
+    }
   }
 
   async deploymentId(): Promise<string> {
@@ -275,7 +285,7 @@ export async function openSqlStorage(
   databaseUrl: string,
   options: { sqliteSynchronous?: 'normal' | 'full' } = {},
 ): Promise<SqlStorage> {
-  const { db, dialect, schema, sqlite } = openDatabase(databaseUrl, options)
+  const { db, dialect, schema, sqlite, pool } = openDatabase(databaseUrl, options)
   try {
     await migrateToLatest(db, dialect, schema)
   } catch (error) {
@@ -287,5 +297,6 @@ export async function openSqlStorage(
     dialect,
     false,
     sqlite === undefined ? undefined : new SqliteTokenAudit(sqlite),
+    pool,
   )
 }
