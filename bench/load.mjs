@@ -1,4 +1,5 @@
 // The load generator, in its own process: autocannon against one URL, printing one JSON line.
+// Closed loop at a concurrency, or (with a rate) a fixed offered rate over the connections.
 import autocannon from 'autocannon'
 
 const [, , url, authorization, connections, seconds, rate, body = 'grant_type=client_credentials'] =
@@ -10,7 +11,9 @@ const result = await autocannon({
   body,
   connections: Number(connections),
   duration: Number(seconds),
-  ...(rate !== undefined && rate !== '0' && { overallRate: Number(rate) }),
+  // A fixed offered rate, spread evenly over the connections: overallRate releases each
+  // second's budget in bursts, so its latencies measured the queue behind a burst.
+  ...(rate !== undefined && rate !== '0' && { connectionRate: Number(rate) / Number(connections) }),
 })
 process.stdout.write(
   JSON.stringify({

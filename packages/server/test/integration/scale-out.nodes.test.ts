@@ -242,20 +242,35 @@ function scaleOutSuite(name: string, start: () => Promise<Deployment>) {
   })
 }
 
-scaleOutSuite('three nodes on PostgreSQL and Redis', async () => {
-  const schema = await freshPostgresSchema()
+/** Processes behind a balancer (a TCP proxy the verifier goes through), on a fresh schema. */
+async function deploy(options: {
+  nodes?: number
+  workers?: number
+  postgres: boolean
+  env?: Record<string, string>
+  transport: string
+}): Promise<Deployment> {
+  const schema = options.postgres ? await freshPostgresSchema() : undefined
   const balancer = await startTcpProxy(1)
   const cluster = await startCluster({
-    nodes: 3,
+    ...(options.nodes !== undefined && { nodes: options.nodes }),
+    ...(options.workers !== undefined && { workers: options.workers }),
     publicUrl: () => `http://127.0.0.1:${balancer.port}`,
-    env: { ...NODE_ENV, TOKENMINT_DATABASE_URL: schema.url, TOKENMINT_REDIS_URL: REDIS_URL },
+    env: {
+      ...NODE_ENV,
+      ...(schema !== undefined && { TOKENMINT_DATABASE_URL: schema.url }),
+      ...options.env,
+    },
   })
   for (const node of cluster.nodes) {
     const ready = (await (await fetch(`${node.url}/readyz`)).json()) as Record<string, unknown>
     expect(ready).toMatchObject({
       status: 'ready',
-      changes: { transport: 'redis', health: 'ok' },
-      rate_limits: { shared: 'redis', health: 'ok' },
+      changes: { transport: options.transport, health: 'ok' },
+      rate_limits: {
+        shared: options.env?.['TOKENMINT_REDIS_URL'] === undefined ? 'none' : 'redis',
+        health: 'ok',
+      },
     })
   }
   return {
@@ -265,55 +280,19 @@ scaleOutSuite('three nodes on PostgreSQL and Redis', async () => {
     cleanup: async () => {
       await cluster.stop()
       await balancer.cut()
-      await schema.drop()
+      await schema?.drop()
     },
   }
-})
+}
 
-scaleOutSuite('three nodes on PostgreSQL alone (LISTEN/NOTIFY)', async () => {
-  const schema = await freshPostgresSchema()
-  const balancer = await startTcpProxy(1)
-  const cluster = await startCluster({
-    nodes: 3,
-    publicUrl: () => `http://127.0.0.1:${balancer.port}`,
-    env: { ...NODE_ENV, TOKENMINT_DATABASE_URL: schema.url },
-  })
-  const ready = (await (await fetch(`${cluster.nodes[1]!.url}/readyz`)).json()) as Record<
-    string,
-    unknown
-  >
-  expect(ready).toMatchObject({ status: 'ready', changes: { transport: 'postgres' } })
-  return {
-    cluster,
-    nodes: cluster.nodes,
-    balancer,
-    cleanup: async () => {
-      await cluster.stop()
-      await balancer.cut()
-      await schema.drop()
-    },
-  }
-})
+scaleOutSuite('three nodes on PostgreSQL and Redis', () =>
+  deploy({ nodes: 3, postgres: true, env: { TOKENMINT_REDIS_URL: REDIS_URL }, transport: 'redis' }),
+)
 
-scaleOutSuite('serve --workers 2 on SQLite', async () => {
-  const balancer = await startTcpProxy(1)
-  const cluster = await startCluster({
-    workers: 2,
-    publicUrl: () => `http://127.0.0.1:${balancer.port}`,
-    env: NODE_ENV,
-  })
-  const ready = (await (await fetch(`${cluster.nodes[0]!.url}/readyz`)).json()) as Record<
-    string,
-    unknown
-  >
-  expect(ready).toMatchObject({ status: 'ready', changes: { transport: 'cluster' } })
-  return {
-    cluster,
-    nodes: cluster.nodes,
-    balancer,
-    cleanup: async () => {
-      await cluster.stop()
-      await balancer.cut()
-    },
-  }
-})
+scaleOutSuite('three nodes on PostgreSQL alone (LISTEN/NOTIFY)', () =>
+  deploy({ nodes: 3, postgres: true, transport: 'postgres' }),
+)
+
+scaleOutSuite('serve --workers 2 on SQLite', () =>
+  deploy({ workers: 2, postgres: false, transport: 'cluster' }),
+)

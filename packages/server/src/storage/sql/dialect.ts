@@ -14,6 +14,7 @@ import {
 import pg from 'pg'
 
 import type { Database } from './schema.js'
+import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js'
 
 export type SqlDialectName = 'sqlite' | 'postgres'
 
@@ -24,6 +25,8 @@ export interface OpenedDatabase {
   schema?: string
   /** SQLite: the better-sqlite3 handle, for the prepared statements of the hot path. */
   sqlite?: SQLite.Database
+  /** SQLite on a file: the thread that checkpoints its WAL. */
+  checkpointer?: Checkpointer
   /** Postgres: the pool, for its usage metrics. */
   pool?: pg.Pool
 }
@@ -84,6 +87,7 @@ export function openDatabase(
       db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) }),
       dialect: 'sqlite',
       sqlite: database,
+      ...(file !== ':memory:' && { checkpointer: startCheckpointer(database, file) }),
     }
   }
   if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://')) {

@@ -19,6 +19,7 @@ import type {
 import { SqlAdministratorStore, SqlConsoleSessionStore } from './administrator-store.js'
 import { SqlApplicationStore } from './application-store.js'
 import { SqlAuditStore } from './audit-store.js'
+import type { Checkpointer } from './sqlite-checkpointer.js'
 import { SqliteTokenAudit } from './sqlite-token-audit.js'
 import { openDatabase, type SqlDialectName } from './dialect.js'
 import { migrateToLatest } from './migrate.js'
@@ -240,6 +241,7 @@ export class SqlStorage implements Storage {
     /** SQLite, top level only: the token-audit commit with prepared statements. */
     sqliteFastPath?: SqliteTokenAudit,
     private readonly pool?: pg.Pool,
+    private readonly checkpointer?: Checkpointer,
   ) {
     this.tenants = new SqlTenantStore(db)
     this.signingKeys = new SqlSigningKeyStore(db)
@@ -276,6 +278,7 @@ export class SqlStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop()
     await this.db.destroy()
   }
 }
@@ -285,10 +288,11 @@ export async function openSqlStorage(
   databaseUrl: string,
   options: { sqliteSynchronous?: 'normal' | 'full' } = {},
 ): Promise<SqlStorage> {
-  const { db, dialect, schema, sqlite, pool } = openDatabase(databaseUrl, options)
+  const { db, dialect, schema, sqlite, pool, checkpointer } = openDatabase(databaseUrl, options)
   try {
     await migrateToLatest(db, dialect, schema)
   } catch (error) {
+    await checkpointer?.stop()
     await db.destroy()
     throw error
   }
@@ -298,5 +302,6 @@ export async function openSqlStorage(
     false,
     sqlite === undefined ? undefined : new SqliteTokenAudit(sqlite),
     pool,
+    checkpointer,
   )
 }
