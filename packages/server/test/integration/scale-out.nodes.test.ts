@@ -1,3 +1,5 @@
+import http from 'node:http'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { createVerifier, type Verifier } from '../../../verify/src/index.js'
@@ -107,16 +109,24 @@ function scaleOutSuite(name: string, start: () => Promise<Deployment>) {
     })
 
     it('reports the bus, its lag and the database pool in /metrics', async () => {
-      // New connections, so that under --workers both workers answer some of the reads.
-      const texts = await Promise.all(
-        Array.from({ length: 6 }, async () =>
-          (
-            await fetch(`${deployment.nodes.at(-1)!.url}/metrics`, {
-              headers: { connection: 'close' },
-            })
-          ).text(),
-        ),
-      )
+      // A new connection each time (no keep-alive), so that under --workers the cluster's
+      // round-robin hands the reads to both workers.
+      const texts: string[] = []
+      for (let i = 0; i < 8; i++) {
+        texts.push(
+          await new Promise<string>((resolve, reject) => {
+            http
+              .get(`${deployment.nodes.at(-1)!.url}/metrics`, { agent: false }, (response) => {
+                let body = ''
+                response.on('data', (chunk: Buffer) => (body += chunk.toString()))
+                response.on('end', () => {
+                  resolve(body)
+                })
+              })
+              .on('error', reject)
+          }),
+        )
+      }
       const transport = /tokenmint_change_bus_up\{transport="(\w+)"\} 1/.exec(texts[0]!)?.[1]
       expect(['redis', 'postgres', 'cluster']).toContain(transport)
       const received = texts.map((t) => Number(/tokenmint_change_bus_received (\d+)/.exec(t)?.[1]))
