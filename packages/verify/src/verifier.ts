@@ -213,47 +213,43 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw refuse('ERR_TOKEN_REVOKED', 'the token has been revoked', realm)
   }
 
-  /**
-   * A token verified before: no promise to await, no parsing, one map lookup and the two
-   * checks that can change (expiry, revocation). Undefined on a miss.
-   */
-  function verifyCached(token: string): AccessTokenClaims | undefined {
-    const key = token.length <= 1024 ? token : undefined
-    const hit = key === undefined ? undefined : cache.get(key)
+  /** The cached claims under `key`, expiry and revocation checked again; undefined on a miss. */
+  function lookup(key: string): AccessTokenClaims | undefined {
+    const hit = cache.get(key)
     if (hit === undefined) return undefined
     if (hit.exp + tolerance <= now() / 1000) {
-      cache.delete(token)
+      cache.delete(key)
       return undefined
     }
     checkRevocation(hit)
     return hit
   }
 
-  function verify(token: string): Promise<AccessTokenClaims> {
-    try {
-      const hit = verifyCached(token)
-      if (hit !== undefined) return Promise.resolve(hit)
-    } catch (error) {
-      // verifyCached throws only TokenVerificationError (a stale feed that fails closed).
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
-    }
-    return verifyFully(token)
+  /**
+   * A token verified before: no promise to await, no parsing, one map lookup and the two
+   * checks that can change (expiry, revocation). Undefined on a miss.
+   */
+  function verifyCached(token: string): AccessTokenClaims | undefined {
+    return token.length > maxBytes ? undefined : lookup(cacheKey(token))
   }
 
-  async function verifyFully(token: string): Promise<AccessTokenClaims> {
-    if (token.length > maxBytes)
-      throw refuse('ERR_TOKEN_TOO_LARGE', 'the token is too large', realm)
+  function verify(token: string): Promise<AccessTokenClaims> {
+    const key = token.length > maxBytes ? undefined : cacheKey(token)
+    try {
+      const hit = key === undefined ? undefined : lookup(key)
+      if (hit !== undefined) return Promise.resolve(hit)
+    } catch (error) {
+      // lookup throws only TokenVerificationError (a stale feed that fails closed).
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+    return verifyFully(token, key)
+  }
+
+  /** `key`: the token's cache key, or undefined when the token is over `maxTokenBytes`. */
+  async function verifyFully(token: string, key: string | undefined): Promise<AccessTokenClaims> {
+    if (key === undefined) throw refuse('ERR_TOKEN_TOO_LARGE', 'the token is too large', realm)
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token))
       throw refuse('ERR_TOKEN_MALFORMED', 'the token is malformed', realm)
-    const key = cacheKey(token)
-    const hashedHit = key === token ? undefined : cache.get(key)
-    if (hashedHit !== undefined) {
-      if (hashedHit.exp + tolerance > now() / 1000) {
-        checkRevocation(hashedHit)
-        return hashedHit
-      }
-      cache.delete(key)
-    }
     let keys: Awaited<typeof setup>
     try {
       keys = await setup
