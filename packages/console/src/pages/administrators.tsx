@@ -6,6 +6,7 @@ import { ErrorMessage, Notice } from '../components/alert'
 import { CopyValue } from '../components/code-block'
 import { ConfirmDialog, Dialog } from '../components/dialog'
 import { Field } from '../components/field'
+import { SetPasswordDialog } from '../components/set-password-dialog'
 import { StatusBadge } from '../components/status-badge'
 import { DateTime, Time } from '../components/time'
 import { useSession } from '../lib/session'
@@ -253,8 +254,10 @@ export function AdministratorsPage() {
           onChange={setNewRole}
         />
       </ConfirmDialog>
-      <SetAdminPasswordDialog
-        admin={resetting}
+      <SetPasswordDialog
+        account={resetting}
+        id="admin-new-password"
+        save={(admin, password) => patchAdministrator(tenant, admin.id, { password })}
         onClose={() => {
           setResetting(undefined)
         }}
@@ -368,71 +371,6 @@ function CreateAdministratorDialog({
           </button>
           <button type="submit" class="button button-primary" disabled={busy}>
             {busy ? 'Adding…' : 'Add administrator'}
-          </button>
-        </div>
-      </form>
-    </Dialog>
-  )
-}
-
-function SetAdminPasswordDialog({
-  admin,
-  onClose,
-  onDone,
-}: {
-  admin: Administrator | undefined
-  onClose: () => void
-  onDone: (admin: Administrator) => void
-}) {
-  const { tenant } = useSession()
-  const [password, setPassword] = useState('')
-  const [error, setError] = useState<string | undefined>(undefined)
-  const [busy, setBusy] = useState(false)
-  return (
-    <Dialog
-      title={`Set the password of ${admin?.username ?? ''}`}
-      open={admin !== undefined}
-      onClose={onClose}
-    >
-      <form
-        onSubmit={(e) => {
-          e.preventDefault()
-          if (admin === undefined) return
-          setBusy(true)
-          setError(undefined)
-          patchAdministrator(tenant, admin.id, { password }).then(
-            () => {
-              setBusy(false)
-              setPassword('')
-              onDone(admin)
-            },
-            (reason: unknown) => {
-              setBusy(false)
-              setError(messageOf(reason))
-            },
-          )
-        }}
-      >
-        <Field id="admin-new-password" label="New password" hint="At least 12 characters.">
-          <input
-            id="admin-new-password"
-            type="password"
-            required
-            autoComplete="new-password"
-            aria-describedby="admin-new-password-hint"
-            value={password}
-            onInput={(e) => {
-              setPassword(e.currentTarget.value)
-            }}
-          />
-        </Field>
-        <ErrorMessage>{error}</ErrorMessage>
-        <div class="actions">
-          <button type="button" class="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button button-primary" disabled={busy}>
-            Set password
           </button>
         </div>
       </form>

@@ -5,6 +5,7 @@ import type { User } from '../api/types'
 import { ErrorMessage, Notice } from '../components/alert'
 import { ConfirmDialog, Dialog } from '../components/dialog'
 import { Field } from '../components/field'
+import { SetPasswordDialog } from '../components/set-password-dialog'
 import { Pager } from '../components/pager'
 import { StatusBadge } from '../components/status-badge'
 import { DateTime, Time } from '../components/time'
@@ -206,7 +207,14 @@ export function UsersPage() {
         }}
       />
       <SetPasswordDialog
-        user={passwordFor}
+        account={passwordFor}
+        id="user-new-password"
+        save={(user, password) =>
+          api.post('/admin/v1/tenants/{tenant}/users/{user}/password', {
+            path: { tenant, user: user.id },
+            body: { password },
+          })
+        }
         onClose={() => {
           setPasswordFor(undefined)
         }}
@@ -373,75 +381,6 @@ function CreateUserDialog({
           </button>
           <button type="submit" class="button button-primary" disabled={busy}>
             {busy ? 'Creating…' : 'Create user'}
-          </button>
-        </div>
-      </form>
-    </Dialog>
-  )
-}
-
-function SetPasswordDialog({
-  user,
-  onClose,
-  onDone,
-}: {
-  user: User | undefined
-  onClose: () => void
-  onDone: (user: User) => void
-}) {
-  const { tenant } = useSession()
-  const [password, setPassword] = useState('')
-  const [error, setError] = useState<string | undefined>(undefined)
-  const [busy, setBusy] = useState(false)
-  return (
-    <Dialog
-      title={`Set the password of ${user?.username ?? ''}`}
-      open={user !== undefined}
-      onClose={onClose}
-    >
-      <form
-        onSubmit={(e) => {
-          e.preventDefault()
-          if (user === undefined) return
-          setBusy(true)
-          setError(undefined)
-          api
-            .post('/admin/v1/tenants/{tenant}/users/{user}/password', {
-              path: { tenant, user: user.id },
-              body: { password },
-            })
-            .then(
-              () => {
-                setBusy(false)
-                setPassword('')
-                onDone(user)
-              },
-              (reason: unknown) => {
-                setBusy(false)
-                setError(messageOf(reason))
-              },
-            )
-        }}
-      >
-        <Field id="user-new-password" label="New password">
-          <input
-            id="user-new-password"
-            type="password"
-            required
-            autoComplete="new-password"
-            value={password}
-            onInput={(e) => {
-              setPassword(e.currentTarget.value)
-            }}
-          />
-        </Field>
-        <ErrorMessage>{error}</ErrorMessage>
-        <div class="actions">
-          <button type="button" class="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button button-primary" disabled={busy}>
-            Set password
           </button>
         </div>
       </form>
