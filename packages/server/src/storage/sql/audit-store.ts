@@ -10,20 +10,10 @@ import type {
   TokenAuditEvent,
 } from '../contract.js'
 import type { SqlDialectName } from './dialect.js'
-import { ms } from './rows.js'
+import { auditEventRow, ms } from './rows.js'
 import type { Database } from './schema.js'
 import type { SqliteTokenAudit } from './sqlite-token-audit.js'
-
-function row(event: AuditEvent) {
-  return {
-    tenant_id: event.tenantId,
-    occurred_at: ms(event.occurredAt),
-    type: event.type,
-    actor: event.actor,
-    client_id: event.clientId,
-    data: JSON.stringify(event.data),
-  }
-}
+import { acceptedEvents, recordedEvent } from './token-liveness.js'
 
 const USAGE_PRECISION_MS = 10_000
 
@@ -37,7 +27,7 @@ export class SqlAuditStore implements AuditStore {
 
   async append(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return
-    await this.db.insertInto('audit_events').values(events.map(row)).execute()
+    await this.db.insertInto('audit_events').values(events.map(auditEventRow)).execute()
   }
 
   /** When each secret's use was last written, and from where: usage is kept to 10 s precision. */
@@ -76,30 +66,9 @@ export class SqlAuditStore implements AuditStore {
         ])
         .where('s.id', 'in', secretIds)
       if (this.dialect === 'postgres') live = live.forShare()
-      const liveSecrets = new Map(
-        (await live.execute())
-          .filter(
-            (r) =>
-              r.status === 'active' &&
-              (r.app_expires_at === null || r.app_expires_at > nowMs) &&
-              (r.secret_expires_at === null || r.secret_expires_at > nowMs),
-          )
-          .map((r) => [r.secret_id, r.client_id]),
-      )
-      const accepted = events.map((e) => liveSecrets.get(e.live.secretId) === e.live.clientId)
+      const accepted = acceptedEvents(events, await live.execute(), nowMs)
       const rows = events.map((event, i) =>
-        accepted[i] === true
-          ? row(event)
-          : row({
-              ...event,
-              type: 'token.refused',
-              data: {
-                ...event.data,
-                jti: undefined,
-                error: 'invalid_client',
-                reason: 'revoked or ended while the token was being issued',
-              },
-            }),
+        auditEventRow(recordedEvent(event, accepted[i] === true)),
       )
       await trx.insertInto('audit_events').values(rows).execute()
 

@@ -15,6 +15,7 @@ import type {
   SigningKeyStatus,
   Tenant,
 } from '../../domain/model.js'
+import type { AuditEvent } from '../contract.js'
 import type {
   ApisTable,
   ApplicationsTable,
@@ -139,5 +140,17 @@ export function secretFromRow(row: Selectable<ClientSecretsTable>): ClientSecret
     expiresAt: dateOrNull(row.expires_at),
     lastUsedAt: dateOrNull(row.last_used_at),
     lastUsedIp: row.last_used_ip,
+  }
+}
+
+/** An audit event as the columns of `audit_events`. */
+export function auditEventRow(event: AuditEvent) {
+  return {
+    tenant_id: event.tenantId,
+    occurred_at: ms(event.occurredAt),
+    type: event.type,
+    actor: event.actor,
+    client_id: event.clientId,
+    data: JSON.stringify(event.data),
   }
 }

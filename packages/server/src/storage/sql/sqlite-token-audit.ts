@@ -1,14 +1,8 @@
 import type SQLite from 'better-sqlite3'
 
 import type { TokenAuditEvent } from '../contract.js'
-
-interface LiveRow {
-  secret_id: string
-  client_id: string
-  status: string
-  secret_expires_at: number | null
-  app_expires_at: number | null
-}
+import { auditEventRow } from './rows.js'
+import { acceptedEvents, recordedEvent, type LiveRow } from './token-liveness.js'
 
 /**
  * The token-audit commit on SQLite, written against better-sqlite3 directly rather than
@@ -38,35 +32,12 @@ export class SqliteTokenAudit {
     )
     this.#commit = database.transaction((events, nowMs) => {
       const ids = [...new Set(events.map((e) => e.live.secretId))]
-      const live = new Map<string, string>()
-      for (const r of this.#live.all(JSON.stringify(ids))) {
-        if (
-          r.status === 'active' &&
-          (r.app_expires_at === null || r.app_expires_at > nowMs) &&
-          (r.secret_expires_at === null || r.secret_expires_at > nowMs)
-        )
-          live.set(r.secret_id, r.client_id)
-      }
-      return events.map((event) => {
-        const accepted = live.get(event.live.secretId) === event.live.clientId
-        const data = accepted
-          ? event.data
-          : {
-              ...event.data,
-              jti: undefined,
-              error: 'invalid_client',
-              reason: 'revoked or ended while the token was being issued',
-            }
-        this.#insert.run(
-          event.tenantId,
-          event.occurredAt.getTime(),
-          accepted ? event.type : 'token.refused',
-          event.actor,
-          event.clientId,
-          JSON.stringify(data),
-        )
-        return accepted
+      const accepted = acceptedEvents(events, this.#live.all(JSON.stringify(ids)), nowMs)
+      events.forEach((event, i) => {
+        const r = auditEventRow(recordedEvent(event, accepted[i] === true))
+        this.#insert.run(r.tenant_id, r.occurred_at, r.type, r.actor, r.client_id, r.data)
       })
+      return accepted
     })
   }
 
