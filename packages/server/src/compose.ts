@@ -297,7 +297,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       clearInterval(pruning)
       await audit.drain()
       await changes.close()
-      if (limiter instanceof RedisRateLimiter) limiter.close()
+      limiter.close()
       await storage.close()
     },
   }

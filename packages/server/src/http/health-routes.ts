@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 
 import type { Services } from '../compose.js'
-import { RedisRateLimiter } from '../storage/shared/redis.js'
 
 export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
   app.get('/healthz', () => ({ status: 'ok' }))
@@ -11,10 +10,10 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
    */
   app.get('/readyz', async (request, reply) => {
     const changes = { transport: services.changes.transport, health: services.changes.health }
-    const rateLimits =
-      services.limiter instanceof RedisRateLimiter
-        ? { shared: 'redis', health: services.limiter.healthy ? 'ok' : 'degraded' }
-        : { shared: 'none', health: 'ok' }
+    const rateLimits = {
+      shared: services.limiter.shared,
+      health: services.limiter.healthy ? 'ok' : 'degraded',
+    }
     const degraded = changes.health !== 'ok' || rateLimits.health !== 'ok'
     try {
       await services.storage.ping()

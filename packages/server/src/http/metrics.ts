@@ -88,8 +88,7 @@ export class TokenMetrics {
       help: 'Rate-limit decisions taken in process because Redis did not answer',
       registers: [this.registry],
       collect() {
-        const limiter = services.limiter as { fallbacks?: number }
-        this.set(limiter.fallbacks ?? 0)
+        this.set(services.limiter.fallbacks)
       },
     })
     new Gauge({

@@ -269,4 +269,11 @@ export interface RateLimiter {
   consume(key: string, limit: number, windowMs: number): Promise<number>
   /** Milliseconds until `key` may be used again, without counting. */
   blockedFor(key: string, limit: number, windowMs: number): Promise<number>
+  /** Where counts are shared: `redis`, or `none` (each process counts for itself). */
+  readonly shared: 'redis' | 'none'
+  /** False while the shared store does not answer (decisions are then taken locally). */
+  readonly healthy: boolean
+  /** Decisions taken locally because the shared store did not answer, since start. */
+  readonly fallbacks: number
+  close(): void
 }

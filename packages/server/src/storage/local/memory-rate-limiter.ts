@@ -8,6 +8,9 @@ interface Window {
 /** Fixed windows in process memory; bounded, oldest keys evicted first. */
 export class MemoryRateLimiter implements RateLimiter {
   readonly #windows = new Map<string, Window>()
+  readonly shared = 'none'
+  readonly healthy = true
+  readonly fallbacks = 0
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -35,5 +38,9 @@ export class MemoryRateLimiter implements RateLimiter {
     if (window === undefined || now - window.startedAt >= windowMs || window.count < limit)
       return Promise.resolve(0)
     return Promise.resolve(window.startedAt + windowMs - now)
+  }
+
+  close(): void {
+    this.#windows.clear()
   }
 }

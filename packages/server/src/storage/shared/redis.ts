@@ -96,6 +96,7 @@ type ScriptedRedis = Redis & {
  * node counts in its own memory instead: limits become per node for that time, never absent.
  */
 export class RedisRateLimiter implements RateLimiter {
+  readonly shared = 'redis'
   readonly #redis: ScriptedRedis
   readonly #fallback: MemoryRateLimiter
   #fallbacks = 0
