@@ -174,9 +174,8 @@ export class ConsoleSessions {
     return { session, administrator, csrfToken: this.csrfTokenFor(sessionId) }
   }
 
-  async signOut(sessionId: string): Promise<void> {
-    const active = await this.resolve(sessionId)
-    if (active === undefined) return
+  /** Ends a session found by {@link resolve}. */
+  async signOut(active: ActiveSession): Promise<void> {
     await this.deps.storage.consoleSessions.delete(active.session.idHash)
     await this.deps.audit.record({
       tenantId: active.administrator.tenantId,

@@ -3,10 +3,9 @@ import { decodeJwt } from 'jose'
 
 import type { Services } from '../../compose.js'
 import { ADMIN_AUDIENCE, scopesForRole, type AdminScope } from '../../domain/admin-api.js'
-import { ForbiddenError } from '../../domain/errors.js'
 import { OwnTokenError, type VerifiedOwnToken } from '../../oauth/own-token-verifier.js'
 import { BearerTokenError } from '../errors.js'
-import { sessionCookieValue } from '../console/session-cookie.js'
+import { requireSameSiteChange, sessionCookieValue } from '../console/session-cookie.js'
 
 export interface AdminCaller {
   /** For audit records: `client:<client id>` or `admin:<username>`. */
@@ -69,11 +68,7 @@ async function tokenCaller(
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-/**
- * A console session in place of a token. State-changing requests must carry the session's
- * CSRF token (X-CSRF-Token) and, when the browser sends one, an Origin of this server: the
- * cookie is SameSite=Strict already, these make cross-site requests fail twice over.
- */
+/** A console session in place of a token; changes must come from the console's own pages. */
 async function sessionCaller(
   services: Services,
   request: FastifyRequest,
@@ -84,17 +79,8 @@ async function sessionCaller(
   if (active === undefined) {
     throw new BearerTokenError('invalid_token', 'your console session has ended; sign in again')
   }
-  if (!SAFE_METHODS.has(request.method)) {
-    const presented = request.headers['x-csrf-token']
-    if (
-      typeof presented !== 'string' ||
-      !services.consoleSessions.csrfMatches(sessionId, presented)
-    )
-      throw new ForbiddenError('this request lacks the console CSRF token; reload the page')
-    const origin = request.headers.origin
-    if (origin !== undefined && origin !== new URL(services.config.publicUrl).origin)
-      throw new ForbiddenError('cross-origin requests may not change anything')
-  }
+  if (!SAFE_METHODS.has(request.method))
+    requireSameSiteChange(services.config, services.consoleSessions, request, sessionId)
   const sessionTenant = active.administrator.tenantId
   const isRoot = await isRootTenant(services, sessionTenant)
   if (tenantId === 'root' ? !isRoot : tenantId !== sessionTenant) {

@@ -12,7 +12,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Services } from '../../compose.js'
 import type { ActiveSession } from '../../management/console-sessions.js'
 import { NO_STORE } from '../errors.js'
-import { clearSessionCookie, sessionCookieValue, setSessionCookie } from './session-cookie.js'
+import {
+  clearSessionCookie,
+  requireSameSiteChange,
+  sessionCookieValue,
+  setSessionCookie,
+} from './session-cookie.js'
 
 /** No inline script or style, nothing from another origin, never framed. */
 const CONSOLE_HEADERS = {
@@ -107,24 +112,11 @@ export async function registerConsoleRoutes(
 
     app.delete('/console/api/session', { config }, async (request, reply) => {
       const sessionId = sessionCookieValue(services.config, request)
-      if (sessionId !== undefined) {
-        const presented = request.headers['x-csrf-token']
-        const active = await services.consoleSessions.resolve(sessionId)
-        if (active !== undefined) {
-          if (
-            typeof presented !== 'string' ||
-            !services.consoleSessions.csrfMatches(sessionId, presented)
-          ) {
-            return reply.code(403).headers(NO_STORE).type('application/problem+json').send({
-              type: 'about:blank',
-              title: 'Forbidden',
-              status: 403,
-              detail: 'this request lacks the console CSRF token; reload the page',
-              error: 'forbidden',
-            })
-          }
-          await services.consoleSessions.signOut(sessionId)
-        }
+      const active =
+        sessionId === undefined ? undefined : await services.consoleSessions.resolve(sessionId)
+      if (sessionId !== undefined && active !== undefined) {
+        requireSameSiteChange(services.config, services.consoleSessions, request, sessionId)
+        await services.consoleSessions.signOut(active)
       }
       clearSessionCookie(services.config, reply)
       return reply.code(204).headers(NO_STORE).send()

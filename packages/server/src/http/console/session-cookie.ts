@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 import type { Config } from '../../config/load-config.js'
+import { ForbiddenError } from '../../domain/errors.js'
+import type { ConsoleSessions } from '../../management/console-sessions.js'
 
 /**
  * Over HTTPS the cookie is `__Host-` prefixed and `Secure` (the browser then refuses it from
@@ -35,4 +37,23 @@ export function setSessionCookie(
 export function clearSessionCookie(config: Config, reply: FastifyReply): void {
   const { name, secure } = cookieName(config)
   void reply.clearCookie(name, { path: '/', httpOnly: true, sameSite: 'strict', secure })
+}
+
+/**
+ * A state-changing request with a session must carry the session's CSRF token (header
+ * X-CSRF-Token) and, when the browser sends one, an Origin of this server: the cookie is
+ * SameSite=Strict already, these make cross-site requests fail twice over.
+ */
+export function requireSameSiteChange(
+  config: Config,
+  sessions: Pick<ConsoleSessions, 'csrfMatches'>,
+  request: FastifyRequest,
+  sessionId: string,
+): void {
+  const presented = request.headers['x-csrf-token']
+  if (typeof presented !== 'string' || !sessions.csrfMatches(sessionId, presented))
+    throw new ForbiddenError('this request lacks the console CSRF token; reload the page')
+  const origin = request.headers.origin
+  if (origin !== undefined && origin !== new URL(config.publicUrl).origin)
+    throw new ForbiddenError('cross-origin requests may not change anything')
 }
