@@ -10,15 +10,7 @@ import {
 import { validatePassword } from '../domain/passwords.js'
 import type { Storage } from '../storage/contract.js'
 import type { ManagementDeps } from './deps.js'
-
-const USERNAME = /^[\p{L}\p{N}._@+-]{1,128}$/u
-
-function validateUsername(username: string): string {
-  const value = username.trim()
-  if (!USERNAME.test(value))
-    throw new ValidationError('username', 'username must be 1-128 letters, digits or . _ @ + -')
-  return value
-}
+import { validateUsername } from './validate.js'
 
 function validateRole(role: string): AdministratorRole {
   if (!ADMINISTRATOR_ROLES.includes(role as AdministratorRole))

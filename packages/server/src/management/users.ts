@@ -6,23 +6,13 @@ import { validatePassword } from '../domain/passwords.js'
 import { normaliseScopeList } from '../domain/scopes.js'
 import type { Page, PageRequest, Storage } from '../storage/contract.js'
 import type { ManagementDeps } from './deps.js'
-import { optionalText } from './validate.js'
+import { optionalText, validateUsername } from './validate.js'
 
 export interface UserInput {
   username?: string | undefined
   email?: string | null | undefined
   displayName?: string | null | undefined
   grants?: readonly ScopeGrant[] | undefined
-}
-
-const USERNAME = /^[\p{L}\p{N}._@+-]{1,128}$/u
-
-function validateUsername(username: string): string {
-  const value = username.trim()
-  if (!USERNAME.test(value)) {
-    throw new ValidationError('username', 'username must be 1-128 letters, digits or . _ @ + -')
-  }
-  return value
 }
 
 function validateEmail(email: string | null | undefined): string | null {
