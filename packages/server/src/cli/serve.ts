@@ -2,6 +2,7 @@ import cluster from 'node:cluster'
 
 import type { Command } from 'commander'
 
+import type { Services } from '../compose.js'
 import { CliError } from './cli-error.js'
 import { describeInitialisation, humanInitialisation } from './init.js'
 import { localConfig, type LocalOptions } from './local-config.js'
@@ -41,18 +42,25 @@ export function registerServe(program: Command): void {
     })
 }
 
+/** First start: creates the root tenant and prints its credentials, once. */
+async function initialise(services: Services, tenant: string): Promise<void> {
+  const { initialiseIfEmpty } = await import('../compose.js')
+  const created = await initialiseIfEmpty(services, { tenantId: tenant })
+  if (created !== undefined) {
+    process.stdout.write(
+      humanInitialisation(describeInitialisation(services, created), services.config.dataDir) +
+        '\n\n',
+    )
+  }
+}
+
 /** Migrates and initialises once, so the workers never race to do it. */
 async function prepare(options: ServeOptions, tenant: string): Promise<void> {
   const config = localConfig(options)
-  const { compose, initialiseIfEmpty } = await import('../compose.js')
+  const { compose } = await import('../compose.js')
   const services = await compose(config)
   try {
-    const created = await initialiseIfEmpty(services, { tenantId: tenant })
-    if (created !== undefined) {
-      process.stdout.write(
-        humanInitialisation(describeInitialisation(services, created), config.dataDir) + '\n\n',
-      )
-    }
+    await initialise(services, tenant)
   } finally {
     await services.close()
   }
@@ -98,17 +106,11 @@ async function supervise(options: ServeOptions, tenant: string, workers: number)
 
 async function serveOneProcess(options: ServeOptions, tenant: string): Promise<void> {
   const config = localConfig(options)
-  const { compose, initialiseIfEmpty } = await import('../compose.js')
+  const { compose } = await import('../compose.js')
   const { buildHttpApp } = await import('../http/app.js')
   const services = await compose(config)
-  if (cluster.isPrimary) {
-    const created = await initialiseIfEmpty(services, { tenantId: tenant })
-    if (created !== undefined) {
-      process.stdout.write(
-        humanInitialisation(describeInitialisation(services, created), config.dataDir) + '\n\n',
-      )
-    }
-  }
+  // Under --workers the primary initialised already.
+  if (cluster.isPrimary) await initialise(services, tenant)
   const app = await buildHttpApp(services)
   await app.listen({ host: config.host, port: config.port })
   const tenants = await services.storage.tenants.list()
