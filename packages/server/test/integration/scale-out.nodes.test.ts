@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createVerifier, type Verifier } from '../../../verify/src/index.js'
 import { freshPostgresSchema } from '../support/databases.js'
 import { basic, postForm } from '../support/fixtures.js'
-import { adminVia, startCluster, type Cluster, type ServerProcess } from '../support/nodes.js'
+import {
+  adminVia,
+  startCluster,
+  until,
+  type Cluster,
+  type ServerProcess,
+} from '../support/nodes.js'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
 
 const REDIS_URL = process.env['TOKENMINT_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379'
@@ -23,16 +29,6 @@ interface Deployment {
   /** The load balancer every verifier goes through. */
   balancer: TcpProxy
   cleanup: () => Promise<void>
-}
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
 }
 
 /** The same guarantees, whatever carries changes between the processes. */

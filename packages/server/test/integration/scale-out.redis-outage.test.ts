@@ -1,10 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import net from 'node:net'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { freshPostgresSchema } from '../support/databases.js'
 import { basic, postForm } from '../support/fixtures.js'
-import { adminVia, startCluster, type Cluster, type ServerProcess } from '../support/nodes.js'
+import {
+  adminVia,
+  startCluster,
+  until,
+  type Cluster,
+  type ServerProcess,
+} from '../support/nodes.js'
 import { freePort } from '../support/server.js'
 
 /** A redis-server of this test's own, on its own port, that it can kill and start again. */
@@ -16,35 +23,19 @@ async function startRedis(port: number): Promise<ChildProcess> {
   )
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
-      import('node:net')
-        .then(({ connect }) => {
-          const socket = connect(port, '127.0.0.1')
-          socket.once('connect', () => {
-            socket.destroy()
-            resolve(true)
-          })
-          socket.once('error', () => {
-            resolve(false)
-          })
-        })
-        .catch(() => {
-          resolve(false)
-        })
+      const socket = net.connect(port, '127.0.0.1')
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.once('error', () => {
+        resolve(false)
+      })
     })
     if (up) return child
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error('redis-server did not start')
-}
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 describe('Redis outage under two nodes', () => {
