@@ -1,4 +1,3 @@
-import cluster from 'node:cluster'
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -24,12 +23,7 @@ import { createTokenEndpoint, type TokenEndpoint } from './oauth/token-endpoint.
 import { GroupCommitAuditSink } from './storage/audit-group-commit.js'
 import type { ChangeBus, RateLimiter, Storage } from './storage/contract.js'
 import { ConsoleSessions } from './management/console-sessions.js'
-import { LocalChangeBus } from './storage/local/local-change-bus.js'
-import { ClusterChangeTransport } from './storage/shared/cluster-ipc.js'
-import { NodeChangeBus, type NodeChangeBusOptions } from './storage/shared/node-change-bus.js'
-import { PostgresChangeTransport } from './storage/shared/postgres-notify.js'
-import { RedisChangeTransport, RedisRateLimiter } from './storage/shared/redis.js'
-import { MemoryRateLimiter } from './storage/local/memory-rate-limiter.js'
+import { openChangeBus, openRateLimiter } from './storage/shared/open.js'
 import { openSqlStorage } from './storage/sql/sql-storage.js'
 
 export interface Services {
@@ -104,38 +98,6 @@ export function createLogger(config: Config): Logger {
 export interface ComposeOptions {
   logger?: Logger
   now?: () => Date
-}
-
-/**
- * How this node hears about other nodes' changes: Redis when configured, else Postgres
- * LISTEN/NOTIFY, else (SQLite) the cluster's IPC under `serve --workers`, else nothing to hear.
- */
-async function openChangeBus(
-  config: Config,
-  dialect: Storage['dialect'],
-  deploymentId: string,
-  options: NodeChangeBusOptions,
-): Promise<ChangeBus> {
-  const transport =
-    config.redisUrl !== undefined
-      ? new RedisChangeTransport(config.redisUrl, deploymentId)
-      : dialect === 'postgres'
-        ? new PostgresChangeTransport(config.databaseUrl, `tokenmint_changes_${deploymentId}`)
-        : cluster.isWorker
-          ? new ClusterChangeTransport()
-          : undefined
-  if (transport === undefined) return new LocalChangeBus()
-  const bus = new NodeChangeBus(transport, options)
-  await bus.start()
-  return bus
-}
-
-/** Shared through Redis when configured (falling back per node while it is away), else local. */
-async function openRateLimiter(config: Config, deploymentId: string): Promise<RateLimiter> {
-  if (config.redisUrl === undefined) return new MemoryRateLimiter()
-  const limiter = new RedisRateLimiter(config.redisUrl, deploymentId)
-  await limiter.connect()
-  return limiter
 }
 
 /** The composition root: Config → storage → services. */

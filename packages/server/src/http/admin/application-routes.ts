@@ -1,7 +1,6 @@
 import type { Static } from '@fastify/type-provider-typebox'
 
 import type { Services } from '../../compose.js'
-import type { Application } from '../../domain/model.js'
 import { deleteApplication, revokeApplication } from '../../management/application-endings.js'
 import { endOverlap, rotateSecret } from '../../management/application-secrets.js'
 import {
@@ -24,7 +23,7 @@ import {
   withEtag,
 } from './route-kit.js'
 import * as S from './schemas.js'
-import { tokenRequestSnippets } from './snippets.js'
+import { tokenRequests } from './snippets.js'
 
 const PASSWORD_WARNING =
   "The password grant is enabled: RFC 9700 advises against it because the application handles a user's password. Prefer client credentials for anything that does not have to act as a user."
@@ -46,19 +45,6 @@ function applicationInput(body: Static<typeof S.UpdateApplicationBody>): Applica
 
 const SCOPE_NOTICE =
   'The new scopes apply to the very next token request. Tokens already issued keep their scopes until they expire (at most the token lifetime); revoke the application to end them now.'
-
-/** One ready-to-run token request per granted API, the secret a placeholder. */
-function tokenRequests(application: Application, issuer: string) {
-  const grants = application.grants.length > 0 ? application.grants : [undefined]
-  return grants.map((grant) =>
-    tokenRequestSnippets({
-      tokenEndpoint: `${issuer}/oauth/token`,
-      clientId: application.clientId,
-      audience: grant?.audience ?? null,
-      scopes: grant?.scopes ?? [],
-    }),
-  )
-}
 
 export function registerApplicationRoutes(app: AdminApp, services: Services): void {
   const guard = guardFor(services)
@@ -119,7 +105,6 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         { ...applicationInput(body), name: body.name },
       )
       const issuer = services.issuerFor(tenant)
-      const first = created.application.grants[0]
       return withEtag(
         reply.code(201).header('Cache-Control', 'no-store'),
         created.application.version,
@@ -129,12 +114,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         ...(created.application.grantTypes.includes('password') && {
           warnings: [PASSWORD_WARNING],
         }),
-        snippets: tokenRequestSnippets({
-          tokenEndpoint: `${issuer}/oauth/token`,
-          clientId: created.application.clientId,
-          audience: first?.audience ?? null,
-          scopes: first?.scopes ?? [],
-        }),
+        snippets: tokenRequests(created.application, issuer)[0],
       })
     },
   )

@@ -1,3 +1,5 @@
+import type { Application } from '../../domain/model.js'
+
 /**
  * Ready-to-run token requests for a new application. Only the secret is left as a
  * placeholder ($CLIENT_SECRET), so the snippets can be shown again later without it.
@@ -63,4 +65,17 @@ export function tokenRequestSnippets(input: {
       `access_token = response.json()["access_token"]`,
     ].join('\n'),
   }
+}
+
+/** One ready-to-run token request per granted API, the secret a placeholder. */
+export function tokenRequests(application: Application, issuer: string) {
+  const grants = application.grants.length > 0 ? application.grants : [undefined]
+  return grants.map((grant) =>
+    tokenRequestSnippets({
+      tokenEndpoint: `${issuer}/oauth/token`,
+      clientId: application.clientId,
+      audience: grant?.audience ?? null,
+      scopes: grant?.scopes ?? [],
+    }),
+  )
 }
