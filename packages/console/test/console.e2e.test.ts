@@ -101,6 +101,8 @@ describe('console: an application from the wizard to its deletion, with the mous
     await page.locator('summary', { hasText: 'Personnel & Devices' }).click()
     await page.getByRole('checkbox', { name: /^Read Devices/ }).check()
     await page.getByRole('button', { name: 'Save scopes' }).click()
+    // The form closes when the server has answered (the note below is also shown while editing).
+    await page.getByRole('button', { name: 'Save scopes' }).waitFor({ state: 'detached' })
     await page
       .getByText(/keep their scopes until they expire/)
       .first()

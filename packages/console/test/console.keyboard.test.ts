@@ -130,6 +130,8 @@ describe('console: the same flow with the keyboard only', () => {
     await press('Space')
     await tabTo(page, button('Save scopes'))
     await press('Enter')
+    // The form closes when the server has answered (the note below is also shown while editing).
+    await page.getByRole('button', { name: 'Save scopes' }).waitFor({ state: 'detached' })
     await page
       .getByText(/keep their scopes until they expire/)
       .first()
