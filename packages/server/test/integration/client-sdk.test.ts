@@ -87,7 +87,8 @@ describe('@tokenmint/client against a real Tokenmint server', () => {
     const source = createTokenSource({
       tokenUrl: server.tokenEndpoint,
       clientId: app.clientId,
-      clientSecret: app.clientSecret.slice(0, -1) + 'x',
+      // Another last character (a fixed 'x' left the secret intact when it already ended in x).
+      clientSecret: app.clientSecret.slice(0, -1) + (app.clientSecret.endsWith('x') ? 'y' : 'x'),
     })
     const error = await source.getToken().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OAuthResponseError)
