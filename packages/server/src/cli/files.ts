@@ -1,8 +1,12 @@
 import fs from 'node:fs'
 
-import { parse } from 'yaml'
+import type { parse } from 'yaml'
+
+import { lazyRequire } from '../lazy-require.js'
 
 import { CliError } from './cli-error.js'
+
+const loadYaml = lazyRequire<{ parse: typeof parse }>('yaml')
 
 /** Reads a YAML or JSON file (JSON is YAML) into a value, with a one-line error. */
 export function readDataFile(file: string): unknown {
@@ -13,7 +17,7 @@ export function readDataFile(file: string): unknown {
     throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`)
   }
   try {
-    return parse(text) as unknown
+    return loadYaml().parse(text) as unknown
   } catch (error) {
     throw new CliError(
       `${file} is not valid YAML or JSON: ${(error as Error).message.split('\n')[0] ?? ''}`,

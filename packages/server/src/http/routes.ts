@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie'
 import type { FastifyInstance } from 'fastify'
 
 import type { Services } from '../compose.js'
@@ -31,6 +32,11 @@ export async function registerRoutes(app: FastifyInstance, services: Services): 
   registerHealthRoutes(app, services)
   registerMetricsRoute(app, metrics)
   registerOAuthRoutes(app, services, metrics)
-  await registerConsoleRoutes(app, services)
-  await registerAdminRoutes(app, services)
+  // Only the console and the admin API read the session cookie, so only their requests pay for
+  // cookie parsing; the token endpoint's do not.
+  await app.register(async (withCookies) => {
+    await withCookies.register(cookie)
+    await registerConsoleRoutes(withCookies, services)
+    await registerAdminRoutes(withCookies, services)
+  })
 }

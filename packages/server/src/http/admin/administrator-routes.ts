@@ -1,4 +1,4 @@
-import { Type, type Static } from '@fastify/type-provider-typebox'
+import { Type, type Static } from 'typebox'
 
 import type { Services } from '../../compose.js'
 import type { Administrator } from '../../domain/model.js'

@@ -3,9 +3,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import cookie from '@fastify/cookie'
 import fastifyStatic from '@fastify/static'
-import { Type } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 
@@ -77,14 +76,13 @@ function unauthenticated(reply: FastifyReply, detail: string) {
 }
 
 /**
- * The web console: its sign-in API (`/console/api/session`) and its static files under
+ * The web console (in the context where @fastify/cookie is registered, see routes.ts): its sign-in API (`/console/api/session`) and its static files under
  * `/console/`. Everything else the console does goes through `/admin/v1` with the session.
  */
 export async function registerConsoleRoutes(
   root: FastifyInstance,
   services: Services,
 ): Promise<void> {
-  await root.register(cookie)
   await root.register(async (scope) => {
     scope.addHook('onSend', async (_request, reply) => {
       void reply.headers(CONSOLE_HEADERS)

@@ -1,5 +1,6 @@
-import pg from 'pg'
+import type pg from 'pg'
 
+import { loadPg } from '../sql/dialect.js'
 import type { ChangeTransport } from './node-change-bus.js'
 
 const HEALTH_CHECK_MS = 5000
@@ -26,7 +27,11 @@ export class PostgresChangeTransport implements ChangeTransport {
     const url = new URL(databaseUrl)
     url.searchParams.delete('schema')
     this.#url = url.toString()
-    this.#pool = new pg.Pool({ connectionString: this.#url, max: 2, connectionTimeoutMillis: 2000 })
+    this.#pool = new (loadPg().Pool)({
+      connectionString: this.#url,
+      max: 2,
+      connectionTimeoutMillis: 2000,
+    })
     this.#pool.on('error', () => undefined)
     this.#pool.on('connect', (client) => {
       client.on('error', () => undefined)
@@ -54,7 +59,7 @@ export class PostgresChangeTransport implements ChangeTransport {
   async #connect(attempt: number): Promise<void> {
     if (this.#closed || this.#handlers === undefined) return
     const handlers = this.#handlers
-    const client = new pg.Client({
+    const client = new (loadPg().Client)({
       connectionString: this.#url,
       connectionTimeoutMillis: 2000,
       keepAlive: true,

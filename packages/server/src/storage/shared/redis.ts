@@ -1,8 +1,12 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import type * as Ioredis from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
 
+import { lazyRequire } from '../../lazy-require.js'
 import type { RateLimiter } from '../contract.js'
 import { MemoryRateLimiter } from '../local/memory-rate-limiter.js'
 import type { ChangeTransport } from './node-change-bus.js'
+
+const loadIoredis = lazyRequire<typeof Ioredis>('ioredis')
 
 const CHANNEL_PREFIX = 'tokenmint:changes'
 const KEY_PREFIX = 'tokenmint:rl:'
@@ -30,8 +34,11 @@ export class RedisChangeTransport implements ChangeTransport {
   readonly #channel: string
 
   constructor(url: string, namespace: string) {
-    this.#publisher = new Redis(url, redisOptions())
-    this.#subscriber = new Redis(url, { ...redisOptions(), commandTimeout: undefined })
+    this.#publisher = new (loadIoredis().Redis)(url, redisOptions())
+    this.#subscriber = new (loadIoredis().Redis)(url, {
+      ...redisOptions(),
+      commandTimeout: undefined,
+    })
     this.#channel = `${CHANNEL_PREFIX}:${namespace}`
   }
 
@@ -106,7 +113,7 @@ export class RedisRateLimiter implements RateLimiter {
     private readonly namespace: string,
     fallback = new MemoryRateLimiter(),
   ) {
-    const redis = new Redis(url, redisOptions())
+    const redis = new (loadIoredis().Redis)(url, redisOptions())
     redis.defineCommand('tmConsume', { numberOfKeys: 1, lua: CONSUME })
     redis.defineCommand('tmBlockedFor', { numberOfKeys: 1, lua: BLOCKED_FOR })
     redis.on('error', () => undefined)

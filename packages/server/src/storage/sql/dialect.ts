@@ -11,8 +11,9 @@ import {
   type DatabaseConnection,
   type Driver,
 } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 
+import { lazyRequire } from '../../lazy-require.js'
 import type { Database } from './schema.js'
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js'
 
@@ -31,8 +32,10 @@ export interface OpenedDatabase {
   pool?: pg.Pool
 }
 
-// int8 (bigint) columns hold epoch milliseconds and ids, all well inside 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
+export const loadPg = lazyRequire<typeof pg>('pg', (module) => {
+  // int8 (bigint) columns hold epoch milliseconds and ids, all well inside 2^53.
+  module.types.setTypeParser(module.types.builtins.INT8, (value) => Number(value))
+})
 
 /**
  * Transactions start with BEGIN IMMEDIATE: they take the write lock up front. A deferred BEGIN
@@ -99,7 +102,7 @@ export function openDatabase(
         'the schema parameter of TOKENMINT_DATABASE_URL must be a lower-case SQL identifier',
       )
     }
-    const pool = new pg.Pool({
+    const pool = new (loadPg().Pool)({
       connectionString: url.toString(),
       max: options.poolSize ?? 10,
       // Fail fast when the database is unreachable: callers get 503 and retry.
