@@ -62,11 +62,11 @@ function cpuSeconds(pid) {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
-function peakRssMb(pid) {
+function rssMb(pid, field = 'VmHWM') {
   const line = fs
     .readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
-    .find((l) => l.startsWith('VmHWM'))
+    .find((l) => l.startsWith(field))
   return Math.round(Number(line.split(/\s+/)[1]) / 1024)
 }
 
@@ -225,7 +225,14 @@ async function startPeer(kind, alg) {
   return { name: kind, child, tokenUrl, clientId, clientSecret }
 }
 
-function load(server, connections, seconds, rate = 0, body = 'grant_type=client_credentials') {
+function load(
+  server,
+  connections,
+  seconds,
+  rate = 0,
+  body = 'grant_type=client_credentials',
+  amount = 0,
+) {
   const authorization = `Basic ${Buffer.from(`${encodeURIComponent(server.clientId)}:${encodeURIComponent(server.clientSecret)}`).toString('base64')}`
   const [cmd, argv] = pinned(1, process.execPath, [
     path.join(import.meta.dirname, 'load.mjs'),
@@ -235,9 +242,10 @@ function load(server, connections, seconds, rate = 0, body = 'grant_type=client_
     String(seconds),
     String(rate),
     body,
+    String(amount),
   ])
   const before = cpuSeconds(server.child.pid)
-  const output = execFileSync(cmd, argv, { encoding: 'utf8', timeout: (seconds + 30) * 1000 })
+  const output = execFileSync(cmd, argv, { encoding: 'utf8', timeout: (seconds + 60) * 1000 })
   const result = JSON.parse(output.trim().split('\n').at(-1))
   const ok = result.total - result.non2xx
   return {
@@ -245,6 +253,20 @@ function load(server, connections, seconds, rate = 0, body = 'grant_type=client_
     cpuPerTokenUs: ok > 0 ? ((cpuSeconds(server.child.pid) - before) * 1e6) / ok : Number.NaN,
   }
 }
+
+/** A table row from one load run. */
+const resultRow = (alg, connections, name, result, extra = {}) => ({
+  alg,
+  connections,
+  name,
+  rps: result.rps,
+  p50: result.p50,
+  p99: result.p99,
+  max: result.max,
+  cpu: result.cpuPerTokenUs,
+  errors: result.non2xx,
+  ...extra,
+})
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
@@ -353,17 +375,7 @@ for (const alg of ALGS) {
         const server = servers.find((s) => s.name === name)
         const result = load(server, 64, SECONDS, half)
         paced[name] = result
-        rows.push({
-          alg,
-          connections: `64 @ ${half}/s`,
-          name,
-          rps: result.rps,
-          p50: result.p50,
-          p99: result.p99,
-          max: result.max,
-          cpu: result.cpuPerTokenUs,
-          errors: result.non2xx,
-        })
+        rows.push(resultRow(alg, `64 @ ${half}/s`, name, result))
       }
       lines.push(
         `latency ${alg} at half peak (${half}/s offered): tokenmint p50 ${paced.tokenmint.p50} ms, p99 ${paced.tokenmint.p99} ms; reference (the measurement floor) p50 ${paced.reference.p50} ms, p99 ${paced.reference.p99} ms`,
@@ -428,17 +440,7 @@ for (const alg of ALGS) {
       0,
       `grant_type=password&username=${user}&password=${encodeURIComponent(password)}`,
     )
-    rows.push({
-      alg,
-      connections: 8,
-      name: 'tokenmint password grant',
-      rps: result.rps,
-      p50: result.p50,
-      p99: result.p99,
-      max: result.max,
-      cpu: result.cpuPerTokenUs,
-      errors: result.non2xx,
-    })
+    rows.push(resultRow(alg, 8, 'tokenmint password grant', result))
     lines.push(
       `password grant ${alg} c=8: tokenmint ${Math.round(result.rps)}/s (Argon2id m=19 MiB, t=2), p99 ${result.p99} ms, cpu/token ${result.cpuPerTokenUs.toFixed(0)} µs`,
     )
@@ -447,10 +449,53 @@ for (const alg of ALGS) {
     alg,
     connections: 'peak RSS',
     name: 'tokenmint',
-    rss: peakRssMb(tokenmint.child.pid),
+    rss: rssMb(tokenmint.child.pid),
   })
   for (const server of servers) server.child.kill('SIGTERM')
   await sleep(200)
+}
+
+// Memory after a long run: a fresh server issues 1M tokens (100k with --quick) at 64
+// connections, then its resident set is read, as is, and after 10 s idle (3 s with --quick). With Node's
+// defaults, and (full run) with a smaller young generation (NODE_OPTIONS, docs/deployment.md).
+{
+  const tokens = quick ? 50_000 : 1_000_000
+  const memory = {}
+  const configurations = [
+    ['defaults', {}],
+    ['--max-semi-space-size=4', { NODE_OPTIONS: '--max-semi-space-size=4' }],
+  ]
+  for (const [label, env] of quick ? configurations.slice(0, 1) : configurations) {
+    const server = await startTokenmint('ES256', env)
+    const result = load(server, 64, 600, 0, undefined, tokens)
+    const after = rssMb(server.child.pid, 'VmRSS')
+    await sleep(quick ? 3_000 : 10_000)
+    memory[label] = {
+      after,
+      idle: rssMb(server.child.pid, 'VmRSS'),
+      peak: rssMb(server.child.pid),
+      rps: result.rps,
+    }
+    rows.push(
+      resultRow(
+        'ES256',
+        64,
+        `tokenmint (${tokens.toLocaleString('en')} tokens, ${label})`,
+        result,
+        { rss: `${after} after, ${memory[label].idle} idle, ${memory[label].peak} peak` },
+      ),
+    )
+    server.child.kill('SIGTERM')
+    await sleep(200)
+  }
+  const d = memory['defaults']
+  const small = memory['--max-semi-space-size=4']
+  lines.push(
+    `memory ES256 after ${tokens.toLocaleString('en')} tokens: RSS ${d.after} MB (peak ${d.peak} MB, ${d.idle} MB idle, ${Math.round(d.rps)}/s)` +
+      (small === undefined
+        ? ''
+        : `; with NODE_OPTIONS=--max-semi-space-size=4 ${small.after} MB (peak ${small.peak} MB, ${Math.round(small.rps)}/s)`),
+  )
 }
 
 // Deployment shapes (ES256, 64 connections): one process against two workers, SQLite against
@@ -529,12 +574,12 @@ if (verification !== undefined) {
 }
 
 const table = [
-  '| algorithm | concurrency | server | tokens/s | p50 ms | p99 ms | max ms | CPU µs/token | errors | peak RSS MB |',
+  '| algorithm | concurrency | server | tokens/s | p50 ms | p99 ms | max ms | CPU µs/token | errors | RSS MB |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map((r) =>
-    r.rss !== undefined
+    r.rps === undefined
       ? `| ${r.alg} | — | ${r.name} | | | | | | | ${r.rss} |`
-      : `| ${r.alg} | ${r.connections} | ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.max} | ${Number.isNaN(r.cpu) ? '—' : r.cpu.toFixed(0)} | ${r.errors} | |`,
+      : `| ${r.alg} | ${r.connections} | ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.max} | ${Number.isNaN(r.cpu) ? '—' : r.cpu.toFixed(0)} | ${r.errors} | ${r.rss ?? ''} |`,
   ),
 ]
 const doc = `# Benchmarks
@@ -542,9 +587,10 @@ const doc = `# Benchmarks
 Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}.
 
 - Machine: ${machine}.
-- ${hasTaskset ? 'Each server pinned to core 0 with taskset, the load generator (autocannon, its own process) to core 1.' : 'No taskset: servers and load share the cores.'}
+- ${hasTaskset ? 'Each server pinned to core 0 with taskset, the load generator (its own process) to core 1.' : 'No taskset: servers and load share the cores.'}
 - Same run, alternating rounds (${ROUNDS} × ${SECONDS} s per cell, medians): Tokenmint (SQLite, audit on — the default; each token durably recorded before it is returned), Tokenmint with \`TOKENMINT_AUDIT_TOKENS=off\` (ES256 only, to show the audit's cost), npm \`oidc-provider\` (client credentials, \`client_secret_basic\`, JWT access tokens via resource indicators, same algorithm) and a minimal reference server (\`node:http\` + \`node:crypto\`, no storage: the practical limit of this runtime).
-- Client-credentials requests with HTTP Basic and a form body, on 127.0.0.1. The half-peak cells offer a fixed rate spread evenly over 64 connections (autocannon \`connectionRate\`), to Tokenmint and to the reference server alike: the reference's latency there is the floor this generator and machine can measure.
+- Client-credentials requests with HTTP Basic and a form body, on 127.0.0.1. Fixed concurrency (1, 8, 64): autocannon, closed loop. Half peak (\`64 @ N/s\`): an open-loop generator (\`bench/load.mjs\`, undici over 64 keep-alive connections) sends request i at start + i/N and counts its latency from that scheduled time, so stalls are charged to every request that waited (no coordinated omission); 2 s of warm-up are not counted. Tokenmint and the reference server get the same rate: the reference's latency is the floor this generator and machine can measure.
+- Memory: the \`peak RSS\` rows are each algorithm's server over all its cells; the \`tokens, …\` rows are fresh servers that issue that many tokens, with the resident set read right after, after some idle seconds, and its peak.
 - Deployment shapes (the \`tokenmint (sqlite, …)\` and \`tokenmint (postgres, …)\` rows): one process against \`serve --workers 2\`, SQLite against PostgreSQL 15 on this machine, and 1k / 100k / 1M applications stored. These servers are not pinned, since two workers need both cores, so they share the machine with the load generator; compare them with each other, not with the pinned rows.
 - Ceiling of this machine: bare \`node:http\` ${Math.round(bare.rps)} req/s at ${bare.cpuPerTokenUs.toFixed(0)} µs CPU each; \`node:crypto\` signatures per second per core: ${ALGS.map((a) => `${a} ${Math.round(ceilings[a])}`).join(', ')}.
 
