@@ -86,6 +86,11 @@ export function openDatabase(
     database.pragma(`synchronous = ${options.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`)
     database.pragma('foreign_keys = ON')
     database.pragma('busy_timeout = 5000')
+    // better-sqlite3 builds SQLite with a 16 MB page cache per connection, which the audit
+    // table's stream of new pages fills and keeps resident. Issuing a token touches a few
+    // dozen pages (the B-tree paths to the newest rows), and the OS page cache serves the
+    // rest cheaply: 4 MiB keeps the process about 12 MB smaller after a long run.
+    database.pragma('cache_size = -4096')
     return {
       db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) }),
       dialect: 'sqlite',

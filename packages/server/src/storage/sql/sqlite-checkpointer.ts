@@ -13,6 +13,8 @@ const { workerData, parentPort } = require('node:worker_threads')
 const Database = require(workerData.driver)
 const db = new Database(workerData.file, { fileMustExist: true })
 db.pragma('busy_timeout = 100')
+// Copying WAL frames back does not go through the page cache: keep its cache small.
+db.pragma('cache_size = -512')
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)')
@@ -50,6 +52,8 @@ export function startCheckpointer(
   const driver = createRequire(import.meta.url).resolve('better-sqlite3')
   const worker = new Worker(CHECKPOINTER, {
     eval: true,
+    // It runs one statement a second: a small heap keeps its isolate a few MB smaller.
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     workerData: { driver, file: path.resolve(file), intervalMs: 1000 },
   })
   worker.unref()
