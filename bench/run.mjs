@@ -455,11 +455,11 @@ for (const alg of ALGS) {
   await sleep(200)
 }
 
-// Memory after a long run: a fresh server issues 1M tokens (50k with --quick) at 64
+// Memory after a long run: a fresh server issues 1M tokens (30k with --quick) at 64
 // connections; its resident set is read right after, after 10 s idle (2 s with --quick), and
 // its peak.
 {
-  const tokens = quick ? 50_000 : 1_000_000
+  const tokens = quick ? 30_000 : 1_000_000
   const server = await startTokenmint('ES256')
   const result = load(server, 64, 600, 0, undefined, tokens)
   const after = rssMb(server.child.pid, 'VmRSS')

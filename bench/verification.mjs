@@ -26,7 +26,7 @@ async function mint(server, count) {
 }
 
 export async function measureVerification(server, quick) {
-  const tokens = await mint(server, quick ? 1000 : 3000)
+  const tokens = await mint(server, quick ? 500 : 3000)
   const jwksResponse = await fetch(`${server.issuer}/.well-known/jwks.json`)
   const jwksBody = await jwksResponse.json()
   if (!Array.isArray(jwksBody.keys))
