@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
+import { median } from './stats.mjs'
 import { measureVerification } from './verification.mjs'
 
 const quick = process.argv.includes('--quick')
@@ -267,8 +268,6 @@ const resultRow = (alg, connections, name, result, extra = {}) => ({
   errors: result.non2xx,
   ...extra,
 })
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 function signCeiling(alg) {
   const pair =

@@ -4,6 +4,8 @@ import { createLocalJWKSet, jwtVerify } from 'jose'
 
 import { createVerifier } from '@tokenmint/verify'
 
+import { median } from './stats.mjs'
+
 async function mint(server, count) {
   const authorization = `Basic ${Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64')}`
   const tokens = []
@@ -75,7 +77,6 @@ export async function measureVerification(server, quick) {
     }
     verifier.close()
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
   const jose = median(joseRates)
   const cold = median(coldRates)
 
