@@ -101,12 +101,10 @@ describe('console: an application from the wizard to its deletion, with the mous
     await page.locator('summary', { hasText: 'Personnel & Devices' }).click()
     await page.getByRole('checkbox', { name: /^Read Devices/ }).check()
     await page.getByRole('button', { name: 'Save scopes' }).click()
-    // The form closes when the server has answered (the note below is also shown while editing).
-    await page.getByRole('button', { name: 'Save scopes' }).waitFor({ state: 'detached' })
-    await page
-      .getByText(/keep their scopes until they expire/)
-      .first()
-      .waitFor()
+    // The form closes once the server has answered. (While the request is in flight the submit
+    // button reads "Saving…", so waiting for "Save scopes" to go away is not enough.)
+    await page.getByRole('button', { name: 'Edit scopes' }).waitFor()
+    await page.getByText(/revoke the application to end them now/).waitFor()
     const edited = [
       'read:assigned-policies',
       'read:policy-templates',

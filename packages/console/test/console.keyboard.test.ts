@@ -130,12 +130,10 @@ describe('console: the same flow with the keyboard only', () => {
     await press('Space')
     await tabTo(page, button('Save scopes'))
     await press('Enter')
-    // The form closes when the server has answered (the note below is also shown while editing).
-    await page.getByRole('button', { name: 'Save scopes' }).waitFor({ state: 'detached' })
-    await page
-      .getByText(/keep their scopes until they expire/)
-      .first()
-      .waitFor()
+    // The form closes once the server has answered. (While the request is in flight the submit
+    // button reads "Saving…", so waiting for "Save scopes" to go away is not enough.)
+    await page.getByRole('button', { name: 'Edit scopes' }).waitFor()
+    await page.getByText(/revoke the application to end them now/).waitFor()
     const edited = picked.filter((s) => s !== 'read:personnel')
     const newCurl = (await page.locator('#snippet-curl').textContent()) ?? ''
     expect(scopesOf(await runSnippet(newCurl, secret))).toEqual(edited)
