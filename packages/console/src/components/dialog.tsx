@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { messageOf } from '../api/client'
 import { ErrorMessage } from './alert'
 import { nextId } from './field'
+import { FormActions } from './form-actions'
 
 interface DialogProps {
   title: string
@@ -138,19 +139,15 @@ export function ConfirmDialog({
           </div>
         )}
         <ErrorMessage>{error}</ErrorMessage>
-        <div class="actions">
-          <button type="button" class="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            class={danger ? 'button button-danger' : 'button button-primary'}
-            disabled={!ready || busy}
-            autoFocus={requireText === undefined && !danger}
-          >
-            {busy ? 'Working…' : confirmLabel}
-          </button>
-        </div>
+        <FormActions
+          submit={confirmLabel}
+          busyLabel="Working…"
+          busy={busy}
+          ready={ready}
+          danger={danger}
+          autoFocus={requireText === undefined && !danger}
+          cancel={onClose}
+        />
       </form>
     </Dialog>
   )

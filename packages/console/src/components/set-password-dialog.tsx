@@ -4,6 +4,7 @@ import { messageOf } from '../api/client'
 import { ErrorMessage } from './alert'
 import { Dialog } from './dialog'
 import { Field } from './field'
+import { FormActions } from './form-actions'
 
 /**
  * Sets the password of an account (a tenant user or a console administrator): one field, the
@@ -66,14 +67,7 @@ export function SetPasswordDialog<T extends { username: string }>({
           />
         </Field>
         <ErrorMessage>{error}</ErrorMessage>
-        <div class="actions">
-          <button type="button" class="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button button-primary" disabled={busy}>
-            Set password
-          </button>
-        </div>
+        <FormActions submit="Set password" busyLabel="Setting…" busy={busy} cancel={onClose} />
       </form>
     </Dialog>
   )

@@ -6,6 +6,7 @@ import { ErrorMessage, Notice } from '../components/alert'
 import { CopyValue } from '../components/code-block'
 import { ConfirmDialog, Dialog } from '../components/dialog'
 import { Field } from '../components/field'
+import { FormActions } from '../components/form-actions'
 import { SetPasswordDialog } from '../components/set-password-dialog'
 import { StatusBadge } from '../components/status-badge'
 import { DateTime, Time } from '../components/time'
@@ -365,14 +366,7 @@ function CreateAdministratorDialog({
           />
         </Field>
         <ErrorMessage>{error}</ErrorMessage>
-        <div class="actions">
-          <button type="button" class="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button button-primary" disabled={busy}>
-            {busy ? 'Adding…' : 'Add administrator'}
-          </button>
-        </div>
+        <FormActions submit="Add administrator" busyLabel="Adding…" busy={busy} cancel={onClose} />
       </form>
     </Dialog>
   )

@@ -5,6 +5,7 @@ import type { Api, Catalog } from '../api/types'
 import { ErrorMessage, Notice, Warning } from '../components/alert'
 import { ConfirmDialog } from '../components/dialog'
 import { describedBy, Field } from '../components/field'
+import { FormActions } from '../components/form-actions'
 import { Link } from '../components/link'
 import { catalogToYaml, parseCatalog } from '../lib/catalog-file'
 import { useApis } from '../lib/data'
@@ -565,14 +566,12 @@ function ApiForm({
           </section>
         )}
         <ErrorMessage>{error}</ErrorMessage>
-        <div class="actions">
-          <button type="button" class="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="submit" class="button button-primary" disabled={busy}>
-            {busy ? 'Saving…' : existing === undefined ? 'Register API' : 'Save API'}
-          </button>
-        </div>
+        <FormActions
+          submit={existing === undefined ? 'Register API' : 'Save API'}
+          busyLabel="Saving…"
+          busy={busy}
+          cancel={onCancel}
+        />
       </form>
       <ConfirmDialog
         title="Remove scopes from this API?"

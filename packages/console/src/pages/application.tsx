@@ -16,6 +16,7 @@ import {
 import { CopyValue } from '../components/code-block'
 import { ConfirmDialog, Dialog } from '../components/dialog'
 import { Field } from '../components/field'
+import { FormActions } from '../components/form-actions'
 import { Link } from '../components/link'
 import { Pager } from '../components/pager'
 import { ScopePicker } from '../components/scope-picker'
@@ -299,21 +300,15 @@ function DetailsSection({
             choices={lifetimeChoices(tenantInfo.data?.max_token_lifetime_seconds ?? 86_400)}
           />
           <ErrorMessage>{error}</ErrorMessage>
-          <div class="actions">
-            <button
-              type="button"
-              class="button"
-              onClick={() => {
-                setEditing(false)
-                setError(undefined)
-              }}
-            >
-              Cancel
-            </button>
-            <button type="submit" class="button button-primary" disabled={busy}>
-              {busy ? 'Saving…' : 'Save details'}
-            </button>
-          </div>
+          <FormActions
+            submit="Save details"
+            busyLabel="Saving…"
+            busy={busy}
+            cancel={() => {
+              setEditing(false)
+              setError(undefined)
+            }}
+          />
         </form>
       )}
     </section>
@@ -488,20 +483,14 @@ function ScopesSection({
             </div>
           )}
           <ErrorMessage>{error}</ErrorMessage>
-          <div class="actions">
-            <button
-              type="button"
-              class="button"
-              onClick={() => {
-                setEditing(false)
-              }}
-            >
-              Cancel
-            </button>
-            <button type="submit" class="button button-primary" disabled={busy}>
-              {busy ? 'Saving…' : 'Save scopes'}
-            </button>
-          </div>
+          <FormActions
+            submit="Save scopes"
+            busyLabel="Saving…"
+            busy={busy}
+            cancel={() => {
+              setEditing(false)
+            }}
+          />
         </form>
       )}
     </section>

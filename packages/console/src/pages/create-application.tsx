@@ -14,6 +14,7 @@ import {
   type DetailsValue,
 } from '../components/application-fields'
 import { Field } from '../components/field'
+import { FormActions } from '../components/form-actions'
 import { Link } from '../components/link'
 import { ScopePicker } from '../components/scope-picker'
 import { SecretReveal } from '../components/secret-reveal'
@@ -213,20 +214,15 @@ export function CreateApplicationPage() {
             choices={lifetimeChoices(tenantInfo.data?.max_token_lifetime_seconds ?? 86_400)}
           />
           <ErrorMessage>{error}</ErrorMessage>
-          <div class="actions">
-            <button
-              type="button"
-              class="button"
-              onClick={() => {
-                setStep(1)
-              }}
-            >
-              Back
-            </button>
-            <button type="submit" class="button button-primary" disabled={busy}>
-              {busy ? 'Creating…' : 'Create application'}
-            </button>
-          </div>
+          <FormActions
+            submit="Create application"
+            busyLabel="Creating…"
+            busy={busy}
+            cancel={() => {
+              setStep(1)
+            }}
+            cancelLabel="Back"
+          />
         </form>
       )}
 

@@ -5,6 +5,7 @@ import type { User } from '../api/types'
 import { ErrorMessage, Notice } from '../components/alert'
 import { ConfirmDialog, Dialog } from '../components/dialog'
 import { Field } from '../components/field'
+import { FormActions } from '../components/form-actions'
 import { SetPasswordDialog } from '../components/set-password-dialog'
 import { Pager } from '../components/pager'
 import { StatusBadge } from '../components/status-badge'
@@ -375,14 +376,7 @@ function CreateUserDialog({
           <ScopePicker key={selected.id} api={selected} selected={scopes} onChange={setScopes} />
         )}
         <ErrorMessage>{error}</ErrorMessage>
-        <div class="actions">
-          <button type="button" class="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button button-primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create user'}
-          </button>
-        </div>
+        <FormActions submit="Create user" busyLabel="Creating…" busy={busy} cancel={onClose} />
       </form>
     </Dialog>
   )
