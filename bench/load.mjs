@@ -55,8 +55,8 @@ async function closedLoop() {
 async function paced(perSecond, durationSeconds, poolSize) {
   const target = new URL(url)
   const pool = new Pool(target.origin, { connections: poolSize, pipelining: 1 })
-  // Not measured: the first two seconds open the connections and compiles both sides' code paths,
-  // and its requests wait on that rather than on the server's steady state.
+  // Not measured: the first two seconds open the connections and compile both sides' code
+  // paths, and their requests wait on that rather than on the server's steady state.
   const warmUp = await pacedRun(pool, target, perSecond, 2)
   const result = await pacedRun(pool, target, perSecond, durationSeconds)
   await pool.destroy()

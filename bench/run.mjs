@@ -257,7 +257,7 @@ function load(
 
 /**
  * ROUNDS runs of each server, alternating the order every round so that the machine's drift
- * does not favour one; per server the medians (max: the highest, errors: the sum).
+ * does not favour one; per server the medians (max: the highest, non2xx: the sum).
  */
 function alternating(servers, run) {
   const runs = new Map(servers.map((s) => [s.name, []]))

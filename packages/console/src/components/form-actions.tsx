@@ -1,6 +1,7 @@
 interface FormActionsProps {
-  /** The submit button's label, and the one it shows while the request is in flight. */
+  /** The submit button's label. */
   submit: string
+  /** Its label while the request is in flight (else it keeps `submit`). */
   busyLabel?: string
   busy: boolean
   /** False keeps submit disabled (e.g. until a confirmation phrase is typed). */
