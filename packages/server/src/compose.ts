@@ -170,6 +170,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
           refreshTokens: storage.refreshTokens,
           hasher,
           throttle: new LoginThrottle(),
+          limiter,
           audit,
         }
         return [passwordGrant(userGrantDeps), refreshTokenGrant(userGrantDeps)]
@@ -227,7 +228,15 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     })
   }, 60_000)
   pruning.unref()
-  const management: ManagementDeps = { storage, hasher, passwords, sealer, changes, now }
+  const management: ManagementDeps = {
+    storage,
+    hasher,
+    passwords,
+    sealer,
+    changes,
+    limiter,
+    now,
+  }
   const consoleSessions = new ConsoleSessions({
     storage,
     hasher,

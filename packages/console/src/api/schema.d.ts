@@ -1213,6 +1213,8 @@ export interface paths {
                 last_used_at: null | string
                 can_introspect: boolean
                 token_rate_limit_per_minute: null | number
+                /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
+                built_in: boolean
                 version: number
                 secrets?: {
                   id: string
@@ -1415,6 +1417,8 @@ export interface paths {
               last_used_at: null | string
               can_introspect: boolean
               token_rate_limit_per_minute: null | number
+              /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
+              built_in: boolean
               version: number
               secrets?: {
                 id: string
@@ -1620,6 +1624,8 @@ export interface paths {
               last_used_at: null | string
               can_introspect: boolean
               token_rate_limit_per_minute: null | number
+              /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
+              built_in: boolean
               version: number
               secrets?: {
                 id: string
@@ -1971,6 +1977,8 @@ export interface paths {
               last_used_at: null | string
               can_introspect: boolean
               token_rate_limit_per_minute: null | number
+              /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
+              built_in: boolean
               version: number
               secrets?: {
                 id: string
@@ -2186,6 +2194,7 @@ export interface paths {
                 /** @description Its overlap ends soon but clients still use it. */
                 still_in_use: boolean
               }
+              warnings?: string[]
             }
           }
         }
@@ -2514,6 +2523,8 @@ export interface paths {
               last_used_at: null | string
               can_introspect: boolean
               token_rate_limit_per_minute: null | number
+              /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
+              built_in: boolean
               version: number
               secrets?: {
                 id: string

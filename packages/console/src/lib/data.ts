@@ -3,20 +3,29 @@ import type { Api, Tenant } from '../api/types'
 import { useSession } from './session'
 import { useAsync } from './use-async'
 
-/** The tenant's APIs, the ones people registered first and the built-in admin API last. */
-export function useApis() {
-  const { tenant } = useSession()
+/** The audience of every tenant's built-in admin API. */
+export const ADMIN_AUDIENCE = 'urn:tokenmint:admin'
+
+/**
+ * The tenant's APIs, the ones people registered first and the built-in admin API last.
+ * `for: 'applications'` keeps the admin API only for owners (only they may grant its scopes);
+ * `for: 'users'` never offers it (password-grant users are never administrators).
+ */
+export function useApis(options: { for?: 'applications' | 'users' } = {}) {
+  const { tenant, isOwner } = useSession()
+  const offered = (item: Api) =>
+    !item.built_in || options.for === undefined || (options.for === 'applications' && isOwner)
   return useAsync(
     async (signal) => {
       const { data } = await api.get('/admin/v1/tenants/{tenant}/apis', {
         path: { tenant },
         signal,
       })
-      return [...data.items].sort(
-        (a, b) => Number(a.built_in) - Number(b.built_in) || a.name.localeCompare(b.name),
-      )
+      return data.items
+        .filter(offered)
+        .sort((a, b) => Number(a.built_in) - Number(b.built_in) || a.name.localeCompare(b.name))
     },
-    [tenant],
+    [tenant, isOwner, options.for],
   )
 }
 

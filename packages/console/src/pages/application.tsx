@@ -26,7 +26,7 @@ import { StatusBadge } from '../components/status-badge'
 import { DateTime, Time } from '../components/time'
 import { UsageChart } from '../components/usage-chart'
 import { AuditTable } from './audit'
-import { apiLabel, lifetimeChoices, useApis, useTenant } from '../lib/data'
+import { ADMIN_AUDIENCE, apiLabel, lifetimeChoices, useApis, useTenant } from '../lib/data'
 import { formatDuration, plural } from '../lib/format'
 import { navigate } from '../lib/router'
 import { sortScopes } from '../lib/scopes'
@@ -51,7 +51,7 @@ export function ApplicationPage({ clientId }: { clientId: string }) {
     },
     [tenant, clientId],
   )
-  const apis = useApis()
+  const apis = useApis({ for: 'applications' })
 
   if (loaded.data === undefined) {
     return (
@@ -91,9 +91,12 @@ interface ViewProps {
 }
 
 function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
-  const { canWrite } = useSession()
+  const { canWrite, isOwner } = useSession()
   const { app } = loaded
-  const editable = canWrite && app.status !== 'revoked'
+  // Only an owner may change an application holding admin API scopes (the server enforces it).
+  const privileged = app.built_in || app.grants.some((g) => g.audience === ADMIN_AUDIENCE)
+  const mayChange = canWrite && (isOwner || !privileged)
+  const editable = mayChange && app.status !== 'revoked'
   const sections = [
     ['details', 'Details'],
     ['scopes', 'Scopes'],
@@ -101,7 +104,7 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
     ['secrets', 'Secrets'],
     ['usage', 'Usage'],
     ['activity', 'Activity'],
-    ...(canWrite ? [['danger', 'Revoke or delete']] : []),
+    ...(mayChange ? [['danger', 'Revoke or delete']] : []),
   ]
   return (
     <div class="page">
@@ -120,6 +123,18 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
           </p>
         </div>
       </div>
+      {app.built_in && (
+        <Warning>
+          This is the built-in admin application: the tokenmint CLI signs in with its credentials.
+          Rotating its secret, revoking or deleting it stops the CLI until its profile has the new
+          secret. {isOwner ? '' : 'Only an owner may change it.'}
+        </Warning>
+      )}
+      {!app.built_in && privileged && !isOwner && (
+        <Warning>
+          This application holds scopes of the admin API: only an owner may change it.
+        </Warning>
+      )}
       {app.status === 'revoked' && (
         <Warning>
           This application is revoked: it can no longer get tokens, and its tokens are rejected.
@@ -172,7 +187,7 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
         <UsageChart days={app.usage?.tokens_per_day ?? []} />
       </section>
       <ActivitySection clientId={app.client_id} />
-      {canWrite && <DangerSection app={app} onChanged={onChanged} />}
+      {mayChange && <DangerSection app={app} onChanged={onChanged} />}
     </div>
   )
 }

@@ -27,7 +27,7 @@ const STEPS = ['Details', 'Scopes', 'Credentials'] as const
 /** Details → scopes → credentials (shown once). Works with the keyboard alone. */
 export function CreateApplicationPage() {
   const { tenant, canWrite } = useSession()
-  const apis = useApis()
+  const apis = useApis({ for: 'applications' })
   const tenantInfo = useTenant()
   const [step, setStep] = useState(1)
   const [details, setDetails] = useState<DetailsValue>(() => detailsFrom())

@@ -260,7 +260,7 @@ function CreateUserDialog({
   onCreated: (user: User) => void
 }) {
   const { tenant } = useSession()
-  const apis = useApis()
+  const apis = useApis({ for: 'users' })
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const [displayName, setDisplayName] = useState('')

@@ -80,6 +80,8 @@ export interface Application {
   canIntrospect: boolean
   /** Token requests allowed per minute; null: the server default. */
   tokenRateLimitPerMinute: number | null
+  /** The tenant's built-in admin application (the CLI's credentials); see domain/authority. */
+  isBuiltIn: boolean
   /** Increases on every change; the admin API's ETag. */
   version: number
 }

@@ -1,3 +1,4 @@
+import { assertMayManageRole, type Authority } from '../domain/authority.js'
 import { randomBytes } from 'node:crypto'
 
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js'
@@ -89,15 +90,18 @@ export async function insertAdministrator(
 
 export async function createAdministrator(
   deps: ManagementDeps,
-  actor: string,
+  authority: Authority,
   tenantId: string,
   input: { username: string; role: string; password?: string | undefined },
 ): Promise<CreatedAdministrator> {
+  const tenant = await deps.storage.tenants.get(tenantId)
+  if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
+  assertMayManageRole(authority, validateRole(input.role), tenant.isRoot)
   const created = await prepareAdministrator(deps, tenantId, input)
   await deps.storage.transaction(async (storage) => {
     if ((await storage.tenants.get(tenantId)) === undefined)
       throw new NotFoundError('tenant', tenantId)
-    await insertAdministrator(storage, actor, created.administrator)
+    await insertAdministrator(storage, authority.actor, created.administrator)
   })
   return created
 }
@@ -142,12 +146,14 @@ export interface AdministratorChange {
  */
 export async function updateAdministrator(
   deps: ManagementDeps,
-  actor: string,
+  authority: Authority,
   tenantId: string,
   id: string,
   change: AdministratorChange,
   expectedVersion?: number,
 ): Promise<Administrator> {
+  const tenant = await deps.storage.tenants.get(tenantId)
+  if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
   const existing = await load(deps.storage, tenantId, id)
   let passwordHash: string | undefined
   if (change.password !== undefined) {
@@ -157,6 +163,8 @@ export async function updateAdministrator(
   const role = change.role === undefined ? undefined : validateRole(change.role)
   return deps.storage.transaction(async (storage) => {
     const current = await load(storage, tenantId, existing.id)
+    assertMayManageRole(authority, current.role, tenant.isRoot)
+    if (role !== undefined) assertMayManageRole(authority, role, tenant.isRoot)
     const now = deps.now()
     const next: Administrator = {
       ...current,
@@ -174,7 +182,7 @@ export async function updateAdministrator(
         occurredAt: now,
         type:
           passwordHash === undefined ? 'administrator.updated' : 'administrator.password_changed',
-        actor,
+        actor: authority.actor,
         clientId: null,
         data: {
           administrator_id: current.id,
@@ -190,12 +198,15 @@ export async function updateAdministrator(
 
 export async function deleteAdministrator(
   deps: ManagementDeps,
-  actor: string,
+  authority: Authority,
   tenantId: string,
   id: string,
 ): Promise<void> {
   await deps.storage.transaction(async (storage) => {
+    const tenant = await storage.tenants.get(tenantId)
+    if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
     const administrator = await load(storage, tenantId, id)
+    assertMayManageRole(authority, administrator.role, tenant.isRoot)
     await ensureAnotherOwner(storage, administrator)
     await storage.consoleSessions.deleteForAdministrator(administrator.id)
     if (!(await storage.administrators.delete(tenantId, administrator.id)))
@@ -205,7 +216,7 @@ export async function deleteAdministrator(
         tenantId,
         occurredAt: deps.now(),
         type: 'administrator.deleted',
-        actor,
+        actor: authority.actor,
         clientId: null,
         data: { administrator_id: administrator.id, before: auditable(administrator) },
       },

@@ -1,6 +1,7 @@
+import type { Authority } from '../domain/authority.js'
 import type { Application } from '../domain/model.js'
 import type { Storage } from '../storage/contract.js'
-import { auditableApplication, loadApplication } from './applications.js'
+import { auditableApplication, loadApplicationToChange } from './applications.js'
 import type { ManagementDeps } from './deps.js'
 
 /** The two ways an application ends: revoked (terminal, kept) or deleted (audit history kept). */
@@ -32,12 +33,12 @@ async function recordRevocation(
  */
 export async function revokeApplication(
   deps: ManagementDeps,
-  actor: string,
+  authority: Authority,
   tenantId: string,
   clientId: string,
 ): Promise<Application> {
   const revoked = await deps.storage.transaction(async (storage) => {
-    const current = await loadApplication(storage, tenantId, clientId)
+    const current = await loadApplicationToChange(storage, authority, tenantId, clientId)
     if (current.status === 'revoked') return current
     const now = deps.now()
     const updated = await storage.applications.update(
@@ -51,7 +52,7 @@ export async function revokeApplication(
         tenantId,
         occurredAt: now,
         type: 'application.revoked',
-        actor,
+        actor: authority.actor,
         clientId,
         data: { before: auditableApplication(current) },
       },
@@ -66,12 +67,12 @@ export async function revokeApplication(
 /** Removes the application and its secrets; its tokens are revoked and its audit history stays. */
 export async function deleteApplication(
   deps: ManagementDeps,
-  actor: string,
+  authority: Authority,
   tenantId: string,
   clientId: string,
 ): Promise<void> {
   await deps.storage.transaction(async (storage) => {
-    const current = await loadApplication(storage, tenantId, clientId)
+    const current = await loadApplicationToChange(storage, authority, tenantId, clientId)
     const now = deps.now()
     await storage.applications.delete(tenantId, clientId)
     if (current.status !== 'revoked') await recordRevocation(storage, current, now)
@@ -81,7 +82,7 @@ export async function deleteApplication(
         tenantId,
         occurredAt: now,
         type: 'application.deleted',
-        actor,
+        actor: authority.actor,
         clientId,
         data: { before: auditableApplication(current) },
       },

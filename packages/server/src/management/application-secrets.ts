@@ -1,6 +1,7 @@
+import type { Authority } from '../domain/authority.js'
 import { ConflictError, ValidationError } from '../domain/errors.js'
-import type { ClientSecret } from '../domain/model.js'
-import { loadApplication, newSecret } from './applications.js'
+import type { Application, ClientSecret } from '../domain/model.js'
+import { loadApplicationToChange, newSecret } from './applications.js'
 import type { ManagementDeps } from './deps.js'
 
 /** Secret rotation: a new secret shown once, with an overlap in which the old one still works. */
@@ -15,11 +16,16 @@ export const STILL_IN_USE_WINDOW_MS = 3600_000
  */
 export async function rotateSecret(
   deps: ManagementDeps,
-  actor: string,
+  authority: Authority,
   tenantId: string,
   clientId: string,
   overlapSeconds: number = DEFAULT_OVERLAP_SECONDS,
-): Promise<{ clientSecret: string; secret: ClientSecret; previous: ClientSecret | undefined }> {
+): Promise<{
+  application: Application
+  clientSecret: string
+  secret: ClientSecret
+  previous: ClientSecret | undefined
+}> {
   if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > 30 * 86_400) {
     throw new ValidationError(
       'overlap_seconds',
@@ -27,7 +33,7 @@ export async function rotateSecret(
     )
   }
   const result = await deps.storage.transaction(async (storage) => {
-    const application = await loadApplication(storage, tenantId, clientId)
+    const application = await loadApplicationToChange(storage, authority, tenantId, clientId)
     if (application.status === 'revoked')
       throw new ConflictError('a revoked application cannot get a new secret')
     const now = deps.now()
@@ -63,7 +69,7 @@ export async function rotateSecret(
         tenantId,
         occurredAt: now,
         type: 'application.secret_rotated',
-        actor,
+        actor: authority.actor,
         clientId,
         data: {
           secret_id: secret.id,
@@ -74,7 +80,7 @@ export async function rotateSecret(
         },
       },
     ])
-    return { clientSecret, secret, previous: ended }
+    return { application, clientSecret, secret, previous: ended }
   })
   deps.changes.publish({ kind: 'application', tenantId, clientId })
   return result
@@ -83,12 +89,12 @@ export async function rotateSecret(
 /** Ends a rotation overlap early: only the newest secret stays valid. */
 export async function endOverlap(
   deps: ManagementDeps,
-  actor: string,
+  authority: Authority,
   tenantId: string,
   clientId: string,
 ): Promise<number> {
   const ended = await deps.storage.transaction(async (storage) => {
-    await loadApplication(storage, tenantId, clientId)
+    await loadApplicationToChange(storage, authority, tenantId, clientId)
     const secrets = await storage.applications.listSecrets(clientId)
     const newest = secrets.at(-1)
     const old = secrets.filter((s) => s !== newest)
@@ -98,7 +104,7 @@ export async function endOverlap(
         tenantId,
         occurredAt: deps.now(),
         type: 'application.overlap_ended',
-        actor,
+        actor: authority.actor,
         clientId,
         data: {
           ended_secret_ids: old.map((s) => s.id),

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto'
 
 import { generateClientId, generateClientSecret, secretHint } from '../crypto/secret-format.js'
+import {
+  adminScopesIn,
+  assertMayChangeApplication,
+  assertMayGrantAdminScopes,
+  type Authority,
+} from '../domain/authority.js'
 import { presetsOf } from '../domain/catalog.js'
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js'
 import {
@@ -183,10 +189,27 @@ export async function loadApplication(
   return application
 }
 
+/**
+ * Loads an application its caller means to change (edit, rotate, end, revoke, delete), refusing
+ * when the application holds more admin authority than the caller (domain/authority).
+ */
+export async function loadApplicationToChange(
+  storage: Storage,
+  authority: Authority,
+  tenantId: string,
+  clientId: string,
+): Promise<Application> {
+  const tenant = await storage.tenants.get(tenantId)
+  if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
+  const application = await loadApplication(storage, tenantId, clientId)
+  assertMayChangeApplication(authority, application, tenant.isRoot)
+  return application
+}
+
 /** Least privilege: nothing is granted unless asked for, and every scope must exist. */
 export async function createApplication(
   deps: ManagementDeps,
-  actor: string,
+  authority: Authority,
   tenantId: string,
   input: ApplicationInput & { name: string },
 ): Promise<CreatedApplication> {
@@ -194,6 +217,8 @@ export async function createApplication(
   const created = await deps.storage.transaction(async (storage) => {
     const tenant = await storage.tenants.get(tenantId)
     if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
+    const grants = await resolveGrants(storage, tenantId, input.grants ?? [])
+    assertMayGrantAdminScopes(authority, adminScopesIn(grants))
     const clientId = generateClientId()
     const { clientSecret, secret } = newSecret(deps, clientId, now)
     const application: Application = {
@@ -207,7 +232,7 @@ export async function createApplication(
           : requireText('environment', input.environment, 50),
       status: 'active',
       grantTypes: validateGrantTypes(input.grantTypes ?? ['client_credentials']),
-      grants: await resolveGrants(storage, tenantId, input.grants ?? []),
+      grants,
       tokenLifetimeSeconds: validateLifetime(
         input.tokenLifetimeSeconds ?? null,
         tenant.maxTokenLifetimeSeconds,
@@ -218,6 +243,7 @@ export async function createApplication(
       lastUsedAt: null,
       canIntrospect: input.canIntrospect ?? false,
       tokenRateLimitPerMinute: validateRateLimit(input.tokenRateLimitPerMinute ?? null),
+      isBuiltIn: false,
       version: 1,
     }
     await storage.applications.insert(application, secret)
@@ -226,7 +252,7 @@ export async function createApplication(
         tenantId,
         occurredAt: now,
         type: 'application.created',
-        actor,
+        actor: authority.actor,
         clientId,
         data: { after: auditableApplication(application), secret_id: secret.id },
       },
@@ -243,7 +269,7 @@ export async function createApplication(
  */
 export async function updateApplication(
   deps: ManagementDeps,
-  actor: string,
+  authority: Authority,
   tenantId: string,
   clientId: string,
   input: ApplicationInput,
@@ -252,7 +278,7 @@ export async function updateApplication(
   const result = await deps.storage.transaction(async (storage) => {
     const tenant = await storage.tenants.get(tenantId)
     if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
-    const current = await loadApplication(storage, tenantId, clientId)
+    const current = await loadApplicationToChange(storage, authority, tenantId, clientId)
     if (current.status === 'revoked')
       throw new ConflictError('a revoked application cannot be changed')
     const now = deps.now()
@@ -286,13 +312,14 @@ export async function updateApplication(
           : validateRateLimit(input.tokenRateLimitPerMinute),
       updatedAt: now,
     }
+    assertMayGrantAdminScopes(authority, adminScopesIn(next.grants))
     const updated = await storage.applications.update(next, expectedVersion ?? current.version)
     await storage.audit.append([
       {
         tenantId,
         occurredAt: now,
         type: 'application.updated',
-        actor,
+        actor: authority.actor,
         clientId,
         data: { before: auditableApplication(current), after: auditableApplication(updated) },
       },

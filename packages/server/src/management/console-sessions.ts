@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { PasswordHasher } from '../crypto/password-hasher.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
 import type { Administrator, ConsoleSession } from '../domain/model.js'
+import { reserveSignInAttempt } from '../domain/sign-in-attempts.js'
 import type { AuditSink, RateLimiter, Storage } from '../storage/contract.js'
 
 /** Failed sign-ins allowed per account (existing or not) and per source IP in the window. */
@@ -71,14 +72,20 @@ export class ConsoleSessions {
     password: string
     ip: string
   }): Promise<ActiveSession & { sessionId: string }> {
-    const { limiter } = this.deps
-    const accountKey = `console-signin:${input.tenant}:${input.username.trim().toLowerCase()}`
-    const ipKey = `console-signin-ip:${input.ip}`
-    const blocked = Math.max(
-      await limiter.blockedFor(accountKey, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_WINDOW_MS),
-      await limiter.blockedFor(ipKey, SIGN_IN_FAILURES_PER_IP, SIGN_IN_WINDOW_MS),
+    const attempt = await reserveSignInAttempt(
+      this.deps.limiter,
+      {
+        key: `console-signin:${input.tenant}:${input.username.trim().toLowerCase()}`,
+        limit: SIGN_IN_FAILURES_PER_ACCOUNT,
+        windowMs: SIGN_IN_WINDOW_MS,
+      },
+      {
+        key: `console-signin-ip:${input.ip}`,
+        limit: SIGN_IN_FAILURES_PER_IP,
+        windowMs: SIGN_IN_WINDOW_MS,
+      },
     )
-    if (blocked > 0) throw new SignInError(blocked)
+    if (attempt.retryAfterMs > 0) throw new SignInError(attempt.retryAfterMs)
 
     const administrator =
       input.username.length <= 128
@@ -94,8 +101,6 @@ export class ConsoleSessions {
     )
     const now = this.deps.now()
     if (administrator === undefined || !passwordOk || administrator.status !== 'active') {
-      await limiter.consume(accountKey, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_WINDOW_MS)
-      await limiter.consume(ipKey, SIGN_IN_FAILURES_PER_IP, SIGN_IN_WINDOW_MS)
       if (administrator !== undefined) {
         await this.deps.audit.record({
           tenantId: administrator.tenantId,
@@ -113,6 +118,7 @@ export class ConsoleSessions {
       throw new SignInError()
     }
 
+    await attempt.succeeded()
     const sessionId = randomBytes(32).toString('base64url')
     const session: ConsoleSession = {
       idHash: this.#idHash(sessionId),

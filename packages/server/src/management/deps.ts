@@ -1,7 +1,7 @@
 import type { KeySealer } from '../crypto/key-sealer.js'
 import type { PasswordHasher } from '../crypto/password-hasher.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
-import type { ChangeBus, Storage } from '../storage/contract.js'
+import type { ChangeBus, RateLimiter, Storage } from '../storage/contract.js'
 
 /** What every use case may touch. `actor` is who asked: `client:<id>` or `system`. */
 export interface ManagementDeps {
@@ -10,5 +10,7 @@ export interface ManagementDeps {
   passwords: PasswordHasher
   sealer: KeySealer
   changes: Pick<ChangeBus, 'publish'>
+  /** The shared limiter, for forgetting a sign-in lock an administrator lifted. */
+  limiter: Pick<RateLimiter, 'reset'>
   now: () => Date
 }

@@ -83,6 +83,7 @@ export async function createTenant(
     lastUsedAt: null,
     canIntrospect: false,
     tokenRateLimitPerMinute: null,
+    isBuiltIn: true,
     version: 1,
   }
   await deps.storage.transaction(async (storage) => {

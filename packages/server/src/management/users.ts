@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 
+import { isAdminAudience } from '../domain/authority.js'
+import { passwordAttemptKey } from '../domain/sign-in-attempts.js'
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js'
 import type { ScopeGrant, User } from '../domain/model.js'
 import { validatePassword } from '../domain/passwords.js'
@@ -30,6 +32,11 @@ async function validateUserGrants(
 ): Promise<ScopeGrant[]> {
   const result: ScopeGrant[] = []
   for (const [index, grant] of grants.entries()) {
+    if (isAdminAudience(grant.audience))
+      throw new ValidationError(
+        `grants[${index}].audience`,
+        'users sign in with the password grant and can never hold scopes of the admin API; console administrators are managed under /administrators',
+      )
     const api = await storage.apis.getByAudience(tenantId, grant.audience)
     if (api === undefined)
       throw new ValidationError(
@@ -218,12 +225,19 @@ export function setUserStatus(
   )
 }
 
-export function unlockUser(deps: ManagementDeps, actor: string, tenantId: string, id: string) {
-  return changeUser(deps, actor, tenantId, id, 'unlocked', (user) => ({
+export async function unlockUser(
+  deps: ManagementDeps,
+  actor: string,
+  tenantId: string,
+  id: string,
+): Promise<User> {
+  const unlocked = await changeUser(deps, actor, tenantId, id, 'unlocked', (user) => ({
     ...user,
     failedAttempts: 0,
     lockedUntil: null,
   }))
+  await deps.limiter.reset(passwordAttemptKey(tenantId, unlocked.username))
+  return unlocked
 }
 
 export async function deleteUser(

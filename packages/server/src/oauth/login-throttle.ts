@@ -1,9 +1,4 @@
-/**
- * In-process counters for the password grant: failures per source IP, and failures per
- * username for names that do not exist (existing users' failures are stored with the user, so
- * they survive restarts). Unknown names lock exactly like real ones, so a lock never reveals
- * whether a username exists. Bounded: old entries are swept.
- */
+/** Password-grant guessing limits: per username and per source IP. */
 export const LOCK_AFTER_FAILURES = 5
 export const IP_FAILURE_LIMIT = 30
 export const IP_WINDOW_MS = 10 * 60_000
@@ -21,45 +16,26 @@ interface Counter {
   lockedUntil: number
 }
 
+/**
+ * Escalating locks for usernames that do not exist (existing users' failures are stored with
+ * the user, so they survive restarts), so a lock never reveals whether a username exists.
+ * The atomic per-attempt bound is the shared limiter's reservation (domain/sign-in-attempts).
+ */
 export class LoginThrottle {
-  readonly #byIp = new Map<string, Counter>()
   readonly #byUnknownName = new Map<string, Counter>()
-
-  /** Milliseconds until this IP may try again, or 0. */
-  ipRetryAfterMs(ip: string, now: number): number {
-    const counter = this.#byIp.get(ip)
-    if (counter === undefined || now - counter.firstAt > IP_WINDOW_MS) return 0
-    return counter.count >= IP_FAILURE_LIMIT ? counter.firstAt + IP_WINDOW_MS - now : 0
-  }
 
   unknownNameLockedUntil(key: string): number {
     return this.#byUnknownName.get(key)?.lockedUntil ?? 0
   }
 
-  recordFailure(ip: string, unknownNameKey: string | undefined, now: number): void {
-    const ipCounter = this.#byIp.get(ip)
-    if (ipCounter === undefined || now - ipCounter.firstAt > IP_WINDOW_MS) {
-      this.#set(this.#byIp, ip, { count: 1, firstAt: now, lockedUntil: 0 })
-    } else {
-      ipCounter.count++
+  recordUnknownName(key: string, now: number): void {
+    const counter = this.#byUnknownName.get(key) ?? { count: 0, firstAt: now, lockedUntil: 0 }
+    counter.count++
+    counter.lockedUntil = now + lockDurationMs(counter.count)
+    if (!this.#byUnknownName.has(key) && this.#byUnknownName.size >= MAX_ENTRIES) {
+      const oldest = this.#byUnknownName.keys().next()
+      if (oldest.done !== true) this.#byUnknownName.delete(oldest.value)
     }
-    if (unknownNameKey !== undefined) {
-      const counter = this.#byUnknownName.get(unknownNameKey) ?? {
-        count: 0,
-        firstAt: now,
-        lockedUntil: 0,
-      }
-      counter.count++
-      counter.lockedUntil = now + lockDurationMs(counter.count)
-      this.#set(this.#byUnknownName, unknownNameKey, counter)
-    }
-  }
-
-  #set(map: Map<string, Counter>, key: string, counter: Counter): void {
-    if (!map.has(key) && map.size >= MAX_ENTRIES) {
-      const oldest = map.keys().next()
-      if (oldest.done !== true) map.delete(oldest.value)
-    }
-    map.set(key, counter)
+    this.#byUnknownName.set(key, counter)
   }
 }

@@ -111,11 +111,19 @@ export interface UserStore {
   ): Promise<void>
 }
 
+export type RefreshRotation =
+  { outcome: 'rotated' } | { outcome: 'reused'; revoked: number } | { outcome: 'revoked' }
+
 export interface RefreshTokenStore {
   insert(token: RefreshToken): Promise<void>
   findByHash(tokenHash: string): Promise<RefreshToken | undefined>
-  /** Marks a token used if it was not yet: false means it had been used already (reuse). */
-  markUsed(id: string, at: Date): Promise<boolean>
+  /**
+   * Rotation and reuse detection as one serialisable unit per family (RFC 9700 §4.14.2): marks
+   * the presented token used and stores `next`, unless the presented token was used already
+   * (reuse: the whole family, `next`'s siblings included, is revoked) or revoked.
+   */
+  rotate(presentedId: string, next: RefreshToken, at: Date): Promise<RefreshRotation>
+  /** Revokes every token of the family, serialised with its rotations. */
   revokeFamily(familyId: string, at: Date): Promise<number>
   revokeForUser(tenantId: string, userId: string, at: Date): Promise<number>
   revokeForClient(clientId: string, at: Date): Promise<number>
@@ -269,6 +277,10 @@ export interface RateLimiter {
   consume(key: string, limit: number, windowMs: number): Promise<number>
   /** Milliseconds until `key` may be used again, without counting. */
   blockedFor(key: string, limit: number, windowMs: number): Promise<number>
+  /** Un-counts one event of the current window (never below zero): a reservation given back. */
+  release(key: string): Promise<void>
+  /** Forgets `key`'s window. */
+  reset(key: string): Promise<void>
   /** Where counts are shared: `redis`, or `none` (each process counts for itself). */
   readonly shared: 'redis' | 'none'
   /** False while the shared store does not answer (decisions are then taken locally). */

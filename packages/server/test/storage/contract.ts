@@ -5,6 +5,7 @@ import type {
   Administrator,
   Application,
   ClientSecret,
+  RefreshToken,
   SigningKey,
   Tenant,
 } from '../../src/domain/model.js'
@@ -42,6 +43,7 @@ function application(tenantId: string, clientId: string, createdAtMs: number): A
     lastUsedAt: null,
     canIntrospect: false,
     tokenRateLimitPerMinute: 120,
+    isBuiltIn: false,
     version: 1,
   }
 }
@@ -56,6 +58,24 @@ function secret(clientId: string, id: string): ClientSecret {
     expiresAt: null,
     lastUsedAt: null,
     lastUsedIp: null,
+  }
+}
+
+function refreshToken(id: string, familyId: string): RefreshToken {
+  return {
+    id,
+    tenantId: 'alpha',
+    familyId,
+    clientId: 'tmc_refresh',
+    userId: 'usr_1',
+    tokenHash: `hash-${id}`,
+    audience: 'https://api.example.com',
+    scopes: ['read:x'],
+    createdAt: at(0),
+    idleExpiresAt: at(86_400_000),
+    familyExpiresAt: at(30 * 86_400_000),
+    usedAt: null,
+    revokedAt: null,
   }
 }
 
@@ -294,6 +314,26 @@ export function runStorageContract(
       expect(await storage.administrators.delete('alpha', 'adm_1')).toBe(true)
       // Deleting an administrator deletes their sessions with them.
       expect(await storage.consoleSessions.find('hash-1')).toBeUndefined()
+    })
+
+    it('rotates a refresh token once; a second use revokes the family, successor included', async () => {
+      await storage.refreshTokens.insert(refreshToken('rt_1', 'rtf_a'))
+      expect(
+        await storage.refreshTokens.rotate('rt_1', refreshToken('rt_2', 'rtf_a'), at(5)),
+      ).toEqual({ outcome: 'rotated' })
+      expect((await storage.refreshTokens.findByHash('hash-rt_1'))?.usedAt).toEqual(at(5))
+      expect(await storage.refreshTokens.findByHash('hash-rt_2')).toEqual(
+        refreshToken('rt_2', 'rtf_a'),
+      )
+      // Replaying rt_1: its successor rt_2 dies with the family, and rt_3 is never stored.
+      expect(
+        await storage.refreshTokens.rotate('rt_1', refreshToken('rt_3', 'rtf_a'), at(6)),
+      ).toEqual({ outcome: 'reused', revoked: 2 })
+      expect((await storage.refreshTokens.findByHash('hash-rt_2'))?.revokedAt).toEqual(at(6))
+      expect(await storage.refreshTokens.findByHash('hash-rt_3')).toBeUndefined()
+      expect(
+        await storage.refreshTokens.rotate('rt_2', refreshToken('rt_4', 'rtf_a'), at(7)),
+      ).toEqual({ outcome: 'revoked' })
     })
   })
 }

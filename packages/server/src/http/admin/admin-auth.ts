@@ -3,15 +3,14 @@ import { decodeJwt } from 'jose'
 
 import type { Services } from '../../compose.js'
 import { ADMIN_AUDIENCE, scopesForRole, type AdminScope } from '../../domain/admin-api.js'
+import type { Authority } from '../../domain/authority.js'
 import { OwnTokenError, type VerifiedOwnToken } from '../../oauth/own-token-verifier.js'
 import { BearerTokenError } from '../errors.js'
 import { requireSameSiteChange, sessionCookieValue } from '../console/session-cookie.js'
 
-export interface AdminCaller {
-  /** For audit records: `client:<client id>` or `admin:<username>`. */
-  actor: string
+/** An authenticated admin API caller: its tenant and its authority (domain/authority). */
+export interface AdminCaller extends Authority {
   tenantId: string
-  scopes: ReadonlySet<string>
 }
 
 function bearerToken(header: string): string {
@@ -94,6 +93,7 @@ async function sessionCaller(
     actor: `admin:${active.administrator.username}`,
     tenantId: sessionTenant,
     scopes: scopesForRole(active.administrator.role, isRoot),
+    role: active.administrator.role,
   }
 }
 

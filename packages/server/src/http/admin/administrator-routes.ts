@@ -111,7 +111,7 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
     async (request, reply) => {
       const created = await createAdministrator(
         services.management,
-        callerOf(request).actor,
+        callerOf(request),
         request.params.tenant,
         request.body,
       )
@@ -161,7 +161,7 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
     async (request, reply) => {
       const administrator = await updateAdministrator(
         services.management,
-        callerOf(request).actor,
+        callerOf(request),
         request.params.tenant,
         request.params.administrator,
         request.body,
@@ -186,7 +186,7 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
     async (request, reply) => {
       await deleteAdministrator(
         services.management,
-        callerOf(request).actor,
+        callerOf(request),
         request.params.tenant,
         request.params.administrator,
       )

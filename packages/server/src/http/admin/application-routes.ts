@@ -1,6 +1,7 @@
 import type { Static } from '@fastify/type-provider-typebox'
 
 import type { Services } from '../../compose.js'
+import { BUILT_IN_APPLICATION_WARNING } from '../../domain/authority.js'
 import { deleteApplication, revokeApplication } from '../../management/application-endings.js'
 import { endOverlap, rotateSecret } from '../../management/application-secrets.js'
 import {
@@ -98,12 +99,10 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
     async (request, reply) => {
       const { tenant } = request.params
       const body = request.body
-      const created = await createApplication(
-        services.management,
-        callerOf(request).actor,
-        tenant,
-        { ...applicationInput(body), name: body.name },
-      )
+      const created = await createApplication(services.management, callerOf(request), tenant, {
+        ...applicationInput(body),
+        name: body.name,
+      })
       const issuer = services.issuerFor(tenant)
       return withEtag(
         reply.code(201).header('Cache-Control', 'no-store'),
@@ -166,7 +165,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
       const before = await getApplication(services.management, tenant, clientId)
       const { application, scopesChanged } = await updateApplication(
         services.management,
-        callerOf(request).actor,
+        callerOf(request),
         tenant,
         clientId,
         applicationInput(body),
@@ -176,11 +175,15 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         application.grantTypes.includes('password') &&
         !before.application.grantTypes.includes('password')
       const issuer = services.issuerFor(tenant)
+      const warnings = [
+        ...(passwordEnabled ? [PASSWORD_WARNING] : []),
+        ...(application.isBuiltIn ? [BUILT_IN_APPLICATION_WARNING] : []),
+      ]
       return withEtag(reply, application.version).send({
         ...applicationView(application, issuer, now()),
         token_requests: tokenRequests(application, issuer),
         ...(scopesChanged && { notice: SCOPE_NOTICE }),
-        ...(passwordEnabled && { warnings: [PASSWORD_WARNING] }),
+        ...(warnings.length > 0 && { warnings }),
       })
     },
   )
@@ -203,7 +206,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
       const overlap = (request.body as { overlap_seconds?: number } | undefined)?.overlap_seconds
       const rotated = await rotateSecret(
         services.management,
-        callerOf(request).actor,
+        callerOf(request),
         tenant,
         clientId,
         overlap,
@@ -214,6 +217,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         secret: secretView(rotated.secret, now()),
         previous_secret:
           rotated.previous === undefined ? null : secretView(rotated.previous, now()),
+        ...(rotated.application.isBuiltIn && { warnings: [BUILT_IN_APPLICATION_WARNING] }),
       })
     },
   )
@@ -233,12 +237,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
     async (request) => {
       const { tenant, clientId } = request.params
       return {
-        ended_secrets: await endOverlap(
-          services.management,
-          callerOf(request).actor,
-          tenant,
-          clientId,
-        ),
+        ended_secrets: await endOverlap(services.management, callerOf(request), tenant, clientId),
       }
     },
   )
@@ -259,11 +258,14 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
       const { tenant, clientId } = request.params
       const application = await revokeApplication(
         services.management,
-        callerOf(request).actor,
+        callerOf(request),
         tenant,
         clientId,
       )
-      return applicationView(application, services.issuerFor(tenant), now())
+      const view = applicationView(application, services.issuerFor(tenant), now())
+      return application.isBuiltIn
+        ? { ...view, warnings: [...(view.warnings ?? []), BUILT_IN_APPLICATION_WARNING] }
+        : view
     },
   )
 
@@ -281,7 +283,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
     },
     async (request, reply) => {
       const { tenant, clientId } = request.params
-      await deleteApplication(services.management, callerOf(request).actor, tenant, clientId)
+      await deleteApplication(services.management, callerOf(request), tenant, clientId)
       return reply.code(204).send(null)
     },
   )

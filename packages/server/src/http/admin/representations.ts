@@ -123,6 +123,7 @@ export function applicationView(
     last_used_at: iso(application.lastUsedAt),
     can_introspect: application.canIntrospect,
     token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
+    built_in: application.isBuiltIn,
     version: application.version,
     ...(secrets && { secrets: secrets.map((s) => secretView(s, now)) }),
     ...(details.usage && {

@@ -230,6 +230,10 @@ export const Application = Type.Object({
   last_used_at: NullableTimestamp,
   can_introspect: Type.Boolean(),
   token_rate_limit_per_minute: Type.Union([Type.Null(), Type.Integer()]),
+  built_in: Type.Boolean({
+    description:
+      "The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it.",
+  }),
   version: Type.Integer(),
   secrets: Type.Optional(Type.Array(SecretSummary)),
   usage: Type.Optional(
@@ -300,6 +304,7 @@ export const RotatedSecret = Type.Object({
   client_secret: Type.String({ description: 'Shown once; store it now.' }),
   secret: SecretSummary,
   previous_secret: Type.Union([Type.Null(), SecretSummary]),
+  warnings: Type.Optional(Type.Array(Type.String())),
 })
 
 export const Snippets = Type.Object({

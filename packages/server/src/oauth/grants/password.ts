@@ -3,10 +3,22 @@
 // opt-in per application, and guarded against online guessing (lockout per user and per IP).
 import type { PasswordHasher } from '../../crypto/password-hasher.js'
 import type { SecretHasher } from '../../crypto/secret-hasher.js'
+import {
+  passwordAttemptKey,
+  reserveSignInAttempt,
+  type AttemptCounter,
+} from '../../domain/sign-in-attempts.js'
 import type { AuditSink, RefreshTokenStore, UserStore } from '../../storage/contract.js'
+import { isAdminAudience } from '../../domain/authority.js'
 import { resolveAudienceAndScope } from '../audience-and-scope.js'
 import { OAuthError } from '../errors.js'
-import { lockDurationMs, type LoginThrottle } from '../login-throttle.js'
+import {
+  IP_FAILURE_LIMIT,
+  IP_WINDOW_MS,
+  LOCK_AFTER_FAILURES,
+  lockDurationMs,
+  type LoginThrottle,
+} from '../login-throttle.js'
 import type { GrantHandler } from './grant.js'
 import { issueRefreshToken } from './refresh-tokens.js'
 
@@ -16,6 +28,8 @@ export interface PasswordGrantDeps {
   refreshTokens: RefreshTokenStore
   hasher: SecretHasher
   throttle: LoginThrottle
+  /** The shared limiter: attempts are reserved in it before a password is checked. */
+  limiter: AttemptCounter
   audit: AuditSink
 }
 
@@ -58,10 +72,18 @@ export function passwordGrant(deps: PasswordGrantDeps): GrantHandler {
       if (username === undefined) throw new OAuthError('invalid_request', 'username is missing')
       if (password === undefined) throw new OAuthError('invalid_request', 'password is missing')
       const nowMs = now.getTime()
-      const ipWait = deps.throttle.ipRetryAfterMs(ip, nowMs)
-      if (ipWait > 0) throw tooManyAttempts(ipWait)
-
       const key = username.toLowerCase()
+      const attempt = await reserveSignInAttempt(
+        deps.limiter,
+        {
+          key: passwordAttemptKey(application.tenantId, key),
+          limit: LOCK_AFTER_FAILURES,
+          windowMs: lockDurationMs(LOCK_AFTER_FAILURES),
+        },
+        { key: `password-ip:${ip}`, limit: IP_FAILURE_LIMIT, windowMs: IP_WINDOW_MS },
+      )
+      if (attempt.retryAfterMs > 0) throw tooManyAttempts(attempt.retryAfterMs)
+
       const user = await deps.users.findByUsername(application.tenantId, key)
       const lockedUntil =
         user === undefined
@@ -72,11 +94,8 @@ export function passwordGrant(deps: PasswordGrantDeps): GrantHandler {
       // Verified against a dummy hash when the user is unknown: the same work either way.
       const matches = await deps.passwords.verify(user?.passwordHash, password)
       if (user === undefined || !matches || user.status !== 'active') {
-        deps.throttle.recordFailure(
-          ip,
-          user === undefined ? `${application.tenantId}/${key}` : undefined,
-          nowMs,
-        )
+        if (user === undefined)
+          deps.throttle.recordUnknownName(`${application.tenantId}/${key}`, nowMs)
         if (user !== undefined && !matches) {
           const failures = await deps.users.recordLoginFailure(user.tenantId, user.id)
           const lockMs = lockDurationMs(failures)
@@ -85,6 +104,7 @@ export function passwordGrant(deps: PasswordGrantDeps): GrantHandler {
         }
         throw new OAuthError('invalid_grant', WRONG_CREDENTIALS)
       }
+      await attempt.succeeded()
       await deps.users.recordLoginSuccess(
         user.tenantId,
         user.id,
@@ -95,6 +115,11 @@ export function passwordGrant(deps: PasswordGrantDeps): GrantHandler {
       )
 
       const { audience, scopes } = resolveAudienceAndScope(application, request.parameters)
+      if (isAdminAudience(audience))
+        throw new OAuthError(
+          'invalid_target',
+          'the admin API cannot be reached with the password grant: users are not administrators',
+        )
       const { kept, dropped } = intersectWithUser(scopes, user.grants, audience)
       if (request.parameters['scope'] !== undefined && dropped.length > 0) {
         throw new OAuthError('invalid_scope', `this user may not hold: ${dropped.join(' ')}`)

@@ -4,7 +4,7 @@ import { parseScopeString } from '../../domain/scopes.js'
 import { OAuthError } from '../errors.js'
 import type { GrantHandler } from './grant.js'
 import { intersectWithUser, type PasswordGrantDeps } from './password.js'
-import { hashRefreshToken, issueRefreshToken } from './refresh-tokens.js'
+import { hashRefreshToken, newRefreshToken } from './refresh-tokens.js'
 
 const INVALID = 'the refresh token is invalid, expired or revoked'
 
@@ -31,8 +31,7 @@ export function refreshTokenGrant(deps: PasswordGrantDeps): GrantHandler {
       ) {
         throw new OAuthError('invalid_grant', INVALID)
       }
-      if (token.usedAt !== null || !(await deps.refreshTokens.markUsed(token.id, now))) {
-        const ended = await deps.refreshTokens.revokeFamily(token.familyId, now)
+      const reuse = (revoked: number): OAuthError => {
         deps.audit
           .record({
             tenantId: token.tenantId,
@@ -43,16 +42,18 @@ export function refreshTokenGrant(deps: PasswordGrantDeps): GrantHandler {
             data: {
               user_id: token.userId,
               refresh_family: token.familyId,
-              tokens_revoked: ended,
+              tokens_revoked: revoked,
               ip,
             },
           })
           .catch(() => undefined)
-        throw new OAuthError(
+        return new OAuthError(
           'invalid_grant',
           `${INVALID}: it had been used already, so every token of its family is now revoked`,
         )
       }
+      if (token.usedAt !== null)
+        throw reuse(await deps.refreshTokens.revokeFamily(token.familyId, now))
       if (
         token.idleExpiresAt.getTime() <= now.getTime() ||
         token.familyExpiresAt.getTime() <= now.getTime()
@@ -82,7 +83,9 @@ export function refreshTokenGrant(deps: PasswordGrantDeps): GrantHandler {
           )
         scopes = asked
       }
-      const next = await issueRefreshToken(deps, {
+      // Marking this token used and storing its successor is one unit with reuse detection:
+      // a parallel replay either waits and finds it used (revoking the successor too) or wins.
+      const next = newRefreshToken(deps.hasher, {
         tenantId: token.tenantId,
         clientId: application.clientId,
         userId: user.id,
@@ -91,6 +94,9 @@ export function refreshTokenGrant(deps: PasswordGrantDeps): GrantHandler {
         now,
         family: { id: token.familyId, expiresAt: token.familyExpiresAt },
       })
+      const rotation = await deps.refreshTokens.rotate(token.id, next.record, now)
+      if (rotation.outcome === 'reused') throw reuse(rotation.revoked)
+      if (rotation.outcome === 'revoked') throw new OAuthError('invalid_grant', INVALID)
       return {
         subject: user.id,
         audience: token.audience,

@@ -18,19 +18,31 @@ export function hashRefreshToken(hasher: SecretHasher, token: string): string {
   return hasher.hash(token).toString('base64url')
 }
 
+export interface RefreshTokenInput {
+  tenantId: string
+  clientId: string
+  userId: string
+  audience: string
+  scopes: string[]
+  now: Date
+  family?: { id: string; expiresAt: Date }
+}
+
 /** Stores a new refresh token (a new family unless `family` continues one) and returns it. */
 export async function issueRefreshToken(
   deps: RefreshTokenDeps,
-  input: {
-    tenantId: string
-    clientId: string
-    userId: string
-    audience: string
-    scopes: string[]
-    now: Date
-    family?: { id: string; expiresAt: Date }
-  },
+  input: RefreshTokenInput,
 ): Promise<{ token: string; record: RefreshToken }> {
+  const issued = newRefreshToken(deps.hasher, input)
+  await deps.refreshTokens.insert(issued.record)
+  return issued
+}
+
+/** A refresh token and its record, not yet stored. */
+export function newRefreshToken(
+  hasher: SecretHasher,
+  input: RefreshTokenInput,
+): { token: string; record: RefreshToken } {
   const token = REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url')
   const familyExpiresAt =
     input.family?.expiresAt ?? new Date(input.now.getTime() + REFRESH_ABSOLUTE_SECONDS * 1000)
@@ -40,7 +52,7 @@ export async function issueRefreshToken(
     familyId: input.family?.id ?? `rtf_${randomBytes(12).toString('base64url')}`,
     clientId: input.clientId,
     userId: input.userId,
-    tokenHash: hashRefreshToken(deps.hasher, token),
+    tokenHash: hashRefreshToken(hasher, token),
     audience: input.audience,
     scopes: input.scopes,
     createdAt: input.now,
@@ -51,6 +63,5 @@ export async function issueRefreshToken(
     usedAt: null,
     revokedAt: null,
   }
-  await deps.refreshTokens.insert(record)
   return { token, record }
 }

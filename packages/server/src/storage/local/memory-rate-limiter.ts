@@ -40,6 +40,17 @@ export class MemoryRateLimiter implements RateLimiter {
     return Promise.resolve(window.startedAt + windowMs - now)
   }
 
+  release(key: string): Promise<void> {
+    const window = this.#windows.get(key)
+    if (window !== undefined && window.count > 0) window.count--
+    return Promise.resolve()
+  }
+
+  reset(key: string): Promise<void> {
+    this.#windows.delete(key)
+    return Promise.resolve()
+  }
+
   close(): void {
     this.#windows.clear()
   }

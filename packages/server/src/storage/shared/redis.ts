@@ -93,9 +93,14 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then return 0 end
 return ttl`
 
+const RELEASE = `local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return 0`
+
 type ScriptedRedis = Redis & {
   tmConsume(key: string, windowMs: number): Promise<[number, number]>
   tmBlockedFor(key: string, limit: number): Promise<number>
+  tmRelease(key: string): Promise<number>
 }
 
 /**
@@ -116,6 +121,7 @@ export class RedisRateLimiter implements RateLimiter {
     const redis = new (loadIoredis().Redis)(url, redisOptions())
     redis.defineCommand('tmConsume', { numberOfKeys: 1, lua: CONSUME })
     redis.defineCommand('tmBlockedFor', { numberOfKeys: 1, lua: BLOCKED_FOR })
+    redis.defineCommand('tmRelease', { numberOfKeys: 1, lua: RELEASE })
     redis.on('error', () => undefined)
     this.#redis = redis as ScriptedRedis
     this.#fallback = fallback
@@ -157,6 +163,30 @@ export class RedisRateLimiter implements RateLimiter {
     }
     this.#fallbacks++
     return this.#fallback.blockedFor(key, limit, windowMs)
+  }
+
+  async release(key: string): Promise<void> {
+    if (this.healthy) {
+      try {
+        await this.#redis.tmRelease(this.#key(key))
+        return
+      } catch {
+        // fall through to the local counter
+      }
+    }
+    await this.#fallback.release(key)
+  }
+
+  async reset(key: string): Promise<void> {
+    if (this.healthy) {
+      try {
+        await this.#redis.del(this.#key(key))
+        return
+      } catch {
+        // fall through to the local counter
+      }
+    }
+    await this.#fallback.reset(key)
   }
 
   close(): void {

@@ -49,6 +49,7 @@ export class SqlApplicationStore implements ApplicationStore {
             last_used_at: msOrNull(application.lastUsedAt),
             can_introspect: application.canIntrospect ? 1 : 0,
             token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
+            is_built_in: application.isBuiltIn ? 1 : 0,
             version: application.version,
           })
           .execute()

@@ -7,6 +7,7 @@ import { usersSchema } from './migrations/003-users.js'
 import { rateLimitSchema } from './migrations/004-rate-limits.js'
 import { administratorsSchema } from './migrations/005-administrators.js'
 import { deploymentSchema } from './migrations/006-deployment.js'
+import { builtInApplicationSchema } from './migrations/007-built-in-application.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -17,6 +18,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '004-rate-limits': rateLimitSchema(),
     '005-administrators': administratorsSchema(),
     '006-deployment': deploymentSchema(),
+    '007-built-in-application': builtInApplicationSchema(),
   }
 }
 

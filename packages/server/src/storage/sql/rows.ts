@@ -126,6 +126,7 @@ export function applicationFromRow(row: Selectable<ApplicationsTable>): Applicat
     lastUsedAt: dateOrNull(row.last_used_at),
     canIntrospect: row.can_introspect === 1,
     tokenRateLimitPerMinute: row.token_rate_limit_per_minute,
+    isBuiltIn: row.is_built_in === 1,
     version: row.version,
   }
 }

@@ -55,6 +55,7 @@ export interface ApplicationsTable {
   version: Generated<number>
   can_introspect: Generated<number>
   token_rate_limit_per_minute: number | null
+  is_built_in: Generated<number>
 }
 
 export interface ClientSecretsTable {

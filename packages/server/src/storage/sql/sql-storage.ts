@@ -250,7 +250,7 @@ export class SqlStorage implements Storage {
     this.audit = new SqlAuditStore(db, dialect, sqliteFastPath)
     this.revocations = new SqlRevocationStore(db, dialect)
     this.users = new SqlUserStore(db)
-    this.refreshTokens = new SqlRefreshTokenStore(db)
+    this.refreshTokens = new SqlRefreshTokenStore(db, dialect, isTransaction)
     this.administrators = new SqlAdministratorStore(db)
     this.consoleSessions = new SqlConsoleSessionStore(db)
   }

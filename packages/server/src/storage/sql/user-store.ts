@@ -2,7 +2,14 @@ import { sql, type Kysely, type Selectable } from 'kysely'
 
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js'
 import type { RefreshToken, ScopeGrant, User, UserStatus } from '../../domain/model.js'
-import type { Page, PageRequest, RefreshTokenStore, UserStore } from '../contract.js'
+import type {
+  Page,
+  PageRequest,
+  RefreshRotation,
+  RefreshTokenStore,
+  UserStore,
+} from '../contract.js'
+import type { SqlDialectName } from './dialect.js'
 import { dateOrNull, decodeCursor, encodeCursor, ms, msOrNull, translateConflicts } from './rows.js'
 import type { Database, RefreshTokensTable, UsersTable } from './schema.js'
 
@@ -212,27 +219,14 @@ function refreshFromRow(row: Selectable<RefreshTokensTable>): RefreshToken {
 }
 
 export class SqlRefreshTokenStore implements RefreshTokenStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialectName,
+    private readonly isTransaction: boolean,
+  ) {}
 
   async insert(token: RefreshToken): Promise<void> {
-    await this.db
-      .insertInto('refresh_tokens')
-      .values({
-        id: token.id,
-        tenant_id: token.tenantId,
-        family_id: token.familyId,
-        client_id: token.clientId,
-        user_id: token.userId,
-        token_hash: token.tokenHash,
-        audience: token.audience,
-        scopes: JSON.stringify(token.scopes),
-        created_at: ms(token.createdAt),
-        idle_expires_at: ms(token.idleExpiresAt),
-        family_expires_at: ms(token.familyExpiresAt),
-        used_at: msOrNull(token.usedAt),
-        revoked_at: msOrNull(token.revokedAt),
-      })
-      .execute()
+    await insertRefreshToken(this.db, token)
   }
 
   async findByHash(tokenHash: string): Promise<RefreshToken | undefined> {
@@ -244,24 +238,28 @@ export class SqlRefreshTokenStore implements RefreshTokenStore {
     return row && refreshFromRow(row)
   }
 
-  async markUsed(id: string, at: Date): Promise<boolean> {
-    const result = await this.db
-      .updateTable('refresh_tokens')
-      .set({ used_at: ms(at) })
-      .where('id', '=', id)
-      .where('used_at', 'is', null)
-      .executeTakeFirst()
-    return Number(result.numUpdatedRows) === 1
+  rotate(presentedId: string, next: RefreshToken, at: Date): Promise<RefreshRotation> {
+    return this.#inFamily(next.familyId, async (db) => {
+      const presented = await db
+        .selectFrom('refresh_tokens')
+        .select(['used_at', 'revoked_at'])
+        .where('id', '=', presentedId)
+        .executeTakeFirst()
+      if (presented === undefined || presented.revoked_at !== null) return { outcome: 'revoked' }
+      if (presented.used_at !== null)
+        return { outcome: 'reused', revoked: await revokeFamilyRows(db, next.familyId, at) }
+      await db
+        .updateTable('refresh_tokens')
+        .set({ used_at: ms(at) })
+        .where('id', '=', presentedId)
+        .execute()
+      await insertRefreshToken(db, next)
+      return { outcome: 'rotated' }
+    })
   }
 
-  async revokeFamily(familyId: string, at: Date): Promise<number> {
-    const result = await this.db
-      .updateTable('refresh_tokens')
-      .set({ revoked_at: ms(at) })
-      .where('family_id', '=', familyId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst()
-    return Number(result.numUpdatedRows)
+  revokeFamily(familyId: string, at: Date): Promise<number> {
+    return this.#inFamily(familyId, (db) => revokeFamilyRows(db, familyId, at))
   }
 
   async revokeForUser(tenantId: string, userId: string, at: Date): Promise<number> {
@@ -284,4 +282,53 @@ export class SqlRefreshTokenStore implements RefreshTokenStore {
       .executeTakeFirst()
     return Number(result.numUpdatedRows)
   }
+
+  /**
+   * Runs `work` holding the family's lock until its transaction ends. On PostgreSQL a
+   * transaction-scoped advisory lock on the family id: rotations and revocations of one family
+   * take turns, and each statement after the lock sees what the previous holder committed (read
+   * committed). Row locks alone would not do: a revocation's UPDATE does not see, and so misses,
+   * the token a concurrent rotation is inserting. SQLite transactions hold the database's write
+   * lock from BEGIN IMMEDIATE, which serialises them already.
+   */
+  #inFamily<T>(familyId: string, work: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const locked = async (db: Kysely<Database>) => {
+      if (this.dialect === 'postgres')
+        await sql`select pg_advisory_xact_lock(hashtextextended(${familyId}, 0))`.execute(db)
+      return work(db)
+    }
+    if (this.isTransaction) return locked(this.db)
+    return this.db.transaction().execute(locked)
+  }
+}
+
+async function insertRefreshToken(db: Kysely<Database>, token: RefreshToken): Promise<void> {
+  await db
+    .insertInto('refresh_tokens')
+    .values({
+      id: token.id,
+      tenant_id: token.tenantId,
+      family_id: token.familyId,
+      client_id: token.clientId,
+      user_id: token.userId,
+      token_hash: token.tokenHash,
+      audience: token.audience,
+      scopes: JSON.stringify(token.scopes),
+      created_at: ms(token.createdAt),
+      idle_expires_at: ms(token.idleExpiresAt),
+      family_expires_at: ms(token.familyExpiresAt),
+      used_at: msOrNull(token.usedAt),
+      revoked_at: msOrNull(token.revokedAt),
+    })
+    .execute()
+}
+
+async function revokeFamilyRows(db: Kysely<Database>, familyId: string, at: Date): Promise<number> {
+  const result = await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: ms(at) })
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
 }
