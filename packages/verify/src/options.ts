@@ -22,7 +22,7 @@ export interface VerifierOptions {
   audience: string
   /** Narrows the server's algorithms; never `none` or HMAC whatever is given. */
   algorithms?: string[]
-  /** Allowed clock skew for `exp`/`nbf`. Default 5 s. */
+  /** Allowed clock skew for `exp`, `nbf` and `iat`. Default 5 s. */
   clockToleranceSeconds?: number
   revocationFeed?: FeedOptions
   /** Verified tokens kept for a map look-up. Default 10 000. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose'
 
+import { findDuplicateMember } from './duplicate-member.js'
 import { TokenVerificationError, type VerifyErrorReason } from './errors.js'
 import type { VerifierOptions } from './options.js'
 import { RevocationFeed } from './revocation-feed.js'
@@ -87,6 +88,74 @@ async function discover(issuer: string, fetchFn: typeof fetch): Promise<Metadata
   throw new Error(`no authorization server metadata for ${issuer}`)
 }
 
+// jose decodes the same way (fatal on invalid UTF-8, a leading BOM dropped), so the scan reads
+// exactly the text jose will parse.
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** A member name fit to quote in a description (and so in a header): short, plain ASCII. */
+const PRINTABLE_NAME = /^[A-Za-z0-9_.:/+-]{1,64}$/
+
+/**
+ * Refuses a header or claims set that repeats a member name, at any depth (RFC 7515 §4, RFC 7519
+ * §4): `JSON.parse`, and so jose, would silently keep the last one while another parser on the
+ * way may have kept the first. Runs before the signature check: the scan is one linear pass over
+ * at most `maxTokenBytes`, cheaper than the signature, and refuses the same whoever signed.
+ */
+function checkUniqueMembers(token: string, realm: string): void {
+  const [header = '', payload = ''] = token.split('.', 2)
+  for (const [segment, refusal] of [
+    [header, "the token's header repeats"],
+    [payload, "the token's claims repeat"],
+  ] as const) {
+    let repeated: string | undefined
+    try {
+      repeated = findDuplicateMember(utf8.decode(Buffer.from(segment, 'base64url')))
+    } catch {
+      throw refuse('ERR_TOKEN_MALFORMED', 'the token is malformed', realm)
+    }
+    if (repeated !== undefined) {
+      // The name comes from an unauthenticated token: quote it only when it is plain.
+      const name = PRINTABLE_NAME.test(repeated) ? `the member "${repeated}"` : 'a member name'
+      throw refuse('ERR_TOKEN_MALFORMED', `${refusal} ${name}`, realm)
+    }
+  }
+}
+
+/** 9999-12-31T23:59:59Z, the last second an ISO 8601 date (and `Date`'s UTC calendar) can spell. */
+const LAST_NUMERIC_DATE = 253_402_300_799
+
+/**
+ * RFC 7519 §2: `exp`, `nbf` and `iat` are NumericDates, seconds since 1970. jose checks that they
+ * are numbers and compares them with now, but `JSON.parse` reads `1e400` as Infinity, which is
+ * never in the past, and jose never looks at `iat` without a `maxTokenAge`. So each must be a
+ * finite number between 1970 and 9999, and `iat` no later than now plus the allowed skew.
+ */
+function checkNumericDates(
+  payload: JWTPayload,
+  nowSeconds: number,
+  toleranceSeconds: number,
+  realm: string,
+): void {
+  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+    const value: unknown = payload[claim]
+    if (value === undefined) continue
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < 0 ||
+      value > LAST_NUMERIC_DATE
+    ) {
+      throw refuse(
+        'ERR_TOKEN_CLAIMS',
+        `the token's ${claim} claim is not a date between 1970 and 9999`,
+        realm,
+      )
+    }
+  }
+  if (payload.iat !== undefined && payload.iat > nowSeconds + toleranceSeconds)
+    throw refuse('ERR_TOKEN_NOT_YET_VALID', "the token's iat claim is in the future", realm)
+}
+
 function mapJoseError(error: unknown, realm: string): TokenVerificationError {
   if (error instanceof errors.JWTExpired)
     return refuse('ERR_TOKEN_EXPIRED', 'the token has expired', realm)
@@ -98,16 +167,18 @@ function mapJoseError(error: unknown, realm: string): TokenVerificationError {
         return refuse('ERR_TOKEN_AUDIENCE', 'the token is not meant for this API', realm)
       case 'nbf':
       case 'iat':
-        return refuse('ERR_TOKEN_NOT_YET_VALID', 'the token is not valid yet', realm)
+        // Only a failed comparison means "not yet"; a non-number is a malformed claim (below).
+        if (error.reason === 'check_failed')
+          return refuse('ERR_TOKEN_NOT_YET_VALID', 'the token is not valid yet', realm)
+        break
       case 'typ':
         return refuse('ERR_TOKEN_TYPE', 'the token is not an access token (typ at+jwt)', realm)
-      default:
-        return refuse(
-          'ERR_TOKEN_CLAIMS',
-          `the token's ${error.claim} claim is missing or invalid`,
-          realm,
-        )
     }
+    return refuse(
+      'ERR_TOKEN_CLAIMS',
+      `the token's ${error.claim} claim is missing or invalid`,
+      realm,
+    )
   }
   if (error instanceof errors.JOSEAlgNotAllowed)
     return refuse(
@@ -125,10 +196,11 @@ function mapJoseError(error: unknown, realm: string): TokenVerificationError {
 }
 
 /**
- * Verifies Tokenmint (RFC 9068) access tokens locally: signature against the issuer's JWKS
- * (refetched on an unknown `kid`, at most once per cooldown), `iss`, `aud`, `exp`/`nbf` with
- * skew, `typ: at+jwt`, an asymmetric algorithm allow-list, and — with feed credentials — the
- * revocation feed, so a revoked application's tokens are refused within a second.
+ * Verifies Tokenmint (RFC 9068) access tokens locally: no repeated JSON member names, signature
+ * against the issuer's JWKS (refetched on an unknown `kid`, at most once per cooldown), `iss`,
+ * `aud`, `exp`/`nbf`/`iat` as dates in range and with skew, `typ: at+jwt`, an asymmetric
+ * algorithm allow-list, and — with feed credentials — the revocation feed, so a revoked
+ * application's tokens are refused within a second.
  *
  * @example
  * ```ts
@@ -250,6 +322,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (key === undefined) throw refuse('ERR_TOKEN_TOO_LARGE', 'the token is too large', realm)
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token))
       throw refuse('ERR_TOKEN_MALFORMED', 'the token is malformed', realm)
+    checkUniqueMembers(token, realm)
     let keys: Awaited<typeof setup>
     try {
       keys = await setup
@@ -262,6 +335,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       )
     }
     let payload: JWTPayload
+    const nowMs = now()
     try {
       ;({ payload } = await jwtVerify(token, keys.jwks, {
         issuer: options.issuer,
@@ -269,12 +343,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
         typ: 'at+jwt',
         algorithms: keys.algorithms,
         clockTolerance: tolerance,
-        currentDate: new Date(now()),
+        currentDate: new Date(nowMs),
         requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
       }))
     } catch (error) {
       throw mapJoseError(error, realm)
     }
+    checkNumericDates(payload, nowMs / 1000, tolerance, realm)
     if (
       typeof payload['client_id'] !== 'string' ||
       (payload['scope'] !== undefined && typeof payload['scope'] !== 'string')

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { createPrivateKey } from 'node:crypto'
+import { constants, createPrivateKey, sign } from 'node:crypto'
 
 import { SignJWT, type JWTPayload } from 'jose'
 
@@ -38,12 +38,8 @@ export async function setUpTenant(server: TestServer) {
   return { api, app, feed: { clientId: feed.client_id, clientSecret: feed.client_secret }, mint }
 }
 
-/** Signs arbitrary JWTs with the tenant's real current key, to forge headers and claims. */
-export async function signWithTenantKey(
-  server: TestServer,
-  header: Record<string, unknown>,
-  payload: JWTPayload,
-): Promise<string> {
+/** The tenant's real current signing key, unsealed as the server would. */
+async function tenantKey(server: TestServer) {
   const keys = await server.services.storage.signingKeys.listForTenant(server.tenant)
   const current = keys.find((k) => k.status === 'current')!
   const masterKey = Buffer.from(
@@ -54,8 +50,41 @@ export async function signWithTenantKey(
     current.sealedPrivateKey,
     `${current.tenantId}/${current.kid}`,
   )
-  const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: current.algorithm, kid: current.kid, ...header })
-    .sign(key)
+  return {
+    alg: current.algorithm,
+    kid: current.kid,
+    key: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }),
+  }
+}
+
+/** Signs arbitrary JWTs with the tenant's real current key, to forge headers and claims. */
+export async function signWithTenantKey(
+  server: TestServer,
+  header: Record<string, unknown>,
+  payload: JWTPayload,
+): Promise<string> {
+  const { alg, kid, key } = await tenantKey(server)
+  return new SignJWT(payload).setProtectedHeader({ alg, kid, ...header }).sign(key)
+}
+
+/**
+ * Signs the exact header and payload bytes given, with the tenant's real current key, for what
+ * jose refuses to produce: repeated members, `1e400`. `header` receives the key's `alg` and `kid`
+ * to spell as it likes. The framing is RFC 7515 §7.1; ECDSA signatures are r‖s (RFC 7518 §3.4).
+ */
+export async function signRawWithTenantKey(
+  server: TestServer,
+  header: (key: { alg: string; kid: string }) => string,
+  payload: string,
+): Promise<string> {
+  const { alg, kid, key } = await tenantKey(server)
+  const keyInput: Parameters<typeof sign>[2] =
+    alg === 'ES256'
+      ? { key, dsaEncoding: 'ieee-p1363' }
+      : alg === 'PS256'
+        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
+        : key
+  const signingInput = `${Buffer.from(header({ alg, kid })).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`
+  const signature = sign(alg === 'EdDSA' ? null : 'sha256', Buffer.from(signingInput), keyInput)
+  return `${signingInput}.${signature.toString('base64url')}`
 }

@@ -7,7 +7,13 @@ import {
   TokenVerificationError,
   type Verifier,
 } from '../src/index.js'
-import { setUpTenant, signWithTenantKey, startServer, type TestServer } from './support.js'
+import {
+  setUpTenant,
+  signRawWithTenantKey,
+  signWithTenantKey,
+  startServer,
+  type TestServer,
+} from './support.js'
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
@@ -141,6 +147,155 @@ describe('@tokenmint/verify against a real Tokenmint server', () => {
         'error="invalid_token"',
       )
     }
+  })
+
+  /** A fresh token's claims as JSON text, without its dates: `dates` (JSON members) go last. */
+  async function claimsWithDates(dates: string): Promise<string> {
+    const { iss, sub, aud, jti, client_id, scope } = decodeJwt(await tenant.mint())
+    return `${JSON.stringify({ iss, sub, aud, jti, client_id, scope }).slice(0, -1)},${dates}}`
+  }
+  const atJwtHeader = ({ alg, kid }: { alg: string; kid: string }) =>
+    JSON.stringify({ alg, kid, typ: 'at+jwt' })
+
+  it('refuses exp, nbf and iat that are not dates between 1970 and 9999, naming the claim', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    // JSON written by hand: JSON.stringify cannot write 1e400 and jose will not sign Infinity.
+    const cases: { description: string; dates: string; claim: string }[] = [
+      { description: 'exp 1e400 (Infinity)', dates: `"iat":${now},"exp":1e400`, claim: 'exp' },
+      { description: 'exp past 9999', dates: `"iat":${now},"exp":253402300800`, claim: 'exp' },
+      { description: 'exp 1e300', dates: `"iat":${now},"exp":1e300`, claim: 'exp' },
+      { description: 'exp as a string', dates: `"iat":${now},"exp":"${now + 300}"`, claim: 'exp' },
+      { description: 'exp null', dates: `"iat":${now},"exp":null`, claim: 'exp' },
+      {
+        description: 'nbf -1e400 (-Infinity)',
+        dates: `"iat":${now},"exp":${now + 300},"nbf":-1e400`,
+        claim: 'nbf',
+      },
+      {
+        description: 'nbf before 1970',
+        dates: `"iat":${now},"exp":${now + 300},"nbf":-1`,
+        claim: 'nbf',
+      },
+      { description: 'iat 1e400', dates: `"iat":1e400,"exp":${now + 300}`, claim: 'iat' },
+      { description: 'iat before 1970', dates: `"iat":-5,"exp":${now + 300}`, claim: 'iat' },
+      { description: 'iat as a string', dates: `"iat":"${now}","exp":${now + 300}`, claim: 'iat' },
+    ]
+    for (const { description, dates, claim } of cases) {
+      const token = await signRawWithTenantKey(server, atJwtHeader, await claimsWithDates(dates))
+      const error = await verifier.verify(token).catch((e: unknown) => e)
+      expect(error, description).toBeInstanceOf(TokenVerificationError)
+      expect(error, description).toMatchObject({ status: 401, code: 'ERR_TOKEN_CLAIMS' })
+      expect((error as TokenVerificationError).message, description).toContain(`${claim} claim`)
+      expect((error as TokenVerificationError).wwwAuthenticate, description).toContain(
+        'error="invalid_token"',
+      )
+      expect(verifier.verifyCached(token), description).toBeUndefined()
+    }
+  })
+
+  it('refuses an iat later than now plus the clock skew, and accepts one within it', async () => {
+    const claims = decodeJwt(await tenant.mint())
+    const now = Math.floor(Date.now() / 1000)
+    const future = await signWithTenantKey(server, { typ: 'at+jwt' }, { ...claims, iat: now + 600 })
+    await expect(verifier.verify(future)).rejects.toMatchObject({
+      status: 401,
+      code: 'ERR_TOKEN_NOT_YET_VALID',
+      message: "the token's iat claim is in the future",
+    })
+    expect(verifier.verifyCached(future)).toBeUndefined()
+    // The verifier allows 5 s of skew by default.
+    const skewed = await signWithTenantKey(server, { typ: 'at+jwt' }, { ...claims, iat: now + 2 })
+    await expect(verifier.verify(skewed)).resolves.toMatchObject({ iat: now + 2 })
+  })
+
+  it('refuses a repeated member in the header or the claims, however it is spelled', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const claims = await claimsWithDates(`"iat":${now},"exp":${now + 300}`)
+    const withClaims = (members: string) => `${claims.slice(0, -1)},${members}}`
+    const cases: {
+      description: string
+      header: (key: { alg: string; kid: string }) => string
+      payload: string
+      message: string
+    }[] = [
+      {
+        description: 'alg twice in the header, none first',
+        header: ({ alg, kid }) => `{"alg":"none","kid":"${kid}","typ":"at+jwt","alg":"${alg}"}`,
+        payload: claims,
+        message: `the token's header repeats the member "alg"`,
+      },
+      {
+        description: 'alg twice in the header, the second spelled \\u0061lg',
+        header: ({ alg, kid }) =>
+          `{"alg":"none","kid":"${kid}","typ":"at+jwt","\\u0061lg":"${alg}"}`,
+        payload: claims,
+        message: `the token's header repeats the member "alg"`,
+      },
+      {
+        description: 'exp twice in the claims, a past one first',
+        header: atJwtHeader,
+        payload: `{"exp":${now - 3600},${claims.slice(1)}`,
+        message: `the token's claims repeat the member "exp"`,
+      },
+      {
+        description: 'exp twice in the claims, the second spelled \\u0065\\u0078p',
+        header: atJwtHeader,
+        payload: withClaims(`"\\u0065\\u0078p":${now + 86400}`),
+        message: `the token's claims repeat the member "exp"`,
+      },
+      {
+        description: 'a repeat inside a nested claim',
+        header: atJwtHeader,
+        payload: withClaims(`"cnf":{"jkt":"a","jkt":"b"}`),
+        message: `the token's claims repeat the member "jkt"`,
+      },
+      {
+        description: 'a repeat in an object inside an array claim',
+        header: atJwtHeader,
+        payload: withClaims(`"authorization_details":[{"type":"a"},{"type":"a","type":"b"}]`),
+        message: `the token's claims repeat the member "type"`,
+      },
+      {
+        description: 'a repeated name unfit for a header (CR LF), not quoted',
+        header: atJwtHeader,
+        payload: withClaims(`"x\\r\\nSet-Cookie: a":1,"x\\r\\nSet-Cookie: a":2`),
+        message: `the token's claims repeat a member name`,
+      },
+    ]
+    for (const { description, header, payload, message } of cases) {
+      const token = await signRawWithTenantKey(server, header, payload)
+      const error = await verifier.verify(token).catch((e: unknown) => e)
+      expect(error, description).toBeInstanceOf(TokenVerificationError)
+      expect(error, description).toMatchObject({
+        status: 401,
+        code: 'ERR_TOKEN_MALFORMED',
+        message,
+      })
+      expect((error as TokenVerificationError).wwwAuthenticate, description).toContain(
+        'error="invalid_token"',
+      )
+      expect(verifier.verifyCached(token), description).toBeUndefined()
+    }
+  })
+
+  it('accepts a hand-signed token with escaped names, nesting and names reused across objects', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const claims = await claimsWithDates(`"iat":${now},"exp":${now + 300}`)
+    const token = await signRawWithTenantKey(
+      server,
+      ({ alg, kid }) => `{"alg":"${alg}","kid":"${kid}","\\u0074yp":"at+jwt"}`,
+      `${claims.slice(0, -1)},"cnf":{"jkt":"x"},"ext":[{"a":1},{"a":2}],"a\\"b":1,"a\\\\b":2}`,
+    )
+    const verified = await verifier.verify(token)
+    expect(verified).toMatchObject({
+      client_id: tenant.app.clientId,
+      exp: now + 300,
+      cnf: { jkt: 'x' },
+      ext: [{ a: 1 }, { a: 2 }],
+      'a"b': 1,
+      'a\\b': 2,
+    })
+    expect(verifier.verifyCached(token)).toBe(verified)
   })
 
   it('answers a token it verified before from its cache, synchronously if asked', async () => {
