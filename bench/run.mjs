@@ -87,6 +87,8 @@ async function startTokenmint(alg, extraEnv = {}, options = {}) {
     TOKENMINT_LOG_LEVEL: 'warn',
     // The default per-application quota (6 000/min) would throttle a benchmark's single client.
     TOKENMINT_TOKEN_RATE_LIMIT: '10000000',
+    // Two Tokenmint servers run at once; nothing here scrapes their metrics.
+    TOKENMINT_METRICS_LISTEN: 'off',
     ...extraEnv,
   }
   cli(

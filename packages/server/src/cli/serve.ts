@@ -3,6 +3,7 @@ import cluster from 'node:cluster'
 import type { Command } from 'commander'
 
 import type { Services } from '../compose.js'
+import type { Config } from '../config/load-config.js'
 import { CliError } from './cli-error.js'
 import { describeInitialisation, humanInitialisation } from './init.js'
 import { localConfig, type LocalOptions } from './local-config.js'
@@ -55,7 +56,7 @@ async function initialise(services: Services, tenant: string): Promise<void> {
 }
 
 /** Migrates and initialises once, so the workers never race to do it. */
-async function prepare(options: ServeOptions, tenant: string): Promise<void> {
+async function prepare(options: ServeOptions, tenant: string): Promise<Config> {
   const config = localConfig(options)
   const { compose } = await import('../compose.js')
   const services = await compose(config)
@@ -64,17 +65,29 @@ async function prepare(options: ServeOptions, tenant: string): Promise<void> {
   } finally {
     await services.close()
   }
+  return config
+}
+
+function reportMetricsError(error: unknown): void {
+  process.stderr.write(
+    `tokenmint: metrics: ${error instanceof Error ? error.message : String(error)}\n`,
+  )
 }
 
 /**
  * `--workers N`: the primary prepares storage, forks N identical workers that share the port
  * (the cluster module hands connections out round-robin), relays their change events (SQLite
- * has no other bus), and restarts a worker that dies. It serves no request itself.
+ * has no other bus), and restarts a worker that dies. It serves no token request itself, only
+ * GET /metrics: every worker's, summed, on TOKENMINT_METRICS_LISTEN.
  */
 async function supervise(options: ServeOptions, tenant: string, workers: number): Promise<void> {
-  await prepare(options, tenant)
+  const config = await prepare(options, tenant)
   const { relayClusterChanges } = await import('../storage/shared/cluster-ipc.js')
   relayClusterChanges()
+  const { listenForMetrics, workersMetrics } = await import('../http/metrics-listener.js')
+  const metricsListener =
+    config.metricsListen &&
+    (await listenForMetrics(config.metricsListen, workersMetrics(), config, reportMetricsError))
   let stopping = false
   const restarts: number[] = []
   cluster.on('exit', (worker, code, signal) => {
@@ -95,6 +108,7 @@ async function supervise(options: ServeOptions, tenant: string, workers: number)
   const stop = () => {
     if (stopping) return
     stopping = true
+    void metricsListener?.close()
     const alive = Object.values(cluster.workers ?? {})
     if (alive.length === 0) process.exit(0)
     for (const worker of alive) worker?.process.kill('SIGTERM')
@@ -108,10 +122,26 @@ async function serveOneProcess(options: ServeOptions, tenant: string): Promise<v
   const config = localConfig(options)
   const { compose } = await import('../compose.js')
   const { buildHttpApp } = await import('../http/app.js')
+  const { TokenMetrics } = await import('../http/metrics.js')
+  const { listenForMetrics, processMetrics, shareMetricsWithPrimary } =
+    await import('../http/metrics-listener.js')
   const services = await compose(config)
-  // Under --workers the primary initialised already.
+  // Under --workers the primary initialised already, and serves the workers' metrics.
   if (cluster.isPrimary) await initialise(services, tenant)
-  const app = await buildHttpApp(services)
+  const metrics = new TokenMetrics(services)
+  if (cluster.isWorker) shareMetricsWithPrimary(metrics.registry)
+  const metricsListener =
+    cluster.isPrimary && config.metricsListen
+      ? await listenForMetrics(
+          config.metricsListen,
+          processMetrics(metrics.registry),
+          config,
+          (error) => {
+            services.logger.warn({ err: error }, 'metrics could not be read')
+          },
+        )
+      : undefined
+  const app = await buildHttpApp(services, metrics)
   await app.listen({ host: config.host, port: config.port })
   const tenants = await services.storage.tenants.list()
   services.logger.info(
@@ -120,6 +150,7 @@ async function serveOneProcess(options: ServeOptions, tenant: string): Promise<v
       issuers: tenants.map((t) => services.issuerFor(t.id)),
       database: config.databaseUrl.split(':')[0],
       changes: services.changes.transport,
+      metrics: metricsListener && `${metricsListener.url}/metrics`,
       ...(cluster.isWorker && { worker: cluster.worker?.id }),
     },
     `Tokenmint listening on ${config.publicUrl}`,
@@ -129,8 +160,7 @@ async function serveOneProcess(options: ServeOptions, tenant: string): Promise<v
     if (stopping) return
     stopping = true
     services.logger.info({ signal }, 'shutting down')
-    void app
-      .close()
+    void Promise.all([app.close(), metricsListener?.close()])
       .then(() => services.close())
       .then(() => process.exit(0))
   }

@@ -33,11 +33,88 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true)
   })
 
+  it('bounds every connection by default, and serves metrics on localhost only', () => {
+    expect(loadConfig({})).toMatchObject({
+      requestTimeoutSeconds: 60,
+      headersTimeoutSeconds: 15,
+      keepAliveTimeoutSeconds: 10,
+      socketIdleTimeoutSeconds: 30,
+      maxConnections: 10_000,
+      metricsListen: { host: '127.0.0.1', port: 9464 },
+    })
+  })
+
+  const listen: { description: string; raw: string; expected: unknown }[] = [
+    {
+      description: 'host and port',
+      raw: '0.0.0.0:9100',
+      expected: { host: '0.0.0.0', port: 9100 },
+    },
+    { description: 'a name', raw: 'localhost:9464', expected: { host: 'localhost', port: 9464 } },
+    { description: 'an IPv6 address', raw: '[::1]:9464', expected: { host: '::1', port: 9464 } },
+    { description: 'off', raw: 'off', expected: undefined },
+  ]
+  for (const { description, raw, expected } of listen) {
+    it(`reads TOKENMINT_METRICS_LISTEN as ${description}`, () => {
+      expect(loadConfig({ TOKENMINT_METRICS_LISTEN: raw }).metricsListen).toEqual(expected)
+    })
+  }
+
+  it('reads the outbound allow-list: hosts, addresses and CIDRs, trimmed', () => {
+    expect(loadConfig({}).outboundAllow).toEqual([])
+    const allow = loadConfig({
+      TOKENMINT_OUTBOUND_ALLOW: ' 127.0.0.1, 10.0.0.0/8,idp.internal,[::1],',
+    })
+    expect(allow.outboundAllow).toEqual(['127.0.0.1', '10.0.0.0/8', 'idp.internal', '[::1]'])
+  })
+
   const bad: [string, Record<string, string>, RegExp][] = [
     ['a port out of range', { TOKENMINT_PORT: '70000' }, /TOKENMINT_PORT/],
     ['a relative public URL', { TOKENMINT_PUBLIC_URL: 'example.com' }, /TOKENMINT_PUBLIC_URL/],
     ['a short master key', { TOKENMINT_MASTER_KEY: 'c2hvcnQ=' }, /TOKENMINT_MASTER_KEY.*32 bytes/],
     ['an unknown log level', { TOKENMINT_LOG_LEVEL: 'loud' }, /TOKENMINT_LOG_LEVEL/],
+    [
+      'a metrics address without a port',
+      { TOKENMINT_METRICS_LISTEN: '127.0.0.1' },
+      /TOKENMINT_METRICS_LISTEN.*host:port/,
+    ],
+    [
+      'a metrics port out of range',
+      { TOKENMINT_METRICS_LISTEN: 'localhost:70000' },
+      /TOKENMINT_METRICS_LISTEN/,
+    ],
+    [
+      'a metrics address with a scheme',
+      { TOKENMINT_METRICS_LISTEN: 'http://127.0.0.1:9464' },
+      /TOKENMINT_METRICS_LISTEN/,
+    ],
+    ['a request timeout of zero', { TOKENMINT_REQUEST_TIMEOUT: '0' }, /TOKENMINT_REQUEST_TIMEOUT/],
+    [
+      'a headers timeout longer than the request timeout',
+      { TOKENMINT_REQUEST_TIMEOUT: '10', TOKENMINT_HEADERS_TIMEOUT: '20' },
+      /TOKENMINT_HEADERS_TIMEOUT.*TOKENMINT_REQUEST_TIMEOUT/,
+    ],
+    [
+      'a keep-alive timeout of zero',
+      { TOKENMINT_KEEP_ALIVE_TIMEOUT: '0' },
+      /TOKENMINT_KEEP_ALIVE_TIMEOUT/,
+    ],
+    [
+      'an idle timeout that is not a number',
+      { TOKENMINT_SOCKET_IDLE_TIMEOUT: '30s' },
+      /TOKENMINT_SOCKET_IDLE_TIMEOUT/,
+    ],
+    ['no connection cap', { TOKENMINT_MAX_CONNECTIONS: '0' }, /TOKENMINT_MAX_CONNECTIONS/],
+    [
+      'a CIDR prefix too long',
+      { TOKENMINT_OUTBOUND_ALLOW: '10.0.0.0/33' },
+      /TOKENMINT_OUTBOUND_ALLOW/,
+    ],
+    [
+      'a URL as an allow-list entry',
+      { TOKENMINT_OUTBOUND_ALLOW: 'https://x' },
+      /TOKENMINT_OUTBOUND_ALLOW/,
+    ],
   ]
   for (const [description, env, message] of bad) {
     it(`refuses ${description}, naming the variable`, () => {

@@ -1,3 +1,4 @@
+import net from 'node:net'
 import path from 'node:path'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -22,8 +23,23 @@ export interface Config {
   readonly redisUrl: string | undefined
   /** Fastify's `trustProxy`: which proxies' X-Forwarded-For to believe. */
   readonly trustProxy: boolean | string[]
+  /** Hosts, addresses and CIDRs that outbound fetches may reach despite the address rule. */
+  readonly outboundAllow: readonly string[]
   readonly consoleIdleTimeoutSeconds: number
   readonly consoleSessionLifetimeSeconds: number
+  /** Where GET /metrics is served, apart from the public port; undefined when `off`. */
+  readonly metricsListen: ListenAddress | undefined
+  readonly requestTimeoutSeconds: number
+  readonly headersTimeoutSeconds: number
+  readonly keepAliveTimeoutSeconds: number
+  readonly socketIdleTimeoutSeconds: number
+  /** Open connections per process; more are closed as soon as they are accepted. */
+  readonly maxConnections: number
+}
+
+export interface ListenAddress {
+  readonly host: string
+  readonly port: number
 }
 
 interface Setting<T> {
@@ -51,6 +67,20 @@ function text(fallback: string) {
   return (raw: string | undefined): string => (raw === undefined || raw === '' ? fallback : raw)
 }
 
+/** `host:port` or `[v6]:port`, or `off`. */
+function listenAddress(name: string, fallback: string) {
+  return (raw: string | undefined): ListenAddress | undefined => {
+    const value = raw === undefined || raw === '' ? fallback : raw
+    if (value === 'off') return undefined
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(value)
+    const port = Number(match?.[3])
+    if (match === null || port > 65535) {
+      throw new ConfigError(`${name} must be host:port, [ipv6]:port or off, got "${value}"`)
+    }
+    return Object.freeze({ host: match[1] ?? match[2] ?? '', port })
+  }
+}
+
 const LOG_LEVELS: readonly LogLevel[] = [
   'fatal',
   'error',
@@ -60,6 +90,8 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'trace',
   'silent',
 ]
+
+const requestTimeoutSeconds = integer('TOKENMINT_REQUEST_TIMEOUT', 60, 1, 3600)
 
 /**
  * Every setting with its variable, default and one-line doc, in one place; the README's
@@ -187,6 +219,30 @@ export const settings = {
       return list
     },
   },
+  outboundAllow: {
+    env: 'TOKENMINT_OUTBOUND_ALLOW',
+    doc: 'Comma-separated hosts, addresses or CIDRs that administrator-supplied URLs (jwks_uri, webhooks, audit sinks) may reach although loopback, private or link-local. Lifts only that rule: https is still required.',
+    parse: (raw) => {
+      const list = (raw ?? '').split(',').map((part) => part.trim())
+      // The shapes outbound/address-policy.ts reads (config imports nothing): an address, a CIDR,
+      // or a DNS name whose last label is not numeric (so `127.1` is refused, not read as a name).
+      const hostName =
+        /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/i
+      const isEntry = (entry: string) => {
+        const [address = '', prefix, extra] = entry.replace(/^\[(.*)\]$/, '$1').split('/')
+        const family = address.includes('%') ? 0 : net.isIP(address)
+        if (prefix === undefined) return family !== 0 || hostName.test(address.replace(/\.$/, ''))
+        const bits = family === 4 ? 32 : 128
+        return family !== 0 && extra === undefined && /^\d{1,3}$/.test(prefix) && +prefix <= bits
+      }
+      const bad = list.find((entry) => entry !== '' && !isEntry(entry))
+      if (bad !== undefined)
+        throw new ConfigError(
+          `TOKENMINT_OUTBOUND_ALLOW must be comma-separated host names, addresses or CIDRs, got "${bad}"`,
+        )
+      return Object.freeze(list.filter((entry) => entry !== ''))
+    },
+  },
   consoleIdleTimeoutSeconds: {
     env: 'TOKENMINT_CONSOLE_IDLE_TIMEOUT',
     doc: 'A console session ends after this many seconds without a request.',
@@ -196,6 +252,44 @@ export const settings = {
     env: 'TOKENMINT_CONSOLE_SESSION_LIFETIME',
     doc: 'A console session ends this many seconds after sign-in, however active.',
     parse: integer('TOKENMINT_CONSOLE_SESSION_LIFETIME', 43_200, 300, 604_800),
+  },
+  metricsListen: {
+    env: 'TOKENMINT_METRICS_LISTEN',
+    doc: "`host:port` of a separate listener serving `GET /metrics` (Prometheus), never the public port; `off` disables it. Under `--workers` the primary serves the workers' metrics combined.",
+    parse: listenAddress('TOKENMINT_METRICS_LISTEN', '127.0.0.1:9464'),
+  },
+  requestTimeoutSeconds: {
+    env: 'TOKENMINT_REQUEST_TIMEOUT',
+    doc: 'Seconds a client has to send a whole request, headers and body; after it: 408 and the connection is closed. Answers that stream (the revocation feed) are not cut.',
+    parse: requestTimeoutSeconds,
+  },
+  headersTimeoutSeconds: {
+    env: 'TOKENMINT_HEADERS_TIMEOUT',
+    doc: 'Seconds a client has to send the request headers (at most the request timeout); a connection that sends nothing is closed after it.',
+    parse: (raw, env) => {
+      const value = integer('TOKENMINT_HEADERS_TIMEOUT', 15, 1, 3600)(raw)
+      const request = requestTimeoutSeconds(env['TOKENMINT_REQUEST_TIMEOUT'])
+      if (value > request)
+        throw new ConfigError(
+          `TOKENMINT_HEADERS_TIMEOUT (${value}) must not exceed TOKENMINT_REQUEST_TIMEOUT (${request})`,
+        )
+      return value
+    },
+  },
+  keepAliveTimeoutSeconds: {
+    env: 'TOKENMINT_KEEP_ALIVE_TIMEOUT',
+    doc: "Seconds an idle keep-alive connection stays open between requests. Behind a load balancer that reuses connections, set it above the balancer's idle timeout.",
+    parse: integer('TOKENMINT_KEEP_ALIVE_TIMEOUT', 10, 1, 3600),
+  },
+  socketIdleTimeoutSeconds: {
+    env: 'TOKENMINT_SOCKET_IDLE_TIMEOUT',
+    doc: 'Seconds a connection may pass no byte either way while a request is in progress before it is closed. A revocation feed stream, which sends heartbeats, is allowed four missed heartbeats (60 s).',
+    parse: integer('TOKENMINT_SOCKET_IDLE_TIMEOUT', 30, 1, 3600),
+  },
+  maxConnections: {
+    env: 'TOKENMINT_MAX_CONNECTIONS',
+    doc: 'Open connections per process (per worker under `--workers`); connections beyond it are closed as soon as they are accepted.',
+    parse: integer('TOKENMINT_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
   },
   auditTokens: {
     env: 'TOKENMINT_AUDIT_TOKENS',

@@ -3,10 +3,20 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Services } from '../compose.js'
 import { DeferredChildLogger } from './deferred-child-logger.js'
 import { installErrorHandler } from './errors.js'
+import { TokenMetrics } from './metrics.js'
 import { registerRoutes } from './routes.js'
+import { serverLimits } from './server-limits.js'
 
-export async function buildHttpApp(services: Services): Promise<FastifyInstance> {
+/**
+ * The public server. Its metrics are recorded in `metrics` and served elsewhere
+ * (`listenForMetrics`), never on this port.
+ */
+export async function buildHttpApp(
+  services: Services,
+  metrics: TokenMetrics = new TokenMetrics(services),
+): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = services.logger
+  const limits = serverLimits(services.config)
   const app = Fastify({
     loggerInstance: logger,
     // Per-request log lines would cost throughput and risk logging URLs; errors are logged.
@@ -17,9 +27,16 @@ export async function buildHttpApp(services: Services): Promise<FastifyInstance>
     return503OnClosing: true,
     trustProxy: services.config.trustProxy,
     forceCloseConnections: true,
+    // Fastify sets these three on the server after creating it (its requestTimeout default, 0,
+    // would switch Node's off); `http` carries the ones only the constructor takes.
+    http: limits.http,
+    requestTimeout: limits.http.requestTimeout,
+    keepAliveTimeout: limits.http.keepAliveTimeout,
+    connectionTimeout: limits.socketIdleTimeoutMs,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   })
+  app.server.maxConnections = limits.maxConnections
   installErrorHandler(app)
-  await registerRoutes(app, services)
+  await registerRoutes(app, services, metrics)
   return app
 }

@@ -1,9 +1,12 @@
-import type { FastifyInstance } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 import type { Services } from '../compose.js'
 
-/** Prometheus metrics of one process, served at GET /metrics. */
+/**
+ * Prometheus metrics of one process, served at GET /metrics by `listenForMetrics`. Under
+ * `--workers` the primary sums the workers' (prom-client's AggregatorRegistry); each gauge's
+ * `aggregator` says how to combine it where a sum would mislead.
+ */
 export class TokenMetrics {
   readonly registry = new Registry()
   readonly issued = new Counter({
@@ -58,6 +61,7 @@ export class TokenMetrics {
     new Gauge({
       name: 'tokenmint_change_bus_up',
       help: '1 while changes from other nodes arrive through the bus, 0 while polling instead',
+      aggregator: 'min',
       labelNames: ['transport'] as const,
       registers: [this.registry],
       collect() {
@@ -70,6 +74,7 @@ export class TokenMetrics {
     new Gauge({
       name: 'tokenmint_change_bus_lag_seconds',
       help: 'Delay between another node publishing a change and this node receiving it (last one)',
+      aggregator: 'max',
       registers: [this.registry],
       collect() {
         this.set(services.changeStats.lastLagSeconds)
@@ -110,6 +115,7 @@ export class TokenMetrics {
     new Gauge({
       name: 'tokenmint_audit_last_commit_seconds',
       help: 'Duration of the last audit group commit',
+      aggregator: 'max',
       registers: [this.registry],
       collect() {
         this.set(services.audit.stats.lastCommitMs / 1000)
@@ -126,11 +132,4 @@ export class TokenMetrics {
       },
     })
   }
-}
-
-export function registerMetricsRoute(app: FastifyInstance, metrics: TokenMetrics): void {
-  app.get('/metrics', async (_request, reply) => {
-    void reply.type(metrics.registry.contentType)
-    return metrics.registry.metrics()
-  })
 }

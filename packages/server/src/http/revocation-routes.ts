@@ -12,6 +12,7 @@ interface TenantParams {
 }
 
 export const HEARTBEAT_MS = 15_000
+const FEED_IDLE_TIMEOUT_MS = 4 * HEARTBEAT_MS
 
 function cursorOf(request: FastifyRequest): string | undefined {
   const query = request.query as Record<string, unknown>
@@ -38,6 +39,10 @@ async function stream(
   const { tenant } = request.params
   const first = await readFeed(services.storage.revocations, tenant, since)
   reply.hijack()
+  // Node's request and headers timeouts end once the request is in, so they never cut the
+  // stream; the idle timeout would. Heartbeats keep the stream busy, so allow four missed ones:
+  // a peer that stops reading stalls the writes and is cut then.
+  request.raw.socket.setTimeout(FEED_IDLE_TIMEOUT_MS)
   const raw = reply.raw
   raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',

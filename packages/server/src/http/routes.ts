@@ -5,14 +5,13 @@ import type { Services } from '../compose.js'
 import { registerAdminRoutes } from './admin/admin-routes.js'
 import { registerConsoleRoutes } from './console/console-routes.js'
 import { registerHealthRoutes } from './health-routes.js'
-import { registerMetricsRoute, TokenMetrics } from './metrics.js'
+import type { TokenMetrics } from './metrics.js'
 import { registerOAuthRoutes } from './oauth-routes.js'
 
 /**
  * Every route of the server, on one screen:
  *
  *   GET  /healthz, /readyz                                   health-routes.ts
- *   GET  /metrics (Prometheus)                               metrics.ts
  *   GET  /t/:tenant/.well-known/oauth-authorization-server   oauth-routes.ts (RFC 8414)
  *   GET  /t/:tenant/.well-known/openid-configuration         oauth-routes.ts
  *   GET  /.well-known/oauth-authorization-server/t/:tenant   oauth-routes.ts (RFC 8414 §3.1)
@@ -26,11 +25,15 @@ import { registerOAuthRoutes } from './oauth-routes.js'
  *                                                            admin/admin-routes.ts
  *   *    /console/api/session (sign in, who am I, sign out)  console/console-routes.ts
  *   GET  /console/* (the web console's static files)          console/console-routes.ts
+ *
+ * GET /metrics is not here: it has its own listener (metrics-listener.ts).
  */
-export async function registerRoutes(app: FastifyInstance, services: Services): Promise<void> {
-  const metrics = new TokenMetrics(services)
+export async function registerRoutes(
+  app: FastifyInstance,
+  services: Services,
+  metrics: TokenMetrics,
+): Promise<void> {
   registerHealthRoutes(app, services)
-  registerMetricsRoute(app, metrics)
   registerOAuthRoutes(app, services, metrics)
   // Only the console and the admin API read the session cookie, so only their requests pay for
   // cookie parsing; the token endpoint's do not.

@@ -50,6 +50,8 @@ describe('tokenmint CLI against a running server', () => {
       ...process.env,
       TOKENMINT_PROFILE: path.join(dir, 'profile.json'),
       TOKENMINT_LOG_LEVEL: 'warn',
+      // Any free port: the default metrics address, 127.0.0.1:9464, would collide between tests.
+      TOKENMINT_METRICS_LISTEN: '127.0.0.1:0',
     }
     server = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], { env, cwd: dir })
     server.stdout?.on('data', (chunk: Buffer) => (firstStartOutput += chunk.toString()))

@@ -33,6 +33,8 @@ describe('a crash (kill -9) during a burst of token requests', () => {
     const env = {
       ...process.env,
       TOKENMINT_LOG_LEVEL: 'silent',
+      // Any free port: the default metrics address, 127.0.0.1:9464, would collide between tests.
+      TOKENMINT_METRICS_LISTEN: '127.0.0.1:0',
       TOKENMINT_PROFILE: path.join(dataDir, 'profile.json'),
     }
     const server: ChildProcess = spawn(

@@ -104,27 +104,14 @@ function scaleOutSuite(name: string, start: () => Promise<Deployment>) {
       }
     })
 
-    it('reports the bus, its lag and the database pool in /metrics', async () => {
-      // A new connection each time (no keep-alive), so that under --workers the cluster's
-      // round-robin hands the reads to both workers; up to 30 reads, until one comes from a
-      // process that received a change (under a loaded machine 8 sometimes all went to one).
+    it('reports the bus, its lag and the database pool on the metrics listener', async () => {
+      // Up to 30 reads, until one shows a change received from another process (under
+      // --workers the primary sums both workers' metrics).
       const texts: string[] = []
       const receivedIn = (text: string) =>
         Number(/tokenmint_change_bus_received (\d+)/.exec(text)?.[1])
       for (let i = 0; i < 30 && !texts.some((t) => receivedIn(t) > 0); i++) {
-        texts.push(
-          await new Promise<string>((resolve, reject) => {
-            http
-              .get(`${deployment.nodes.at(-1)!.url}/metrics`, { agent: false }, (response) => {
-                let body = ''
-                response.on('data', (chunk: Buffer) => (body += chunk.toString()))
-                response.on('end', () => {
-                  resolve(body)
-                })
-              })
-              .on('error', reject)
-          }),
-        )
+        texts.push(await (await fetch(`${deployment.nodes.at(-1)!.metricsUrl}/metrics`)).text())
       }
       const transport = /tokenmint_change_bus_up\{transport="(\w+)"\} 1/.exec(texts[0]!)?.[1]
       expect(['redis', 'postgres', 'cluster']).toContain(transport)
@@ -134,6 +121,51 @@ function scaleOutSuite(name: string, start: () => Promise<Deployment>) {
         const total = Number(/tokenmint_db_connections\{state="total"\} (\d+)/.exec(texts[0]!)?.[1])
         expect(total).toBeGreaterThan(0)
       }
+      const publicPort = await fetch(`${deployment.nodes.at(-1)!.url}/metrics`)
+      expect(publicPort.status).toBe(404)
+    })
+
+    it('counts every token a node issued in one scrape, whichever worker issued it', async () => {
+      const node = deployment.nodes.at(-1)!
+      const app = await createApp(['read:a'])
+      const issued = async () => {
+        const text = await (await fetch(`${node.metricsUrl}/metrics`)).text()
+        const pattern = new RegExp(
+          `tokenmint_tokens_issued_total\\{tenant="${deployment.cluster.tenant}",grant_type="client_credentials"\\} (\\d+)`,
+        )
+        return Number(pattern.exec(text)?.[1] ?? 0)
+      }
+      // A new connection per request, so that under --workers round-robin spreads them.
+      const mintOnNewConnection = () =>
+        new Promise<number>((resolve, reject) => {
+          const body = 'grant_type=client_credentials'
+          http
+            .request(
+              `${node.url}/t/${deployment.cluster.tenant}/oauth/token`,
+              {
+                method: 'POST',
+                agent: false,
+                headers: {
+                  'content-type': 'application/x-www-form-urlencoded',
+                  'content-length': String(body.length),
+                  authorization: basic(app.clientId, app.clientSecret),
+                },
+              },
+              (response) => {
+                response.resume()
+                response.on('end', () => {
+                  resolve(response.statusCode ?? 0)
+                })
+              },
+            )
+            .on('error', reject)
+            .end(body)
+        })
+      const before = await issued()
+      const statuses: number[] = []
+      for (let i = 0; i < 10; i++) statuses.push(await mintOnNewConnection())
+      expect(statuses).toEqual(Array.from({ length: 10 }, () => 200))
+      expect((await issued()) - before).toBe(10)
     })
 
     it('returns no token from any node once a revoke through one node has returned', async () => {

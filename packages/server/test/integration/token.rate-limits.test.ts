@@ -54,7 +54,7 @@ describe('token endpoint rate limits', () => {
       items: { data: { error: string } }[]
     }
     expect(audit.items.some((e) => e.data.error === 'rate_limited')).toBe(true)
-    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    const metrics = await (await fetch(`${server.metricsUrl!}/metrics`)).text()
     expect(metrics).toMatch(
       /tokenmint_tokens_refused_total\{tenant="acme",error="rate_limited"\} [1-9]/,
     )

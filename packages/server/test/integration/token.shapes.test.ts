@@ -150,7 +150,7 @@ describe('operations endpoints', () => {
   })
   afterAll(() => server.stop())
 
-  it('answers /healthz and /readyz, and counts tokens in Prometheus /metrics', async () => {
+  it('answers /healthz and /readyz, and counts tokens in Prometheus /metrics on the metrics listener', async () => {
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' })
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
     await server.adminToken()
@@ -159,7 +159,7 @@ describe('operations endpoints', () => {
       client_id: 'tmc_x',
       client_secret: 'tms_y',
     })
-    const response = await fetch(`${server.url}/metrics`)
+    const response = await fetch(`${server.metricsUrl!}/metrics`)
     expect(response.headers.get('content-type')).toContain('text/plain')
     const text = await response.text()
     expect(text).toMatch(

@@ -11,6 +11,8 @@ export interface ServerProcess {
   /** Where this process listens. */
   url: string
   port: number
+  /** Its metrics listener; under --workers, the primary's (every worker's metrics summed). */
+  metricsUrl: string
   child: ChildProcess
   output(): string
   stop(): Promise<void>
@@ -65,10 +67,12 @@ function stopChild(child: ChildProcess): Promise<void> {
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const count = options.nodes ?? 1
   const ports = await Promise.all(Array.from({ length: count }, () => freePort()))
+  const metricsPorts = await Promise.all(ports.map(() => freePort()))
   const publicUrl = options.publicUrl?.(ports) ?? `http://127.0.0.1:${ports[0] ?? 0}`
   const tenant = options.tenant ?? 'default'
   const masterKey = randomBytes(32).toString('base64')
-  const nodes = ports.map((port): ServerProcess => {
+  const nodes = ports.map((port, i): ServerProcess => {
+    const metricsUrl = `http://127.0.0.1:${metricsPorts[i] ?? 0}`
     const child = spawn(
       process.execPath,
       [
@@ -87,6 +91,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           TOKENMINT_MASTER_KEY: masterKey,
           TOKENMINT_PUBLIC_URL: publicUrl,
           TOKENMINT_LOG_LEVEL: 'warn',
+          TOKENMINT_METRICS_LISTEN: metricsUrl.slice('http://'.length),
           ...options.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,6 +103,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     return {
       url: `http://127.0.0.1:${port}`,
       port,
+      metricsUrl,
       child,
       output: () => output,
       stop: () => stopChild(child),

@@ -9,6 +9,8 @@ import { pino } from 'pino'
 import { compose, initialiseIfEmpty, type Services } from '../../src/compose.js'
 import { loadConfig } from '../../src/config/load-config.js'
 import { buildHttpApp } from '../../src/http/app.js'
+import { listenForMetrics, processMetrics } from '../../src/http/metrics-listener.js'
+import { TokenMetrics } from '../../src/http/metrics.js'
 import type { SigningAlgorithm } from '../../src/domain/model.js'
 
 export function freePort(): Promise<number> {
@@ -31,6 +33,8 @@ export function temporaryDir(prefix = 'tokenmint-test-'): string {
 
 export interface TestServer {
   url: string
+  /** The metrics listener (`http://127.0.0.1:<port>`); undefined with TOKENMINT_METRICS_LISTEN=off. */
+  metricsUrl: string | undefined
   tenant: string
   issuer: string
   tokenEndpoint: string
@@ -71,6 +75,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     TOKENMINT_HOST: '127.0.0.1',
     ...(options.databaseUrl !== undefined && { TOKENMINT_DATABASE_URL: options.databaseUrl }),
     TOKENMINT_LOG_LEVEL: process.env['TOKENMINT_TEST_LOG_LEVEL'] ?? 'silent',
+    // Any free port: the default, 9464, would collide between tests running in parallel.
+    TOKENMINT_METRICS_LISTEN: '127.0.0.1:0',
     ...options.env,
   })
   const services = await compose(config, {
@@ -89,7 +95,18 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     throw new Error(
       'the data dir is already initialised: pass the admin credentials of its first start',
     )
-  const app = await buildHttpApp(services)
+  const metrics = new TokenMetrics(services)
+  const app = await buildHttpApp(services, metrics)
+  const metricsListener =
+    config.metricsListen &&
+    (await listenForMetrics(
+      config.metricsListen,
+      processMetrics(metrics.registry),
+      config,
+      (error) => {
+        throw error
+      },
+    ))
   await app.listen({ host: '127.0.0.1', port })
   const url = config.publicUrl
   const issuer = `${url}/t/${tenant}`
@@ -112,6 +129,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
 
   return {
     url,
+    metricsUrl: metricsListener?.url,
     tenant,
     issuer,
     tokenEndpoint: `${issuer}/oauth/token`,
@@ -136,7 +154,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       })
     },
     async stop() {
-      await app.close()
+      await Promise.all([app.close(), metricsListener?.close()])
       await services.close()
     },
   }
