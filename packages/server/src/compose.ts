@@ -22,6 +22,7 @@ import { TenantKeyring } from './oauth/tenant-keyring.js'
 import { createTokenEndpoint, type TokenEndpoint } from './oauth/token-endpoint.js'
 import { GroupCommitAuditSink } from './storage/audit-group-commit.js'
 import type { ChangeBus, RateLimiter, Storage } from './storage/contract.js'
+import { ApplicationExpiryPublisher } from './management/application-expiry.js'
 import { ConsoleSessions } from './management/console-sessions.js'
 import { openChangeBus, openRateLimiter } from './storage/shared/open.js'
 import { openSqlStorage } from './storage/sql/sql-storage.js'
@@ -237,6 +238,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     limiter,
     now,
   }
+  const expiries = new ApplicationExpiryPublisher({ storage, changes, now, logger })
   const consoleSessions = new ConsoleSessions({
     storage,
     hasher,
@@ -266,6 +268,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     issuerFor,
     async close() {
       clearInterval(pruning)
+      await expiries.close()
       await audit.drain()
       await changes.close()
       limiter.close()

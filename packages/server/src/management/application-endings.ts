@@ -1,5 +1,7 @@
 import type { Authority } from '../domain/authority.js'
+import { NotFoundError } from '../domain/errors.js'
 import type { Application } from '../domain/model.js'
+import { applicationRevocationExpiresAt } from '../domain/token-policy.js'
 import type { Storage } from '../storage/contract.js'
 import { auditableApplication, loadApplicationToChange } from './applications.js'
 import type { ManagementDeps } from './deps.js'
@@ -12,18 +14,14 @@ async function recordRevocation(
   now: Date,
 ): Promise<void> {
   const tenant = await storage.tenants.get(application.tenantId)
-  const lifetime = Math.min(
-    application.tokenLifetimeSeconds ?? tenant?.defaultTokenLifetimeSeconds ?? 86_400,
-    tenant?.maxTokenLifetimeSeconds ?? 86_400,
-  )
-  // Until the last token this application could hold has expired (plus clock skew).
+  if (tenant === undefined) throw new NotFoundError('tenant', application.tenantId)
   await storage.revocations.append({
     tenantId: application.tenantId,
     type: 'application',
     clientId: application.clientId,
     jti: null,
     revokedAt: now,
-    expiresAt: new Date(now.getTime() + (lifetime + 300) * 1000),
+    expiresAt: applicationRevocationExpiresAt(now, tenant),
   })
 }
 

@@ -8,6 +8,7 @@ import {
   type AuthenticatedClient,
   type ClientAuthenticationDeps,
 } from './client-authentication.js'
+import { tokenRevocationExpiresAt } from '../domain/token-policy.js'
 import { OAuthError } from './errors.js'
 import type { OwnTokenVerifier } from './own-token-verifier.js'
 import { parseClientCredentials, type RequestParameters } from './token-request.js'
@@ -154,7 +155,7 @@ export async function revokeToken(
     clientId: client.application.clientId,
     jti: claims.jti,
     revokedAt: deps.now(),
-    expiresAt: new Date(claims.exp * 1000 + 300_000),
+    expiresAt: tokenRevocationExpiresAt(claims.exp),
   })
   deps.recordRevoked(client.application.clientId, claims.jti, tenantId)
 }

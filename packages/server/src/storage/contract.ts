@@ -69,6 +69,12 @@ export interface ApplicationFilter {
   now: Date
 }
 
+export interface DueExpiry {
+  tenantId: string
+  clientId: string
+  expiresAt: Date
+}
+
 export interface ApplicationStore {
   insert(application: Application, secret: ClientSecret): Promise<void>
   get(tenantId: string, clientId: string): Promise<Application | undefined>
@@ -84,6 +90,15 @@ export interface ApplicationStore {
   insertSecret(secret: ClientSecret): Promise<void>
   setSecretExpiry(clientId: string, secretId: string, expiresAt: Date | null): Promise<void>
   deleteSecret(clientId: string, secretId: string): Promise<void>
+  /**
+   * Active applications whose expiry has been reached but not yet published to the revocation
+   * feed, soonest first. An expiry becomes pending whenever it is set or moved.
+   */
+  listDueExpiries(now: Date, limit: number): Promise<DueExpiry[]>
+  /** Marks that expiry published; false if another node did, or the expiry moved meanwhile. */
+  markExpiryPublished(due: DueExpiry): Promise<boolean>
+  /** The soonest expiry still to be published, if any. */
+  nextPendingExpiry(): Promise<Date | undefined>
   /** Tokens issued per UTC day (from the audit log), oldest first. */
   tokensPerDay(
     tenantId: string,
@@ -238,6 +253,8 @@ export interface Storage {
   connectionStats(): { total: number; idle: number; waiting: number }
   /** Resolves when storage answers a trivial query. */
   ping(): Promise<void>
+  /** Resolves when storage has committed a one-row write: whether it takes writes right now. */
+  probeWrite(): Promise<void>
   close(): Promise<void>
 }
 

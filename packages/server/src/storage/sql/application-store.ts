@@ -6,6 +6,7 @@ import type {
   ApplicationFilter,
   ApplicationStore,
   ClientRecord,
+  DueExpiry,
   Page,
   PageRequest,
 } from '../contract.js'
@@ -50,6 +51,7 @@ export class SqlApplicationStore implements ApplicationStore {
             can_introspect: application.canIntrospect ? 1 : 0,
             token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
             is_built_in: application.isBuiltIn ? 1 : 0,
+            expiry_pending: application.expiresAt === null ? 0 : 1,
             version: application.version,
           })
           .execute()
@@ -59,6 +61,7 @@ export class SqlApplicationStore implements ApplicationStore {
   }
 
   async update(application: Application, expectedVersion: number): Promise<Application> {
+    const newExpiry = msOrNull(application.expiresAt)
     const result = await translateConflicts(
       `an application named "${application.name}" already exists in environment "${application.environment}"`,
       () =>
@@ -75,6 +78,11 @@ export class SqlApplicationStore implements ApplicationStore {
             expires_at: msOrNull(application.expiresAt),
             can_introspect: application.canIntrospect ? 1 : 0,
             token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
+            // A set or moved expiry is pending until published; an unchanged one keeps its state.
+            expiry_pending: sql<number>`case
+              when cast(${newExpiry} as bigint) is null then 0
+              when expires_at = cast(${newExpiry} as bigint) then expiry_pending
+              else 1 end`,
             updated_at: ms(application.updatedAt),
             version: expectedVersion + 1,
           })
@@ -92,6 +100,52 @@ export class SqlApplicationStore implements ApplicationStore {
       )
     }
     return { ...application, version: expectedVersion + 1 }
+  }
+
+  async listDueExpiries(now: Date, limit: number): Promise<DueExpiry[]> {
+    const rows = await this.db
+      .selectFrom('applications')
+      .select(['tenant_id', 'client_id', 'expires_at'])
+      .where('expiry_pending', '=', 1)
+      .where('expires_at', '<=', ms(now))
+      .where('status', '=', 'active')
+      .orderBy('expires_at')
+      .orderBy('client_id')
+      .limit(limit)
+      .execute()
+    return rows.flatMap((row) =>
+      row.expires_at === null
+        ? []
+        : [
+            {
+              tenantId: row.tenant_id,
+              clientId: row.client_id,
+              expiresAt: new Date(row.expires_at),
+            },
+          ],
+    )
+  }
+
+  async markExpiryPublished(due: DueExpiry): Promise<boolean> {
+    const result = await this.db
+      .updateTable('applications')
+      .set({ expiry_pending: 0 })
+      .where('tenant_id', '=', due.tenantId)
+      .where('client_id', '=', due.clientId)
+      .where('expiry_pending', '=', 1)
+      .where('expires_at', '=', ms(due.expiresAt))
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1
+  }
+
+  async nextPendingExpiry(): Promise<Date | undefined> {
+    const row = await this.db
+      .selectFrom('applications')
+      .select((eb) => eb.fn.min('expires_at').as('next'))
+      .where('expiry_pending', '=', 1)
+      .where('status', '=', 'active')
+      .executeTakeFirst()
+    return row?.next === null || row?.next === undefined ? undefined : new Date(row.next)
   }
 
   async delete(tenantId: string, clientId: string): Promise<boolean> {

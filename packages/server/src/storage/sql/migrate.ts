@@ -8,6 +8,8 @@ import { rateLimitSchema } from './migrations/004-rate-limits.js'
 import { administratorsSchema } from './migrations/005-administrators.js'
 import { deploymentSchema } from './migrations/006-deployment.js'
 import { builtInApplicationSchema } from './migrations/007-built-in-application.js'
+import { expiryFeedSchema } from './migrations/008-expiry-feed.js'
+import { storageProbeSchema } from './migrations/009-storage-probe.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -19,6 +21,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '005-administrators': administratorsSchema(),
     '006-deployment': deploymentSchema(),
     '007-built-in-application': builtInApplicationSchema(),
+    '008-expiry-feed': expiryFeedSchema(),
+    '009-storage-probe': storageProbeSchema(),
   }
 }
 

@@ -56,6 +56,8 @@ export interface ApplicationsTable {
   can_introspect: Generated<number>
   token_rate_limit_per_minute: number | null
   is_built_in: Generated<number>
+  /** 1 while the expiry is set and not yet published to the revocation feed. */
+  expiry_pending: Generated<number>
 }
 
 export interface ClientSecretsTable {
@@ -153,6 +155,11 @@ export interface DeploymentTable {
   created_at: number
 }
 
+export interface StorageProbeTable {
+  id: number
+  written_at: number
+}
+
 export interface Database {
   tenants: TenantsTable
   signing_keys: SigningKeysTable
@@ -166,4 +173,5 @@ export interface Database {
   administrators: AdministratorsTable
   console_sessions: ConsoleSessionsTable
   deployment: DeploymentTable
+  storage_probe: StorageProbeTable
 }
