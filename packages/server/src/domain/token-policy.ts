@@ -2,9 +2,10 @@ import type { Application, Tenant } from './model.js'
 
 /**
  * How long a verifier may still accept a token past its `exp` (its clock may run behind ours):
- * a revocation is kept in the feed this long after the last token it concerns has expired.
+ * a revocation stays in the feed, and a retired key in JWKS, this long after the last token
+ * they concern has expired.
  */
-export const REVOCATION_CLOCK_SKEW_SECONDS = 300
+export const VERIFIER_CLOCK_SKEW_SECONDS = 300
 
 /** An access token's lifetime: the application's, else the tenant default, capped by the tenant. */
 export function tokenLifetimeSeconds(
@@ -26,11 +27,21 @@ export function applicationRevocationExpiresAt(
   tenant: Pick<Tenant, 'maxTokenLifetimeSeconds'>,
 ): Date {
   return new Date(
-    revokedAt.getTime() + (tenant.maxTokenLifetimeSeconds + REVOCATION_CLOCK_SKEW_SECONDS) * 1000,
+    revokedAt.getTime() + (tenant.maxTokenLifetimeSeconds + VERIFIER_CLOCK_SKEW_SECONDS) * 1000,
+  )
+}
+
+/** Until when a retired signing key must stay published: its last token's expiry, plus the skew. */
+export function retiredKeyPublishUntil(
+  retiredAt: Date,
+  tenant: Pick<Tenant, 'maxTokenLifetimeSeconds'>,
+): Date {
+  return new Date(
+    retiredAt.getTime() + (tenant.maxTokenLifetimeSeconds + VERIFIER_CLOCK_SKEW_SECONDS) * 1000,
   )
 }
 
 /** Until when a single token's revocation must stay in the feed. */
 export function tokenRevocationExpiresAt(expSeconds: number): Date {
-  return new Date((expSeconds + REVOCATION_CLOCK_SKEW_SECONDS) * 1000)
+  return new Date((expSeconds + VERIFIER_CLOCK_SKEW_SECONDS) * 1000)
 }

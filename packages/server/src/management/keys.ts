@@ -4,11 +4,10 @@ import { generateSigningKey } from '../crypto/jws-signer.js'
 import type { KeySealer } from '../crypto/key-sealer.js'
 import { NotFoundError } from '../domain/errors.js'
 import type { SigningAlgorithm, SigningKey } from '../domain/model.js'
+import { sealingContext } from '../domain/signing-keys.js'
+import { retiredKeyPublishUntil } from '../domain/token-policy.js'
 import type { Storage } from '../storage/contract.js'
 import type { ManagementDeps } from './deps.js'
-
-/** Clock skew allowance: a retired key stays published this long past its last token's exp. */
-const RETIREMENT_MARGIN_MS = 5 * 60_000
 
 export function newSigningKey(
   sealer: KeySealer,
@@ -25,7 +24,7 @@ export function newSigningKey(
     algorithm,
     status,
     publicJwk: generated.publicJwk,
-    sealedPrivateKey: sealer.seal(generated.privateKeyDer, `${tenantId}/${kid}`),
+    sealedPrivateKey: sealer.seal(generated.privateKeyDer, sealingContext({ tenantId, kid })),
     createdAt: now,
     activatedAt: status === 'current' ? now : null,
     retiredAt: null,
@@ -103,9 +102,7 @@ export async function rotateKeys(
     }
     let retired: SigningKey | undefined
     if (oldCurrent !== undefined) {
-      const publishUntil = new Date(
-        now.getTime() + tenant.maxTokenLifetimeSeconds * 1000 + RETIREMENT_MARGIN_MS,
-      )
+      const publishUntil = retiredKeyPublishUntil(now, tenant)
       retired = { ...oldCurrent, status: 'retired', retiredAt: now, publishUntil }
       await storage.signingKeys.setStatus(oldCurrent.kid, {
         status: 'retired',

@@ -1,6 +1,7 @@
 import type { KeySealer } from '../crypto/key-sealer.js'
 import { createJwsSigner, type JwsSigner, type PublicJwk } from '../crypto/jws-signer.js'
-import type { SigningKey, Tenant } from '../domain/model.js'
+import type { Tenant } from '../domain/model.js'
+import { isPublished, sealingContext } from '../domain/signing-keys.js'
 import type { SigningKeyStore, TenantStore } from '../storage/contract.js'
 
 /** A tenant as the hot path needs it: parsed keys, built once per load. */
@@ -25,15 +26,6 @@ export interface TenantKeyringDeps {
 interface Entry {
   runtime: TenantRuntime | undefined
   loadedAt: number
-}
-
-export function sealingContext(key: Pick<SigningKey, 'tenantId' | 'kid'>): string {
-  return `${key.tenantId}/${key.kid}`
-}
-
-export function isPublished(key: SigningKey, now: Date): boolean {
-  if (key.status !== 'retired') return true
-  return key.publishUntil !== null && key.publishUntil.getTime() > now.getTime()
 }
 
 /**
