@@ -4,15 +4,7 @@ import { CliError } from './cli-error.js'
 import { print, table } from './output.js'
 import { adminClientFor } from './remote.js'
 import { readSecret } from './secret-input.js'
-
-interface AdministratorView {
-  id: string
-  username: string
-  role: string
-  status: string
-  last_sign_in_at: string | null
-  password?: string
-}
+import type { AdministratorListView, AdministratorView, CreatedAdministratorView } from './wire.js'
 
 const ROLES = ['owner', 'admin', 'viewer']
 
@@ -46,7 +38,7 @@ export function registerAdmins(program: Command): void {
           flags.passwordStdin === true
             ? await readSecret(`Password for ${flags.username}: `)
             : undefined
-        const created = await client.request<AdministratorView>('POST', adminPath(client), {
+        const created = await client.request<CreatedAdministratorView>('POST', adminPath(client), {
           username: flags.username,
           role: role(flags.role),
           ...(password !== undefined && { password }),
@@ -71,7 +63,7 @@ export function registerAdmins(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (_flags: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const page = await client.request<{ items: AdministratorView[] }>('GET', adminPath(client))
+      const page = await client.request<AdministratorListView>('GET', adminPath(client))
       print(options.json, page, () =>
         table([
           ['ID', 'USERNAME', 'ROLE', 'STATUS', 'LAST SIGN-IN'],

@@ -3,15 +3,7 @@ import type { Command } from 'commander'
 import { readDataFile } from './files.js'
 import { print, table } from './output.js'
 import { adminClientFor } from './remote.js'
-
-interface ApiView {
-  id: string
-  audience: string
-  name: string
-  scopes: string[]
-  presets: { name: string; scopes: string[] }[]
-  built_in: boolean
-}
+import type { ApiView, UpdatedApiView } from './wire.js'
 
 const splitScopes = (value: string) => value.split(/\s+/).filter((s) => s !== '')
 
@@ -72,11 +64,7 @@ export function registerApis(program: Command): void {
       ) => {
         const { client, options } = adminClientFor(command)
         const path = client.tenantPath(`/apis/${encodeURIComponent(id)}`)
-        const result = await client.patchCurrent<{
-          api: ApiView
-          removed_scopes: string[]
-          affected_applications: string[]
-        }>(path, {
+        const result = await client.patchCurrent<UpdatedApiView>(path, {
           ...(flags.name !== undefined && { name: flags.name }),
           ...(flags.scopes !== undefined && { scopes: splitScopes(flags.scopes) }),
           ...(flags.catalog !== undefined && { catalog: readDataFile(flags.catalog) }),

@@ -4,38 +4,19 @@ import { CliError } from './cli-error.js'
 import { parseDuration } from './files.js'
 import { print, table } from './output.js'
 import { adminClientFor } from './remote.js'
+import type {
+  ApplicationDetailView,
+  ApplicationPageView,
+  ApplicationView,
+  CreatedApplicationView,
+  RotatedSecretView,
+  UpdatedApplicationView,
+} from './wire.js'
 
-interface SecretView {
-  still_in_use?: boolean
-  id: string
-  hint: string
-  created_at: string
-  expires_at: string | null
-  last_used_at: string | null
-  last_used_ip: string | null
-}
-
-interface AppView {
-  client_id: string
-  name: string
-  description: string
-  environment: string
-  status: string
-  grant_types: string[]
-  grants: { audience: string; scopes: string[] }[]
-  token_lifetime_seconds: number | null
-  expires_at: string | null
-  token_endpoint: string
-  created_at: string
-  last_used_at: string | null
-  secrets?: SecretView[]
-  client_secret?: string
-  can_introspect?: boolean
-  usage?: { last_client_ip: string | null; tokens_per_day: { day: string; tokens: number }[] }
-  warnings?: string[]
-  notice?: string
-  snippets?: { curl: string }
-}
+/** Every shape an application comes back in (created, shown, updated, revoked). */
+type AppView = ApplicationView &
+  Partial<Pick<CreatedApplicationView, 'client_secret' | 'snippets'>> &
+  Partial<Pick<UpdatedApplicationView, 'notice'>>
 
 interface CreateFlags {
   preset?: string
@@ -75,8 +56,9 @@ function describe(app: AppView): string {
     `  expires:        ${app.expires_at ?? 'never'}`,
     `  created:        ${app.created_at}`,
     `  last used:      ${app.last_used_at ?? 'never'}${app.usage?.last_client_ip ? ` from ${app.usage.last_client_ip}` : ''}`,
-    ...(app.can_introspect === true
-      ? ['  may introspect tokens and read the revocation feed']
+    ...(app.can_introspect ? ['  may introspect tokens and read the revocation feed'] : []),
+    ...(app.built_in
+      ? ["  built in:       the CLI's own credentials; only an owner may change them"]
       : []),
     ...(app.usage === undefined
       ? []
@@ -139,17 +121,21 @@ export function registerApps(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: CreateFlags, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const app = await client.request<AppView>('POST', client.tenantPath('/applications'), {
-        name: flags.name,
-        description: flags.description,
-        environment: flags.environment,
-        expires_at: flags.expires,
-        grant_types: flags.grant,
-        token_lifetime_seconds:
-          flags.tokenTtl === undefined ? undefined : integer(flags.tokenTtl, '--token-ttl'),
-        grants: grantsFrom(flags) ?? [],
-        ...(flags.introspect === true && { can_introspect: true }),
-      })
+      const app = await client.request<CreatedApplicationView>(
+        'POST',
+        client.tenantPath('/applications'),
+        {
+          name: flags.name,
+          description: flags.description,
+          environment: flags.environment,
+          expires_at: flags.expires,
+          grant_types: flags.grant,
+          token_lifetime_seconds:
+            flags.tokenTtl === undefined ? undefined : integer(flags.tokenTtl, '--token-ttl'),
+          grants: grantsFrom(flags) ?? [],
+          ...(flags.introspect === true && { can_introspect: true }),
+        },
+      )
       print(options.json, app, () => describe(app))
     })
 
@@ -164,7 +150,7 @@ export function registerApps(program: Command): void {
         limit: flags.limit,
         ...(flags.cursor !== undefined && { cursor: flags.cursor }),
       })
-      const page = await client.request<{ items: AppView[]; next_cursor: string | null }>(
+      const page = await client.request<ApplicationPageView>(
         'GET',
         client.tenantPath(`/applications?${query.toString()}`),
       )
@@ -194,7 +180,7 @@ export function registerApps(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (clientId: string, _flags: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const app = await client.request<AppView>(
+      const app = await client.request<ApplicationDetailView>(
         'GET',
         client.tenantPath(`/applications/${encodeURIComponent(clientId)}`),
       )
@@ -221,7 +207,7 @@ export function registerApps(program: Command): void {
       ) => {
         const { client, options } = adminClientFor(command)
         const path = client.tenantPath(`/applications/${encodeURIComponent(clientId)}`)
-        const app = await client.patchCurrent<AppView>(path, {
+        const app = await client.patchCurrent<UpdatedApplicationView>(path, {
           name: flags.name,
           description: flags.description,
           environment: flags.environment,
@@ -246,12 +232,13 @@ export function registerApps(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (clientId: string, flags: { overlap: string }, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const result = await client.request<{
-        client_secret: string
-        previous_secret: SecretView | null
-      }>('POST', client.tenantPath(`/applications/${encodeURIComponent(clientId)}/rotate-secret`), {
-        overlap_seconds: parseDuration(flags.overlap, '--overlap'),
-      })
+      const result = await client.request<RotatedSecretView>(
+        'POST',
+        client.tenantPath(`/applications/${encodeURIComponent(clientId)}/rotate-secret`),
+        {
+          overlap_seconds: parseDuration(flags.overlap, '--overlap'),
+        },
+      )
       print(options.json, result, () =>
         [
           `New client_secret: ${result.client_secret}`,
@@ -259,6 +246,7 @@ export function registerApps(program: Command): void {
           result.previous_secret === null
             ? 'The previous secret no longer works.'
             : `The previous secret ${result.previous_secret.hint} works until ${result.previous_secret.expires_at ?? ''}; end it sooner with: tokenmint apps end-overlap ${clientId}`,
+          ...(result.warnings ?? []).map((w) => `warning: ${w}`),
         ].join('\n'),
       )
     })
@@ -286,15 +274,15 @@ export function registerApps(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (clientId: string, _flags: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const app = await client.request<AppView>(
+      const app = await client.request<ApplicationView>(
         'POST',
         client.tenantPath(`/applications/${encodeURIComponent(clientId)}/revoke`),
       )
-      print(
-        options.json,
-        app,
-        () =>
+      print(options.json, app, () =>
+        [
           `Revoked ${app.name} (${app.client_id}): no new tokens, and its issued tokens are revoked.`,
+          ...(app.warnings ?? []).map((w) => `warning: ${w}`),
+        ].join('\n'),
       )
     })
 

@@ -2,18 +2,7 @@ import type { Command } from 'commander'
 
 import { CliError } from './cli-error.js'
 import { adminClientFor } from './remote.js'
-
-interface AuditPage {
-  items: {
-    id: string
-    occurred_at: string
-    type: string
-    actor: string
-    client_id: string | null
-    data: Record<string, unknown>
-  }[]
-  next_cursor: string | null
-}
+import type { AuditPageView } from './wire.js'
 
 function isoOrThrow(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined
@@ -52,7 +41,7 @@ export function registerAudit(program: Command): void {
           if (since !== undefined) query.set('since', since)
           if (until !== undefined) query.set('until', until)
           if (cursor !== null) query.set('cursor', cursor)
-          const page: AuditPage = await client.request<AuditPage>(
+          const page: AuditPageView = await client.request<AuditPageView>(
             'GET',
             client.tenantPath(`/audit?${query.toString()}`),
           )

@@ -2,14 +2,7 @@ import type { Command } from 'commander'
 
 import { print, table } from './output.js'
 import { adminClientFor } from './remote.js'
-
-interface KeyView {
-  kid: string
-  algorithm: string
-  status: string
-  activated_at: string | null
-  publish_until: string | null
-}
+import type { RotatedKeysView, SigningKeyView } from './wire.js'
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description("manage the tenant's signing keys")
@@ -19,7 +12,10 @@ export function registerKeys(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (_flags: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const result = await client.request<{ items: KeyView[] }>('GET', client.tenantPath('/keys'))
+      const result = await client.request<{ items: SigningKeyView[] }>(
+        'GET',
+        client.tenantPath('/keys'),
+      )
       print(options.json, result, () =>
         table([
           ['KID', 'ALG', 'STATUS', 'ACTIVATED', 'PUBLISHED UNTIL'],
@@ -43,12 +39,7 @@ export function registerKeys(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { algorithm?: string }, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const result = await client.request<{
-        current: KeyView
-        next: KeyView
-        retired: KeyView | null
-        pre_published: boolean
-      }>(
+      const result = await client.request<RotatedKeysView>(
         'POST',
         client.tenantPath('/keys/rotate'),
         flags.algorithm === undefined ? {} : { signing_algorithm: flags.algorithm },

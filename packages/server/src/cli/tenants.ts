@@ -3,15 +3,7 @@ import type { Command } from 'commander'
 import { print, table } from './output.js'
 import { saveTenantCredentials } from './profile.js'
 import { adminClientFor } from './remote.js'
-
-interface TenantView {
-  id: string
-  display_name: string
-  issuer: string
-  token_endpoint: string
-  signing_algorithm: string
-  is_root: boolean
-}
+import type { CreatedTenantView, TenantView } from './wire.js'
 
 export function registerTenants(program: Command): void {
   const tenants = program.command('tenants').description('manage tenants (root tenant admins only)')
@@ -38,10 +30,7 @@ export function registerTenants(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { id: string; name?: string; algorithm?: string }, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const result = await client.request<{
-        tenant: TenantView
-        admin: { client_id: string; client_secret: string }
-      }>('POST', '/admin/v1/tenants', {
+      const result = await client.request<CreatedTenantView>('POST', '/admin/v1/tenants', {
         id: flags.id,
         display_name: flags.name,
         signing_algorithm: flags.algorithm,

@@ -3,17 +3,7 @@ import type { Command } from 'commander'
 import { print, table } from './output.js'
 import { adminClientFor } from './remote.js'
 import { readSecret } from './secret-input.js'
-
-interface UserView {
-  id: string
-  username: string
-  email: string | null
-  display_name: string | null
-  status: string
-  locked_until: string | null
-  grants: { audience: string; scopes: string[] }[]
-  last_login_at: string | null
-}
+import type { UserPageView, UserView } from './wire.js'
 
 function describe(user: UserView): string {
   return [
@@ -84,7 +74,7 @@ export function registerUsers(program: Command): void {
         limit: flags.limit,
         ...(flags.cursor !== undefined && { cursor: flags.cursor }),
       })
-      const page = await client.request<{ items: UserView[]; next_cursor: string | null }>(
+      const page = await client.request<UserPageView>(
         'GET',
         `${userPath(client)}?${query.toString()}`,
       )

@@ -13,26 +13,7 @@ import type { AdminApp } from './api-routes.js'
 import { bearer, callerOf, config, errors, guardFor, ifMatch, withEtag } from './route-kit.js'
 import * as S from './schemas.js'
 
-const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('viewer')])
-
-const AdministratorSchema = Type.Object({
-  id: Type.String(),
-  username: Type.String(),
-  role: Role,
-  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
-  created_at: Type.String({ format: 'date-time' }),
-  updated_at: Type.String({ format: 'date-time' }),
-  last_sign_in_at: Type.Union([Type.Null(), Type.String({ format: 'date-time' })]),
-})
-
-const CreatedAdministratorSchema = Type.Intersect([
-  AdministratorSchema,
-  Type.Object({
-    password: Type.Optional(
-      Type.String({ description: 'Generated when none was given; shown this once.' }),
-    ),
-  }),
-])
+const Role = S.AdministratorRole
 
 const CreateBody = Type.Object(
   {
@@ -54,7 +35,7 @@ const UpdateBody = Type.Object(
 
 const Params = Type.Object({ tenant: Type.String(), administrator: Type.String() })
 
-function administratorView(a: Administrator): Static<typeof AdministratorSchema> {
+function administratorView(a: Administrator): Static<typeof S.Administrator> {
   return {
     id: a.id,
     username: a.username,
@@ -85,7 +66,7 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
         tags,
         security: bearer,
         params: S.TenantParams,
-        response: { 200: Type.Object({ items: Type.Array(AdministratorSchema) }), ...errors },
+        response: { 200: S.AdministratorList, ...errors },
       },
     },
     async (request) => ({
@@ -105,7 +86,7 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
         security: bearer,
         params: S.TenantParams,
         body: CreateBody,
-        response: { 201: CreatedAdministratorSchema, ...errors },
+        response: { 201: S.CreatedAdministrator, ...errors },
       },
     },
     async (request, reply) => {
@@ -131,7 +112,7 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
         tags,
         security: bearer,
         params: Params,
-        response: { 200: AdministratorSchema, ...errors },
+        response: { 200: S.Administrator, ...errors },
       },
     },
     async (request, reply) => {
@@ -155,7 +136,7 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
         params: Params,
         headers: S.IfMatch,
         body: UpdateBody,
-        response: { 200: AdministratorSchema, ...errors },
+        response: { 200: S.Administrator, ...errors },
       },
     },
     async (request, reply) => {

@@ -445,6 +445,33 @@ export const SetPasswordBody = Type.Object(
   { additionalProperties: false },
 )
 
+export const AdministratorRole = Type.Union([
+  Type.Literal('owner'),
+  Type.Literal('admin'),
+  Type.Literal('viewer'),
+])
+
+export const Administrator = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  role: AdministratorRole,
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  last_sign_in_at: Type.Union([Type.Null(), Type.String({ format: 'date-time' })]),
+})
+
+export const CreatedAdministrator = Type.Intersect([
+  Administrator,
+  Type.Object({
+    password: Type.Optional(
+      Type.String({ description: 'Generated when none was given; shown this once.' }),
+    ),
+  }),
+])
+
+export const AdministratorList = Type.Object({ items: Type.Array(Administrator) })
+
 export { Type }
 
 export type CreateApplicationBody = Static<typeof CreateApplicationBody>
