@@ -5312,7 +5312,37 @@ export interface paths {
                 id: string
                 /** Format: date-time */
                 occurred_at: string
-                type: string
+                /** @enum {unknown} */
+                type:
+                  | 'token.issued'
+                  | 'token.refused'
+                  | 'token.revoked'
+                  | 'refresh_token.reuse_detected'
+                  | 'application.created'
+                  | 'application.updated'
+                  | 'application.secret_rotated'
+                  | 'application.overlap_ended'
+                  | 'application.revoked'
+                  | 'application.expired'
+                  | 'application.deleted'
+                  | 'api.created'
+                  | 'api.updated'
+                  | 'keys.rotated'
+                  | 'tenant.created'
+                  | 'user.created'
+                  | 'user.updated'
+                  | 'user.password_changed'
+                  | 'user.disabled'
+                  | 'user.enabled'
+                  | 'user.unlocked'
+                  | 'user.deleted'
+                  | 'administrator.created'
+                  | 'administrator.updated'
+                  | 'administrator.password_changed'
+                  | 'administrator.deleted'
+                  | 'administrator.signed_in'
+                  | 'administrator.signed_out'
+                  | 'administrator.sign_in_failed'
                 actor: string
                 client_id: null | string
                 data: {

@@ -33,6 +33,8 @@ export type CatalogAction = Catalog['categories'][number]['resources'][number]['
 export type Preset = Api['presets'][number]
 export type CreateApiBody = RequestBody<'/admin/v1/tenants/{tenant}/apis', 'post'>
 export type AuditEvent = ResponseBody<'/admin/v1/tenants/{tenant}/audit', 'get'>['items'][number]
+/** The server's closed list of audit record types. */
+export type AuditEventType = AuditEvent['type']
 export type User = ResponseBody<'/admin/v1/tenants/{tenant}/users/{user}', 'get'>
 export type Administrator = ResponseBody<
   '/admin/v1/tenants/{tenant}/administrators/{administrator}',

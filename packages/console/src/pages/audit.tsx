@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
 
 import { api, messageOf } from '../api/client'
-import type { AuditEvent } from '../api/types'
+import type { AuditEvent, AuditEventType } from '../api/types'
 import { ErrorMessage, Notice } from '../components/alert'
 import { Field } from '../components/field'
 import { Link } from '../components/link'
@@ -12,28 +12,12 @@ import { navigate, withQuery, type Location } from '../lib/router'
 import { useSession } from '../lib/session'
 import { useAsync, useCursor } from '../lib/use-async'
 
-export const EVENT_TYPES = [
-  'token.issued',
-  'token.refused',
-  'application.created',
-  'application.updated',
-  'application.secret_rotated',
-  'application.overlap_ended',
-  'application.revoked',
-  'application.expired',
-  'application.deleted',
-  'api.created',
-  'api.updated',
-  'user.created',
-  'user.updated',
-  'user.deleted',
-  'keys.rotated',
-  'tenant.created',
-]
-
-const EVENT_LABELS: Record<string, string> = {
+/** A label for every audit record type the server writes (the compiler checks none is missing). */
+const EVENT_LABELS: Record<AuditEventType, string> = {
   'token.issued': 'Token issued',
   'token.refused': 'Token refused',
+  'token.revoked': 'Token revoked',
+  'refresh_token.reuse_detected': 'Refresh token reused',
   'application.created': 'Application created',
   'application.updated': 'Application updated',
   'application.secret_rotated': 'Secret rotated',
@@ -47,11 +31,25 @@ const EVENT_LABELS: Record<string, string> = {
   'tenant.created': 'Tenant created',
   'user.created': 'User created',
   'user.updated': 'User updated',
+  'user.password_changed': 'User password changed',
+  'user.disabled': 'User disabled',
+  'user.enabled': 'User enabled',
+  'user.unlocked': 'User unlocked',
   'user.deleted': 'User deleted',
+  'administrator.created': 'Administrator created',
+  'administrator.updated': 'Administrator updated',
+  'administrator.password_changed': 'Administrator password changed',
+  'administrator.deleted': 'Administrator deleted',
+  'administrator.signed_in': 'Administrator signed in',
+  'administrator.signed_out': 'Administrator signed out',
+  'administrator.sign_in_failed': 'Administrator sign-in failed',
 }
 
-export function eventLabel(type: string): string {
-  return EVENT_LABELS[type] ?? type
+/** The types offered in the filter, in the order above. */
+export const EVENT_TYPES = Object.keys(EVENT_LABELS) as AuditEventType[]
+
+export function eventLabel(type: AuditEventType): string {
+  return EVENT_LABELS[type]
 }
 
 function text(value: unknown): string {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
 
+import { AUDIT_EVENT_TYPES } from '../domain/audit-events.js'
+
 import { CliError } from './cli-error.js'
 import { adminClientFor } from './remote.js'
 import type { AuditPageView } from './wire.js'
@@ -31,6 +33,11 @@ export function registerAudit(program: Command): void {
         let remaining = Number(flags.limit)
         if (!Number.isInteger(remaining) || remaining < 1)
           throw new CliError('--limit must be a positive whole number')
+        if (
+          flags.type !== undefined &&
+          !(AUDIT_EVENT_TYPES as readonly string[]).includes(flags.type)
+        )
+          throw new CliError(`--type must be one of ${AUDIT_EVENT_TYPES.join(', ')}`)
         let cursor: string | null = null
         do {
           const query = new URLSearchParams({ limit: String(Math.min(remaining, 1000)) })

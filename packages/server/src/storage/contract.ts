@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../domain/audit-events.js'
 import type {
   Administrator,
   ConsoleSession,
@@ -194,7 +195,7 @@ export interface RevocationStore {
 export interface AuditEvent {
   tenantId: string
   occurredAt: Date
-  type: string
+  type: AuditEventType
   /** Who did it: `client:<id>` for API callers, `system` for the server itself. */
   actor: string
   clientId: string | null

@@ -1,5 +1,7 @@
 import { Type, type Static } from 'typebox'
 
+import { AUDIT_EVENT_TYPES } from '../../domain/audit-events.js'
+
 const Timestamp = Type.String({ format: 'date-time' })
 const NullableTimestamp = Type.Union([Type.Null(), Timestamp])
 const SigningAlgorithm = Type.Union([
@@ -376,10 +378,12 @@ export const AuditQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 40 })),
 })
 
+export const AuditEventType = Type.Enum(AUDIT_EVENT_TYPES)
+
 export const AuditEvent = Type.Object({
   id: Type.String(),
   occurred_at: Timestamp,
-  type: Type.String(),
+  type: AuditEventType,
   actor: Type.String(),
   client_id: Type.Union([Type.Null(), Type.String()]),
   data: Type.Record(Type.String(), Type.Unknown()),

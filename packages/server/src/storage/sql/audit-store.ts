@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../../domain/audit-events.js'
 import type { Kysely } from 'kysely'
 
 import { ValidationError } from '../../domain/errors.js'
@@ -137,7 +138,8 @@ export class SqlAuditStore implements AuditStore {
       id: String(r.id),
       tenantId: r.tenant_id,
       occurredAt: new Date(r.occurred_at),
-      type: r.type,
+      // Only AuditEventType values are ever written (storage/contract's AuditEvent).
+      type: r.type as AuditEventType,
       actor: r.actor,
       clientId: r.client_id,
       data: JSON.parse(r.data) as Record<string, unknown>,
