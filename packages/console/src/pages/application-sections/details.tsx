@@ -1,0 +1,158 @@
+import { useState } from 'preact/hooks'
+
+import { api, ApiError, messageOf } from '../../api/client'
+import { ErrorMessage, Notice } from '../../components/alert'
+import {
+  checkDetails,
+  DetailsFields,
+  detailsFrom,
+  expiresAtOf,
+  fieldErrors,
+  focusFirstError,
+  LifetimeField,
+  type DetailsValue,
+} from '../../components/application-fields'
+import { FormActions } from '../../components/form-actions'
+import { DateTime } from '../../components/time'
+import { lifetimeChoices, useTenant } from '../../lib/data'
+import { formatDuration } from '../../lib/format'
+import { useSession } from '../../lib/session'
+import type { Loaded } from './loaded'
+
+export function DetailsSection({
+  loaded,
+  editable,
+  onChanged,
+}: {
+  loaded: Loaded
+  editable: boolean
+  onChanged: (next: Loaded) => void
+}) {
+  const { tenant } = useSession()
+  const tenantInfo = useTenant()
+  const { app, etag } = loaded
+  const [editing, setEditing] = useState(false)
+  const [value, setValue] = useState<DetailsValue>(() => detailsFrom(app))
+  const [lifetime, setLifetime] = useState<number | null>(app.token_lifetime_seconds)
+  const [errors, setErrors] = useState<Record<string, string>>({})
+  const [error, setError] = useState<string | undefined>(undefined)
+  const [saved, setSaved] = useState(false)
+  const [busy, setBusy] = useState(false)
+
+  const save = (event: Event) => {
+    event.preventDefault()
+    const found = checkDetails(value)
+    setErrors(found)
+    if (Object.keys(found).length > 0) {
+      focusFirstError(found)
+      return
+    }
+    setBusy(true)
+    setError(undefined)
+    api
+      .patch('/admin/v1/tenants/{tenant}/applications/{clientId}', {
+        path: { tenant, clientId: app.client_id },
+        ifMatch: etag,
+        body: {
+          name: value.name.trim(),
+          description: value.description.trim(),
+          environment: value.environment.trim(),
+          expires_at: expiresAtOf(value),
+          ...(lifetime !== app.token_lifetime_seconds && { token_lifetime_seconds: lifetime }),
+        },
+      })
+      .then(
+        (result) => {
+          setBusy(false)
+          setEditing(false)
+          setSaved(true)
+          onChanged({ app: { ...app, ...result.data }, etag: result.etag })
+        },
+        (reason: unknown) => {
+          setBusy(false)
+          if (reason instanceof ApiError && reason.fields.length > 0) {
+            setErrors(fieldErrors(reason.fields))
+          }
+          setError(messageOf(reason))
+        },
+      )
+  }
+
+  return (
+    <section class="card" id="details" aria-labelledby="details-title">
+      <div class="card-header">
+        <h2 id="details-title">Details</h2>
+        {editable && !editing && (
+          <button
+            type="button"
+            class="button"
+            onClick={() => {
+              setValue(detailsFrom(app))
+              setLifetime(app.token_lifetime_seconds)
+              setErrors({})
+              setSaved(false)
+              setEditing(true)
+            }}
+          >
+            Edit details
+          </button>
+        )}
+      </div>
+      {saved && <Notice tone="success">Details saved.</Notice>}
+      {!editing ? (
+        <dl class="details">
+          <dt>Name</dt>
+          <dd>{app.name}</dd>
+          <dt>Description</dt>
+          <dd>{app.description === '' ? <span class="muted">None</span> : app.description}</dd>
+          <dt>Environment</dt>
+          <dd>{app.environment}</dd>
+          <dt>Client ID</dt>
+          <dd>
+            <code>{app.client_id}</code>
+          </dd>
+          <dt>Expires</dt>
+          <dd>
+            <DateTime iso={app.expires_at} never="Never" />
+          </dd>
+          <dt>Access token lifetime</dt>
+          <dd>
+            {app.token_lifetime_seconds === null
+              ? `Tenant default${tenantInfo.data === undefined ? '' : ` (${formatDuration(tenantInfo.data.default_token_lifetime_seconds)})`}`
+              : formatDuration(app.token_lifetime_seconds)}
+          </dd>
+          <dt>Grant types</dt>
+          <dd>{app.grant_types.join(', ')}</dd>
+          <dt>Created</dt>
+          <dd>
+            <DateTime iso={app.created_at} />
+          </dd>
+          <dt>Updated</dt>
+          <dd>
+            <DateTime iso={app.updated_at} />
+          </dd>
+        </dl>
+      ) : (
+        <form onSubmit={save} noValidate>
+          <DetailsFields value={value} onChange={setValue} errors={errors} />
+          <LifetimeField
+            value={lifetime}
+            onChange={setLifetime}
+            defaultSeconds={tenantInfo.data?.default_token_lifetime_seconds}
+            choices={lifetimeChoices(tenantInfo.data?.max_token_lifetime_seconds ?? 86_400)}
+          />
+          <ErrorMessage>{error}</ErrorMessage>
+          <FormActions
+            submit="Save details"
+            busyLabel="Saving…"
+            busy={busy}
+            cancel={() => {
+              setEditing(false)
+              setError(undefined)
+            }}
+          />
+        </form>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,6 @@
+import type { ApplicationDetail as Application } from '../../api/types'
+
+export interface Loaded {
+  app: Application
+  etag: string | undefined
+}

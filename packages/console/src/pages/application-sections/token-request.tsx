@@ -1,0 +1,53 @@
+import { useState } from 'preact/hooks'
+
+import type { ApplicationDetail as Application } from '../../api/types'
+import { CopyValue } from '../../components/code-block'
+import { Field } from '../../components/field'
+import { SnippetTabs } from '../../components/snippet-tabs'
+
+export function TokenRequestSection({ app }: { app: Application }) {
+  const [audience, setAudience] = useState(app.grants[0]?.audience ?? '')
+  const grant = app.grants.find((g) => g.audience === audience) ?? app.grants[0]
+  // The server writes the snippets (the same code as at creation), the secret a placeholder.
+  const snippets =
+    app.token_requests.find((s) => s.audience === (grant?.audience ?? null)) ??
+    app.token_requests[0]
+  return (
+    <section class="card" id="token-request" aria-labelledby="token-request-title">
+      <h2 id="token-request-title">Token request</h2>
+      <dl class="details">
+        <dt>Token URL</dt>
+        <dd>
+          <code>{app.token_endpoint}</code>
+        </dd>
+        <dt>Audience</dt>
+        <dd>
+          {grant === undefined ? (
+            <span class="muted">None granted</span>
+          ) : (
+            <code>{grant.audience}</code>
+          )}
+        </dd>
+      </dl>
+      <CopyValue id="app-client-id" label="Client ID" value={app.client_id} />
+      {app.grants.length > 1 && (
+        <Field id="snippet-audience" label="Show the request for">
+          <select
+            id="snippet-audience"
+            value={audience}
+            onChange={(e) => {
+              setAudience(e.currentTarget.value)
+            }}
+          >
+            {app.grants.map((g) => (
+              <option key={g.audience} value={g.audience}>
+                {g.audience}
+              </option>
+            ))}
+          </select>
+        </Field>
+      )}
+      {snippets !== undefined && <SnippetTabs snippets={snippets} />}
+    </section>
+  )
+}
