@@ -26,11 +26,13 @@ import { ApplicationExpiryPublisher } from './management/application-expiry.js'
 import { ConsoleSessions } from './management/console-sessions.js'
 import { openChangeBus, openRateLimiter } from './storage/shared/open.js'
 import { openSqlStorage } from './storage/sql/sql-storage.js'
+import { StorageHealth } from './storage/storage-health.js'
 
 export interface Services {
   readonly config: Config
   readonly logger: Logger
   readonly storage: Storage
+  readonly storageHealth: StorageHealth
   readonly changes: ChangeBus
   readonly changeStats: { received: number; lastLagSeconds: number; errors: number }
   readonly clients: CachingClientDirectory
@@ -109,6 +111,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const storage = await openSqlStorage(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
   })
+  const storageHealth = new StorageHealth({ probe: () => storage.probeWrite(), logger })
   const hasher = new SecretHasher(masterKey)
   const sealer = new KeySealer(masterKey)
   const passwords = new PasswordHasher()
@@ -122,6 +125,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     onError: (error) => {
       changeStats.errors++
       logger.warn({ err: error }, 'the change bus lost its connection; polling storage meanwhile')
+    },
+    onRecover: () => {
+      logger.info('the change bus is connected again')
     },
   })
   const issuerFor = (tenantId: string) => `${config.publicUrl}/t/${tenantId}`
@@ -215,17 +221,21 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
           data: { jti },
         })
         .catch((error: unknown) => {
-          logger.error({ err: error }, 'could not record a token revocation')
+          // During a storage outage StorageHealth has logged the cause already.
+          if (storageHealth.isAvailable)
+            logger.error({ err: error }, 'could not record a token revocation')
         })
     },
   }
   // Feed entries are dropped once every token they concern has expired, so the feed stays small.
   const pruning = setInterval(() => {
     storage.revocations.deleteExpired(now()).catch((error: unknown) => {
-      logger.warn({ err: error }, 'could not prune expired revocations')
+      if (storageHealth.isAvailable)
+        logger.warn({ err: error }, 'could not prune expired revocations')
     })
     consoleSessions.pruneExpired().catch((error: unknown) => {
-      logger.warn({ err: error }, 'could not prune expired console sessions')
+      if (storageHealth.isAvailable)
+        logger.warn({ err: error }, 'could not prune expired console sessions')
     })
   }, 60_000)
   pruning.unref()
@@ -254,6 +264,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     config,
     logger,
     storage,
+    storageHealth,
     changes,
     changeStats,
     clients,
@@ -272,6 +283,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       await audit.drain()
       await changes.close()
       limiter.close()
+      storageHealth.close()
       await storage.close()
     },
   }

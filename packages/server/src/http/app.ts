@@ -36,7 +36,7 @@ export async function buildHttpApp(
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   })
   app.server.maxConnections = limits.maxConnections
-  installErrorHandler(app)
+  installErrorHandler(app, services.storageHealth)
   await registerRoutes(app, services, metrics)
   return app
 }

@@ -32,7 +32,7 @@ export class TokenMetrics {
   constructor(
     services: Pick<
       Services,
-      'clients' | 'audit' | 'changes' | 'changeStats' | 'limiter' | 'storage'
+      'clients' | 'audit' | 'changes' | 'changeStats' | 'limiter' | 'storage' | 'storageHealth'
     >,
   ) {
     new Gauge({
@@ -48,6 +48,26 @@ export class TokenMetrics {
       },
     })
     collectDefaultMetrics({ register: this.registry, prefix: 'tokenmint_' })
+    let refusedSeen = 0
+    new Counter({
+      name: 'tokenmint_storage_unavailable_total',
+      help: 'Requests refused with 503 because storage was unreachable or not taking writes',
+      registers: [this.registry],
+      collect() {
+        const { refused } = services.storageHealth.stats
+        this.inc(refused - refusedSeen)
+        refusedSeen = refused
+      },
+    })
+    new Gauge({
+      name: 'tokenmint_storage_up',
+      help: '1 while storage serves this node, 0 from a failed request until a probe write commits',
+      aggregator: 'min',
+      registers: [this.registry],
+      collect() {
+        this.set(services.storageHealth.isAvailable ? 1 : 0)
+      },
+    })
     new Gauge({
       name: 'tokenmint_client_cache_lookups',
       help: 'Application lookups since start, answered from the cache (hit) or storage (miss)',

@@ -117,6 +117,11 @@ export function runStorageContract(
       await expect(storage.ping()).resolves.toBeUndefined()
     })
 
+    it('commits a probe write, first and every later time', async () => {
+      await expect(storage.probeWrite()).resolves.toBeUndefined()
+      await expect(storage.probeWrite()).resolves.toBeUndefined()
+    })
+
     it('stores and reads back a tenant exactly', async () => {
       expect(await storage.tenants.get('alpha')).toEqual(tenant('alpha'))
       expect(await storage.tenants.get('missing')).toBeUndefined()

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import type { FastifyInstance } from 'fastify'
-import { pino } from 'pino'
+import { pino, type DestinationStream } from 'pino'
 
 import { compose, initialiseIfEmpty, type Services } from '../../src/compose.js'
 import { loadConfig } from '../../src/config/load-config.js'
@@ -63,6 +63,8 @@ export interface StartOptions {
   now?: () => Date
   /** Admin credentials of an earlier start of the same data dir. */
   admin?: { clientId: string; clientSecret: string }
+  /** Where the server's log lines go (stdout otherwise); the level defaults to `info` then. */
+  logDestination?: DestinationStream
 }
 
 /** A real server on 127.0.0.1 (real Fastify, real SQLite or Postgres), initialised on first start. */
@@ -74,13 +76,16 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     TOKENMINT_PORT: String(port),
     TOKENMINT_HOST: '127.0.0.1',
     ...(options.databaseUrl !== undefined && { TOKENMINT_DATABASE_URL: options.databaseUrl }),
-    TOKENMINT_LOG_LEVEL: process.env['TOKENMINT_TEST_LOG_LEVEL'] ?? 'silent',
+    TOKENMINT_LOG_LEVEL:
+      options.logDestination === undefined
+        ? (process.env['TOKENMINT_TEST_LOG_LEVEL'] ?? 'silent')
+        : 'info',
     // Any free port: the default, 9464, would collide between tests running in parallel.
     TOKENMINT_METRICS_LISTEN: '127.0.0.1:0',
     ...options.env,
   })
   const services = await compose(config, {
-    logger: pino({ level: config.logLevel }),
+    logger: pino({ level: config.logLevel }, options.logDestination),
     ...(options.now !== undefined && { now: options.now }),
   })
   const tenant = options.tenant ?? 'acme'

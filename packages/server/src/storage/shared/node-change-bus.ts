@@ -28,7 +28,10 @@ export interface NodeChangeBusOptions {
   /** How often caches are dropped while the bus is down (polling instead of events). */
   pollIntervalMs?: number
   onLag?: (seconds: number) => void
+  /** A failed publish, or the connection lost (once: not each reconnection attempt after). */
   onError?: (error: unknown) => void
+  /** The connection is back after a loss reported through `onError`. */
+  onRecover?: () => void
 }
 
 /**
@@ -42,6 +45,7 @@ export class NodeChangeBus implements ChangeBus {
   readonly #local = new LocalChangeBus()
   readonly #node = randomBytes(8).toString('hex')
   #up = false
+  #lossReported = false
   #poll: NodeJS.Timeout | undefined
 
   constructor(
@@ -68,9 +72,17 @@ export class NodeChangeBus implements ChangeBus {
         this.#up = true
         this.#stopPolling()
         if (wasDown) this.#local.publish({ kind: 'resync' })
+        if (this.#lossReported) {
+          this.#lossReported = false
+          this.options.onRecover?.()
+        }
       },
       onDown: (error) => {
-        if (error !== undefined) this.options.onError?.(error)
+        // The transport retries every few seconds while its server is away.
+        if (error !== undefined && !this.#lossReported) {
+          this.#lossReported = true
+          this.options.onError?.(error)
+        }
         if (!this.#up) return
         this.#up = false
         this.#startPolling()

@@ -41,23 +41,35 @@ export const loadPg = lazyRequire<typeof pg>('pg', (module) => {
  * Transactions start with BEGIN IMMEDIATE: they take the write lock up front. A deferred BEGIN
  * that reads and then writes cannot wait for another process's write (SQLite answers "database
  * is locked" at once instead of using busy_timeout), which `serve --workers` would hit under load.
+ *
+ * ROLLBACK is sent only while a transaction is open. SQLite ends the transaction by itself when
+ * a statement fails with SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY or SQLITE_NOMEM
+ * (sqlite.org/lang_transaction.html, "Response To Errors Within A Transaction"); Kysely's
+ * `transaction()` then sends ROLLBACK anyway, which fails with "cannot rollback - no transaction
+ * is active", and throws that in place of the error that ended the transaction: a full disk
+ * became a 500 with the cause lost. better-sqlite3's own `transaction()` makes the same check.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  constructor(private readonly database: SQLite.Database) {
+    super({ database })
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.database.inTransaction) await super.rollbackTransaction(connection)
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #config: ConstructorParameters<typeof SqliteDialect>[0]
-
-  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
-    super(config)
-    this.#config = config
+  constructor(private readonly database: SQLite.Database) {
+    super({ database })
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config)
+    return new ImmediateSqliteDriver(this.database)
   }
 }
 
@@ -92,7 +104,7 @@ export function openDatabase(
     // rest cheaply: 4 MiB keeps the process about 12 MB smaller after a long run.
     database.pragma('cache_size = -4096')
     return {
-      db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) }),
+      db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) }),
       dialect: 'sqlite',
       sqlite: database,
       ...(file !== ':memory:' && { checkpointer: startCheckpointer(database, file) }),

@@ -1,3 +1,6 @@
+import fs from 'node:fs'
+import path from 'node:path'
+
 import { sql, type Kysely } from 'kysely'
 import type pg from 'pg'
 
@@ -27,6 +30,9 @@ import { SqlRevocationStore } from './revocation-store.js'
 import { SqlRefreshTokenStore, SqlUserStore } from './user-store.js'
 import { apiFromRow, keyFromRow, ms, msOrNull, tenantFromRow, translateConflicts } from './rows.js'
 import type { Database } from './schema.js'
+
+/** Free space a SQLite disk must have again before storage counts as writable after it filled. */
+const SQLITE_MIN_FREE_BYTES = 1024 * 1024
 
 class SqlTenantStore implements TenantStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -242,6 +248,8 @@ export class SqlStorage implements Storage {
     sqliteFastPath?: SqliteTokenAudit,
     private readonly pool?: pg.Pool,
     private readonly checkpointer?: Checkpointer,
+    /** SQLite on a file: its path, for the free space `probeWrite` asks for. */
+    private readonly sqliteFile?: string,
   ) {
     this.tenants = new SqlTenantStore(db)
     this.signingKeys = new SqlSigningKeyStore(db)
@@ -277,6 +285,27 @@ export class SqlStorage implements Storage {
     await sql`select 1`.execute(this.db)
   }
 
+  async probeWrite(): Promise<void> {
+    if (this.sqliteFile !== undefined) {
+      // On a full disk one small write may still commit, into WAL space that a failed larger
+      // one had already claimed: ask the file system too, or readiness would come back while
+      // every real write still fails.
+      const disk = await fs.promises.statfs(path.dirname(this.sqliteFile))
+      const freeBytes = (process.getuid?.() === 0 ? disk.bfree : disk.bavail) * disk.bsize
+      if (freeBytes < SQLITE_MIN_FREE_BYTES) {
+        throw new Error(`${String(freeBytes)} bytes free beside ${this.sqliteFile}`)
+      }
+    }
+    // A new value each time: SQLite skips rewriting a row with the same bytes, which would
+    // commit without writing anything.
+    const row = { id: 1, written_at: Date.now() }
+    await this.db
+      .insertInto('storage_probe')
+      .values(row)
+      .onConflict((conflict) => conflict.column('id').doUpdateSet({ written_at: row.written_at }))
+      .execute()
+  }
+
   async close(): Promise<void> {
     await this.checkpointer?.stop()
     await this.db.destroy()
@@ -303,5 +332,6 @@ export async function openSqlStorage(
     sqlite === undefined ? undefined : new SqliteTokenAudit(sqlite),
     pool,
     checkpointer,
+    sqlite?.memory === false ? sqlite.name : undefined,
   )
 }
