@@ -6,20 +6,30 @@ import pg from 'pg'
 export const POSTGRES_BASE_URL =
   process.env['TOKENMINT_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
 
-/** Creates an empty schema and returns a database URL that uses it, plus a function to drop it. */
-export async function freshPostgresSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * Creates an empty schema in the database `baseUrl` names (any `schema` parameter it carries is
+ * replaced) and returns a database URL that uses it, plus a function to drop it.
+ */
+export async function freshPostgresSchema(
+  baseUrl: string = POSTGRES_BASE_URL,
+): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
   const schema = `tm_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
-  const client = new pg.Client({ connectionString: POSTGRES_BASE_URL })
+  const base = new URL(baseUrl)
+  base.searchParams.delete('schema')
+  const connectionString = base.toString()
+  const client = new pg.Client({ connectionString })
   await client.connect()
   try {
     await client.query(`create schema ${schema}`)
   } finally {
     await client.end()
   }
+  base.searchParams.set('schema', schema)
   return {
-    url: `${POSTGRES_BASE_URL}?schema=${schema}`,
+    url: base.toString(),
+    schema,
     async drop() {
-      const admin = new pg.Client({ connectionString: POSTGRES_BASE_URL })
+      const admin = new pg.Client({ connectionString })
       await admin.connect()
       try {
         await admin.query(`drop schema if exists ${schema} cascade`)
