@@ -95,7 +95,7 @@ const requestTimeoutSeconds = integer('TOKENMINT_REQUEST_TIMEOUT', 60, 1, 3600)
 
 /**
  * Every setting with its variable, default and one-line doc, in one place; the README's
- * configuration table is generated from this list (`npm run docs:config`).
+ * configuration table is rendered from this list (config-table.ts; its test keeps them equal).
  */
 export const settings = {
   dataDir: {

@@ -57,7 +57,3 @@ export class OAuthError extends Error {
     this.headers = options.headers ?? {}
   }
 }
-
-export function statusOf(code: OAuthErrorCode): number {
-  return STATUS[code]
-}

@@ -6,7 +6,6 @@ import type { GrantHandler } from './grant.js'
 
 export const clientCredentialsGrant: GrantHandler = {
   grantType: 'client_credentials',
-  parameters: ['scope', 'audience', 'resource'],
   handle({ client, request }) {
     if (!client.application.grantTypes.includes('client_credentials')) {
       return Promise.reject(

@@ -25,7 +25,5 @@ export interface GrantDecision {
 
 export interface GrantHandler {
   readonly grantType: GrantType
-  /** The parameters this grant reads, besides client authentication. */
-  readonly parameters: readonly string[]
   handle(context: GrantContext): Promise<GrantDecision>
 }

@@ -58,7 +58,6 @@ export function intersectWithUser(
 export function passwordGrant(deps: PasswordGrantDeps): GrantHandler {
   return {
     grantType: 'password',
-    parameters: ['username', 'password', 'scope', 'audience', 'resource'],
     async handle({ client, request, now, ip }) {
       const application = client.application
       if (!application.grantTypes.includes('password')) {

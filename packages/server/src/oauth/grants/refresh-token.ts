@@ -11,7 +11,6 @@ const INVALID = 'the refresh token is invalid, expired or revoked'
 export function refreshTokenGrant(deps: PasswordGrantDeps): GrantHandler {
   return {
     grantType: 'refresh_token',
-    parameters: ['refresh_token', 'scope'],
     async handle({ client, request, now, ip }) {
       const application = client.application
       if (!application.grantTypes.includes('password')) {
