@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
 import { isWellFormedClientId, isWellFormedClientSecret } from '../crypto/secret-format.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
 import { effectiveStatus, type Application, type ClientSecret } from '../domain/model.js'
@@ -16,41 +18,98 @@ export interface AuthenticatedClient {
   method: PresentedCredentials['method']
 }
 
+/**
+ * Every refusal is answered no sooner than this after authentication began. A known client is
+ * served from the cache and audited, an id never seen is read from storage: a negative cache
+ * cannot hold ids never seen (and random ids would only churn it), so we equalise time instead
+ * of work. Whatever the cache evicts costs a storage read, hidden by the floor too. It must
+ * exceed the slowest refusal (storage read, throttle, audit enqueue) with room to spare.
+ */
+export const REFUSAL_FLOOR_MS = 10
+
+// Started before the work, not sized to what is left after it: a timer counts from the event
+// loop's cached time, so one set after synchronous work (better-sqlite3) would fire that much
+// early, and the slow path would answer first. Unref'd: it never holds the process open.
+const startRefusalFloor = () => sleep(REFUSAL_FLOOR_MS, undefined, { ref: false })
+
 export interface ClientAuthenticationDeps {
   clients: ClientDirectory
   hasher: SecretHasher
   now: () => Date
-  /** Told of each refusal of a known application, for the audit log. */
-  onRefused?: (application: Application, reason: string) => void
+  /**
+   * Told of each refusal before it is answered (inside the refusal floor, so what it does
+   * cannot be timed), with the application if the client id is known and the secret was
+   * checked against it. Answers the error to throw: `refusal`, or another one (a throttle).
+   */
+  onRefused?: (
+    refusal: OAuthError,
+    application: Application | undefined,
+    reason: string,
+  ) => Promise<OAuthError>
+  /** Starts the refusal floor (tests pass a fake): resolves when a refusal may be answered. */
+  startRefusalFloor?: () => Promise<void>
 }
 
 const FAILED = 'client authentication failed: unknown client or wrong client secret'
 
-function refuse(description: string, credentials: PresentedCredentials): OAuthError {
-  return new OAuthError(
+class Refusal {
+  constructor(
+    readonly error: OAuthError,
+    readonly reason: string,
+    readonly application?: Application,
+  ) {}
+}
+
+function refusal(
+  description: string,
+  credentials: PresentedCredentials,
+  reason: string,
+  application?: Application,
+): Refusal {
+  const error = new OAuthError(
     'invalid_client',
     description,
     credentials.method === 'client_secret_basic' ? { headers: BASIC_CHALLENGE } : {},
   )
+  return new Refusal(error, reason, application)
 }
 
 /**
  * Step 2 of the token endpoint. Every failure before the secret is proven answers the same
- * description, so a caller cannot learn whether a client id exists; only a caller holding a
- * valid secret is told that its application is revoked or expired.
+ * description, after the same time, so a caller cannot learn whether a client id exists; only
+ * a caller holding a valid secret is told that its application is revoked or expired.
  */
 export async function authenticateClient(
   credentials: PresentedCredentials,
   deps: ClientAuthenticationDeps,
   tenantId?: string,
 ): Promise<AuthenticatedClient> {
+  const floor = (deps.startRefusalFloor ?? startRefusalFloor)()
+  const outcome = await check(credentials, deps, tenantId)
+  if (!(outcome instanceof Refusal)) return outcome
+  const answer =
+    deps.onRefused === undefined
+      ? outcome.error
+      : await deps.onRefused(outcome.error, outcome.application, outcome.reason)
+  await floor
+  throw answer
+}
+
+async function check(
+  credentials: PresentedCredentials,
+  deps: ClientAuthenticationDeps,
+  tenantId: string | undefined,
+): Promise<AuthenticatedClient | Refusal> {
   // The checksum lets a mistyped or truncated secret be refused without any storage look-up.
   if (!isWellFormedClientSecret(credentials.clientSecret)) {
-    throw refuse(
+    return refusal(
       'client_secret is malformed: its checksum does not match; check that it was copied whole',
       credentials,
+      'malformed client secret',
     )
   }
+  // Hashed whether or not the id is known: the same work as a real comparison.
+  const presentedHash = deps.hasher.hash(credentials.clientSecret)
   const record = isWellFormedClientId(credentials.clientId)
     ? await deps.clients.findClient(credentials.clientId)
     : undefined
@@ -58,28 +117,25 @@ export async function authenticateClient(
     record === undefined ||
     (tenantId !== undefined && record.application.tenantId !== tenantId)
   ) {
-    // Same work as a real comparison, so timing does not tell unknown ids apart.
-    deps.hasher.hash(credentials.clientSecret)
-    throw refuse(FAILED, credentials)
+    return refusal(FAILED, credentials, 'unknown client')
   }
   const now = deps.now()
-  const presentedHash = deps.hasher.hash(credentials.clientSecret)
   let matched: ClientSecret | undefined
   for (const secret of record.secrets) {
     const isLive = secret.expiresAt === null || secret.expiresAt.getTime() > now.getTime()
     if (deps.hasher.equals(presentedHash, secret.hash) && isLive) matched = secret
   }
   if (matched === undefined) {
-    deps.onRefused?.(record.application, 'wrong client secret')
-    throw refuse(FAILED, credentials)
+    return refusal(FAILED, credentials, 'wrong client secret', record.application)
   }
 
   const status = effectiveStatus(record.application, now)
   if (status !== 'active') {
-    deps.onRefused?.(record.application, `application ${status}`)
-    throw refuse(
+    return refusal(
       `this application has ${status === 'revoked' ? 'been revoked' : 'expired'}`,
       credentials,
+      `application ${status}`,
+      record.application,
     )
   }
   return { application: record.application, secret: matched, method: credentials.method }

@@ -1,4 +1,5 @@
 import type { SecretHasher } from '../crypto/secret-hasher.js'
+import type { Application } from '../domain/model.js'
 import type { AuditSink, RateLimiter } from '../storage/contract.js'
 import { issueAccessToken } from './access-token.js'
 import {
@@ -8,7 +9,7 @@ import {
 } from './client-authentication.js'
 import { OAuthError } from './errors.js'
 import type { GrantHandler } from './grants/grant.js'
-import { parseTokenRequest, type RequestParameters } from './token-request.js'
+import { parseTokenRequest, type RequestParameters, type TokenRequest } from './token-request.js'
 import type { TenantKeyring } from './tenant-keyring.js'
 
 export interface TokenEndpointDeps {
@@ -80,52 +81,64 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
       .catch(() => undefined)
   }
 
+  /**
+   * Failed client authentications are counted per IP, and per client id from that IP, after the
+   * secret was checked: only failures are throttled, so one broken client behind a shared
+   * address (NAT, CI runners) does not lock out the others, and a correct secret is served
+   * from a throttled address too. 256-bit secrets cannot be guessed online; the limit curbs
+   * noise and enumeration. Each count is atomic, so of failures sent at once only the limit's
+   * worth get a verdict (and an audit record); the rest get 429, alike for unknown ids and
+   * wrong secrets.
+   */
+  async function throttle(
+    refusal: OAuthError,
+    application: Application | undefined,
+    reason: string,
+    input: TokenEndpointInput,
+    request: TokenRequest,
+  ): Promise<OAuthError> {
+    const perClient = Math.max(1, Math.floor(deps.limits.failedAuthPerMinute / 5))
+    const waits = await Promise.all([
+      deps.limiter.consume(`authfail:${input.ip}`, deps.limits.failedAuthPerMinute, MINUTE_MS),
+      deps.limiter.consume(
+        `authfail:${input.ip}:${request.credentials.clientId}`,
+        perClient,
+        MINUTE_MS,
+      ),
+    ])
+    const waitMs = Math.max(...waits)
+    if (waitMs > 0) {
+      return limited(
+        'too many failed client authentications from this address; try again later',
+        waitMs,
+      )
+    }
+    if (application !== undefined) {
+      deps.audit
+        .record({
+          tenantId: application.tenantId,
+          occurredAt: deps.now(),
+          type: 'token.refused',
+          actor: `client:${application.clientId}`,
+          clientId: application.clientId,
+          data: { grant_type: request.grantType, error: refusal.code, reason, ip: input.ip },
+        })
+        .catch(() => undefined)
+    }
+    return refusal
+  }
+
   return async function handleTokenRequest(input: TokenEndpointInput): Promise<TokenResponse> {
     const request = parseTokenRequest(input.parameters, input.authorization)
-    // Online guessing: failed authentications are limited per IP, and per client id from that
-    // IP, so an attacker elsewhere cannot lock a legitimate client out.
-    const ipKey = `authfail:${input.ip}`
-    const clientKey = `authfail:${input.ip}:${request.credentials.clientId}`
-    const perClient = Math.max(1, Math.floor(deps.limits.failedAuthPerMinute / 5))
-    const blockedMs = Math.max(
-      await deps.limiter.blockedFor(ipKey, deps.limits.failedAuthPerMinute, MINUTE_MS),
-      await deps.limiter.blockedFor(clientKey, perClient, MINUTE_MS),
-    )
-    if (blockedMs > 0)
-      throw limited(
-        'too many failed client authentications from this address; try again later',
-        blockedMs,
-      )
     const client = await authenticateClient(
       request.credentials,
       {
         ...deps,
-        onRefused: (application, reason) => {
-          deps.audit
-            .record({
-              tenantId: application.tenantId,
-              occurredAt: deps.now(),
-              type: 'token.refused',
-              actor: `client:${application.clientId}`,
-              clientId: application.clientId,
-              data: {
-                grant_type: request.grantType,
-                error: 'invalid_client',
-                reason,
-                ip: input.ip,
-              },
-            })
-            .catch(() => undefined)
-        },
+        onRefused: (refusal, application, reason) =>
+          throttle(refusal, application, reason, input, request),
       },
       input.tenantId,
-    ).catch(async (error: unknown) => {
-      if (error instanceof OAuthError && error.code === 'invalid_client') {
-        await deps.limiter.consume(ipKey, deps.limits.failedAuthPerMinute, MINUTE_MS)
-        await deps.limiter.consume(clientKey, perClient, MINUTE_MS)
-      }
-      throw error
-    })
+    )
     try {
       const quota = client.application.tokenRateLimitPerMinute ?? deps.limits.tokensPerMinute
       const quotaWaitMs = await deps.limiter.consume(

@@ -293,8 +293,6 @@ export interface ChangeBus {
 export interface RateLimiter {
   /** Counts one event; resolves to 0 if allowed, else the milliseconds until the window resets. */
   consume(key: string, limit: number, windowMs: number): Promise<number>
-  /** Milliseconds until `key` may be used again, without counting. */
-  blockedFor(key: string, limit: number, windowMs: number): Promise<number>
   /** Un-counts one event of the current window (never below zero): a reservation given back. */
   release(key: string): Promise<void>
   /** Forgets `key`'s window. */

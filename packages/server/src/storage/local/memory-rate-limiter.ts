@@ -32,14 +32,6 @@ export class MemoryRateLimiter implements RateLimiter {
     return Promise.resolve(window.count > limit ? window.startedAt + windowMs - now : 0)
   }
 
-  blockedFor(key: string, limit: number, windowMs: number): Promise<number> {
-    const window = this.#windows.get(key)
-    const now = this.now()
-    if (window === undefined || now - window.startedAt >= windowMs || window.count < limit)
-      return Promise.resolve(0)
-    return Promise.resolve(window.startedAt + windowMs - now)
-  }
-
   release(key: string): Promise<void> {
     const window = this.#windows.get(key)
     if (window !== undefined && window.count > 0) window.count--

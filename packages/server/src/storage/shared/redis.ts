@@ -87,19 +87,12 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
 return {n, ttl}`
 
-const BLOCKED_FOR = `local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n < tonumber(ARGV[1]) then return 0 end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then return 0 end
-return ttl`
-
 const RELEASE = `local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n > 0 then redis.call('DECR', KEYS[1]) end
 return 0`
 
 type ScriptedRedis = Redis & {
   tmConsume(key: string, windowMs: number): Promise<[number, number]>
-  tmBlockedFor(key: string, limit: number): Promise<number>
   tmRelease(key: string): Promise<number>
 }
 
@@ -120,7 +113,6 @@ export class RedisRateLimiter implements RateLimiter {
   ) {
     const redis = new (loadIoredis().Redis)(url, redisOptions())
     redis.defineCommand('tmConsume', { numberOfKeys: 1, lua: CONSUME })
-    redis.defineCommand('tmBlockedFor', { numberOfKeys: 1, lua: BLOCKED_FOR })
     redis.defineCommand('tmRelease', { numberOfKeys: 1, lua: RELEASE })
     redis.on('error', () => undefined)
     this.#redis = redis as ScriptedRedis
@@ -151,18 +143,6 @@ export class RedisRateLimiter implements RateLimiter {
     }
     this.#fallbacks++
     return this.#fallback.consume(key, limit, windowMs)
-  }
-
-  async blockedFor(key: string, limit: number, windowMs: number): Promise<number> {
-    if (this.healthy) {
-      try {
-        return await this.#redis.tmBlockedFor(this.#key(key), limit)
-      } catch {
-        // fall through to the local counter
-      }
-    }
-    this.#fallbacks++
-    return this.#fallback.blockedFor(key, limit, windowMs)
   }
 
   async release(key: string): Promise<void> {
