@@ -1,4 +1,4 @@
-import type { Application, Tenant } from './model.js'
+import type { Application, ClientSecret, Tenant } from './model.js'
 
 /**
  * How long a verifier may still accept a token past its `exp` (its clock may run behind ours):
@@ -44,4 +44,31 @@ export function retiredKeyPublishUntil(
 /** Until when a single token's revocation must stay in the feed. */
 export function tokenRevocationExpiresAt(expSeconds: number): Date {
   return new Date((expSeconds + VERIFIER_CLOCK_SKEW_SECONDS) * 1000)
+}
+
+/** Whether something that ends at `endsAtMs` (null: never) is still live at `nowMs`. */
+export function isLiveAt(endsAtMs: number | null, nowMs: number): boolean {
+  return endsAtMs === null || endsAtMs > nowMs
+}
+
+/** A secret works until its rotation overlap ends (the newest secret has no end). */
+export function isSecretLive(secret: Pick<ClientSecret, 'expiresAt'>, now: Date): boolean {
+  return isLiveAt(secret.expiresAt?.getTime() ?? null, now.getTime())
+}
+
+/**
+ * A client may get tokens while its application is active and unexpired and the secret it
+ * presented is live: checked when it authenticates, and again, on the rows the token-audit
+ * commit re-reads, when its token is recorded (storage/sql/token-liveness).
+ */
+export function isClientLive(
+  application: { status: string; expiresAtMs: number | null },
+  secret: { expiresAtMs: number | null },
+  nowMs: number,
+): boolean {
+  return (
+    application.status === 'active' &&
+    isLiveAt(application.expiresAtMs, nowMs) &&
+    isLiveAt(secret.expiresAtMs, nowMs)
+  )
 }

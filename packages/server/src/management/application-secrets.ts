@@ -1,6 +1,7 @@
 import type { Authority } from '../domain/authority.js'
 import { ConflictError, ValidationError } from '../domain/errors.js'
 import type { Application, ClientSecret } from '../domain/model.js'
+import { isSecretLive } from '../domain/token-policy.js'
 import { loadApplicationToChange, newSecret } from './applications.js'
 import type { ManagementDeps } from './deps.js'
 
@@ -37,8 +38,8 @@ export async function rotateSecret(
     if (application.status === 'revoked')
       throw new ConflictError('a revoked application cannot get a new secret')
     const now = deps.now()
-    const live = (await storage.applications.listSecrets(clientId)).filter(
-      (s) => s.expiresAt === null || s.expiresAt.getTime() > now.getTime(),
+    const live = (await storage.applications.listSecrets(clientId)).filter((s) =>
+      isSecretLive(s, now),
     )
     if (live.length >= 2) {
       const ending = live.find((s) => s.expiresAt !== null)

@@ -17,6 +17,7 @@ import {
   type ScopeGrant,
 } from '../domain/model.js'
 import { normaliseScopeList } from '../domain/scopes.js'
+import { isSecretLive } from '../domain/token-policy.js'
 import type { ApplicationFilter, Page, PageRequest, Storage } from '../storage/contract.js'
 import type { ManagementDeps } from './deps.js'
 import { optionalText, requireText } from './validate.js'
@@ -344,8 +345,8 @@ export async function getApplication(
 }> {
   const application = await loadApplication(deps.storage, tenantId, clientId)
   const now = deps.now()
-  const secrets = (await deps.storage.applications.listSecrets(clientId)).filter(
-    (s) => s.expiresAt === null || s.expiresAt.getTime() > now.getTime(),
+  const secrets = (await deps.storage.applications.listSecrets(clientId)).filter((s) =>
+    isSecretLive(s, now),
   )
   const since = new Date(now.getTime() - 30 * 86_400_000)
   return {

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { isWellFormedClientId, isWellFormedClientSecret } from '../crypto/secret-format.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
 import { effectiveStatus, type Application, type ClientSecret } from '../domain/model.js'
+import { isSecretLive } from '../domain/token-policy.js'
 import type { ClientRecord } from '../storage/contract.js'
 import { OAuthError } from './errors.js'
 import { BASIC_CHALLENGE, type PresentedCredentials } from './token-request.js'
@@ -122,8 +123,8 @@ async function check(
   const now = deps.now()
   let matched: ClientSecret | undefined
   for (const secret of record.secrets) {
-    const isLive = secret.expiresAt === null || secret.expiresAt.getTime() > now.getTime()
-    if (deps.hasher.equals(presentedHash, secret.hash) && isLive) matched = secret
+    if (deps.hasher.equals(presentedHash, secret.hash) && isSecretLive(secret, now))
+      matched = secret
   }
   if (matched === undefined) {
     return refusal(FAILED, credentials, 'wrong client secret', record.application)

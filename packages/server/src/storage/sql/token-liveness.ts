@@ -1,3 +1,4 @@
+import { isClientLive } from '../../domain/token-policy.js'
 import type { AuditEvent, TokenAuditEvent } from '../contract.js'
 
 /** A secret and its application, as the token-audit commit reads them. */
@@ -20,11 +21,8 @@ export function acceptedEvents(
 ): boolean[] {
   const live = new Map<string, string>()
   for (const r of rows) {
-    if (
-      r.status === 'active' &&
-      (r.app_expires_at === null || r.app_expires_at > nowMs) &&
-      (r.secret_expires_at === null || r.secret_expires_at > nowMs)
-    )
+    const application = { status: r.status, expiresAtMs: r.app_expires_at }
+    if (isClientLive(application, { expiresAtMs: r.secret_expires_at }, nowMs))
       live.set(r.secret_id, r.client_id)
   }
   return events.map((e) => live.get(e.live.secretId) === e.live.clientId)
