@@ -1,15 +1,17 @@
 import type { SecretHasher } from '../crypto/secret-hasher.js'
-import type { Application } from '../domain/model.js'
+import { tokenLifetimeSeconds } from '../domain/token-policy.js'
 import type { AuditSink, RateLimiter } from '../storage/contract.js'
-import { issueAccessToken } from './access-token.js'
+import { issueAccessToken, type IssuedAccessToken } from './access-token.js'
 import {
   authenticateClient,
   type AuthenticatedClient,
   type ClientDirectory,
 } from './client-authentication.js'
 import { OAuthError } from './errors.js'
-import type { GrantHandler } from './grants/grant.js'
+import type { GrantDecision, GrantHandler } from './grants/grant.js'
+import { tokenIssuedEvent, tokenRefusedEvent } from './token-audit.js'
 import { parseTokenRequest, type RequestParameters, type TokenRequest } from './token-request.js'
+import { TokenThrottle, type TokenLimits } from './token-throttle.js'
 import type { TenantKeyring } from './tenant-keyring.js'
 
 export interface TokenEndpointDeps {
@@ -20,15 +22,7 @@ export interface TokenEndpointDeps {
   audit: AuditSink
   now: () => Date
   limiter: RateLimiter
-  limits: { tokensPerMinute: number; failedAuthPerMinute: number }
-}
-
-const MINUTE_MS = 60_000
-
-function limited(description: string, retryAfterMs: number): OAuthError {
-  return new OAuthError('rate_limited', description, {
-    headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
-  })
+  limits: TokenLimits
 }
 
 export interface TokenEndpointInput {
@@ -49,177 +43,120 @@ export interface TokenResponse {
 }
 
 /**
- * The token endpoint as named steps: parse → authenticate → grant → issue → record.
- * A token is returned only after its audit record has been committed.
+ * The token endpoint as named steps: parse → authenticate (failures throttled) → quota → allow
+ * the grant → grant → issue → commit the audit record → answer. A token is returned only after
+ * its audit record has been committed; every refusal after authentication is recorded too.
  */
 export function createTokenEndpoint(deps: TokenEndpointDeps) {
   const grants = new Map(deps.grants.map((g) => [g.grantType as string, g]))
+  const throttle = new TokenThrottle(deps.limiter, deps.limits)
 
-  function refuse(
-    error: unknown,
-    client: AuthenticatedClient | undefined,
-    input: TokenEndpointInput,
-    grantType: string | undefined,
-  ) {
-    if (!(error instanceof OAuthError) || client === undefined) return
-    // Refusals are recorded without holding up the answer; a failure to record is logged by the sink.
-    deps.audit
-      .record({
-        tenantId: client.application.tenantId,
-        occurredAt: deps.now(),
-        type: 'token.refused',
-        actor: `client:${client.application.clientId}`,
-        clientId: client.application.clientId,
-        data: {
-          grant_type: grantType,
-          secret_id: client.secret.id,
-          error: error.code,
-          reason: error.description,
-          ip: input.ip,
-        },
-      })
-      .catch(() => undefined)
+  // Refusals are recorded without holding up the answer; a failure to record is logged by the sink.
+  function record(event: Parameters<AuditSink['record']>[0]): void {
+    deps.audit.record(event).catch(() => undefined)
   }
 
-  /**
-   * Failed client authentications are counted per IP, and per client id from that IP, after the
-   * secret was checked: only failures are throttled, so one broken client behind a shared
-   * address (NAT, CI runners) does not lock out the others, and a correct secret is served
-   * from a throttled address too. 256-bit secrets cannot be guessed online; the limit curbs
-   * noise and enumeration. Each count is atomic, so of failures sent at once only the limit's
-   * worth get a verdict (and an audit record); the rest get 429, alike for unknown ids and
-   * wrong secrets.
-   */
-  async function throttle(
-    refusal: OAuthError,
-    application: Application | undefined,
-    reason: string,
-    input: TokenEndpointInput,
-    request: TokenRequest,
-  ): Promise<OAuthError> {
-    const perClient = Math.max(1, Math.floor(deps.limits.failedAuthPerMinute / 5))
-    const waits = await Promise.all([
-      deps.limiter.consume(`authfail:${input.ip}`, deps.limits.failedAuthPerMinute, MINUTE_MS),
-      deps.limiter.consume(
-        `authfail:${input.ip}:${request.credentials.clientId}`,
-        perClient,
-        MINUTE_MS,
-      ),
-    ])
-    const waitMs = Math.max(...waits)
-    if (waitMs > 0) {
-      return limited(
-        'too many failed client authentications from this address; try again later',
-        waitMs,
+  /** RFC 6749 §2.3.1; failures are throttled and, for a known application, recorded. */
+  function authenticate(request: TokenRequest, input: TokenEndpointInput) {
+    return authenticateClient(
+      request.credentials,
+      {
+        ...deps,
+        onRefused: async (refusal, application, reason) => {
+          const limited = await throttle.countFailure(input.ip, request.credentials.clientId)
+          if (limited !== undefined) return limited
+          if (application !== undefined) {
+            const facts = { grantType: request.grantType, ip: input.ip }
+            record(tokenRefusedEvent({ application }, refusal, reason, facts, deps.now()))
+          }
+          return refusal
+        },
+      },
+      input.tenantId,
+    )
+  }
+
+  /** RFC 6749 §5.2 unsupported_grant_type; whether the application may use it is the grant's. */
+  function grantFor(request: TokenRequest): GrantHandler {
+    const grant = grants.get(request.grantType)
+    if (grant === undefined) {
+      throw new OAuthError(
+        'unsupported_grant_type',
+        `grant_type "${request.grantType}" is not supported; use one of: ${[...grants.keys()].join(', ')}`,
       )
     }
-    if (application !== undefined) {
-      deps.audit
-        .record({
-          tenantId: application.tenantId,
-          occurredAt: deps.now(),
-          type: 'token.refused',
-          actor: `client:${application.clientId}`,
-          clientId: application.clientId,
-          data: { grant_type: request.grantType, error: refusal.code, reason, ip: input.ip },
-        })
-        .catch(() => undefined)
+    return grant
+  }
+
+  /** RFC 9068: signed with the tenant's current key, for the decided audience and scopes. */
+  async function issue(
+    client: AuthenticatedClient,
+    decision: GrantDecision,
+    now: Date,
+  ): Promise<IssuedAccessToken> {
+    const runtime = await deps.keyring.get(client.application.tenantId)
+    if (runtime === undefined)
+      throw new OAuthError('invalid_client', "this application's tenant no longer exists")
+    return issueAccessToken({
+      runtime,
+      subject: decision.subject,
+      clientId: client.application.clientId,
+      audience: decision.audience,
+      scopes: decision.scopes,
+      lifetimeSeconds: tokenLifetimeSeconds(client.application, runtime.tenant),
+      notAfter: client.application.expiresAt,
+      now,
+      claims: decision.claims,
+    })
+  }
+
+  /** No token leaves without its audit record, nor for a client revoked meanwhile. */
+  async function commit(
+    client: AuthenticatedClient,
+    decision: GrantDecision,
+    issued: IssuedAccessToken,
+    facts: { grantType: string; ip: string },
+    now: Date,
+  ): Promise<void> {
+    const token = {
+      sub: decision.subject,
+      aud: decision.audience,
+      scope: issued.scope,
+      jti: issued.jti,
+      exp: issued.expiresAt,
     }
-    return refusal
+    let committed: boolean
+    try {
+      committed = await deps.audit.recordToken(
+        tokenIssuedEvent(client, token, decision.audit, facts, now),
+      )
+    } catch (cause) {
+      throw new OAuthError(
+        'temporarily_unavailable',
+        'the token could not be recorded; try again shortly',
+        { cause, headers: { 'Retry-After': '1' } },
+      )
+    }
+    if (!committed) {
+      // Revoked, deleted or its secret ended while this request was in flight.
+      throw new OAuthError(
+        'invalid_client',
+        'this application or its client secret is no longer valid',
+      )
+    }
   }
 
   return async function handleTokenRequest(input: TokenEndpointInput): Promise<TokenResponse> {
     const request = parseTokenRequest(input.parameters, input.authorization)
-    const client = await authenticateClient(
-      request.credentials,
-      {
-        ...deps,
-        onRefused: (refusal, application, reason) =>
-          throttle(refusal, application, reason, input, request),
-      },
-      input.tenantId,
-    )
+    const client = await authenticate(request, input)
+    const facts = { grantType: request.grantType, ip: input.ip }
     try {
-      const quota = client.application.tokenRateLimitPerMinute ?? deps.limits.tokensPerMinute
-      const quotaWaitMs = await deps.limiter.consume(
-        `tokens:${client.application.clientId}`,
-        quota,
-        MINUTE_MS,
-      )
-      if (quotaWaitMs > 0) {
-        throw limited(
-          `this application may request ${quota} tokens per minute; cache its tokens until they expire`,
-          quotaWaitMs,
-        )
-      }
-      const grant = grants.get(request.grantType)
-      if (grant === undefined) {
-        throw new OAuthError(
-          'unsupported_grant_type',
-          `grant_type "${request.grantType}" is not supported; use one of: ${[...grants.keys()].join(', ')}`,
-        )
-      }
+      await throttle.consumeQuota(client.application)
+      const grant = grantFor(request)
       const now = deps.now()
       const decision = await grant.handle({ request, client, now, ip: input.ip })
-      const runtime = await deps.keyring.get(client.application.tenantId)
-      if (runtime === undefined)
-        throw new OAuthError('invalid_client', "this application's tenant no longer exists")
-      const { tenant } = runtime
-      const lifetimeSeconds = Math.min(
-        client.application.tokenLifetimeSeconds ?? tenant.defaultTokenLifetimeSeconds,
-        tenant.maxTokenLifetimeSeconds,
-      )
-      const issued = issueAccessToken({
-        runtime,
-        subject: decision.subject,
-        clientId: client.application.clientId,
-        audience: decision.audience,
-        scopes: decision.scopes,
-        lifetimeSeconds,
-        notAfter: client.application.expiresAt,
-        now,
-        claims: decision.claims,
-      })
-      let committed: boolean
-      try {
-        committed = await deps.audit.recordToken({
-          tenantId: tenant.id,
-          occurredAt: now,
-          type: 'token.issued',
-          actor: `client:${client.application.clientId}`,
-          clientId: client.application.clientId,
-          data: {
-            grant_type: request.grantType,
-            secret_id: client.secret.id,
-            auth_method: client.method,
-            sub: decision.subject,
-            aud: decision.audience,
-            scope: issued.scope,
-            jti: issued.jti,
-            exp: issued.expiresAt,
-            ip: input.ip,
-            ...decision.audit,
-          },
-          live: { clientId: client.application.clientId, secretId: client.secret.id, ip: input.ip },
-        })
-      } catch (cause) {
-        // No token leaves without its audit record.
-        throw new OAuthError(
-          'temporarily_unavailable',
-          'the token could not be recorded; try again shortly',
-          {
-            cause,
-            headers: { 'Retry-After': '1' },
-          },
-        )
-      }
-      if (!committed) {
-        // Revoked, deleted or its secret ended while this request was in flight.
-        throw new OAuthError(
-          'invalid_client',
-          'this application or its client secret is no longer valid',
-        )
-      }
+      const issued = await issue(client, decision, now)
+      await commit(client, decision, issued, facts, now)
       return {
         access_token: issued.token,
         token_type: 'Bearer',
@@ -228,7 +165,8 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         ...(decision.refreshToken !== undefined && { refresh_token: decision.refreshToken }),
       }
     } catch (error) {
-      refuse(error, client, input, request.grantType)
+      if (error instanceof OAuthError)
+        record(tokenRefusedEvent(client, error, error.description, facts, deps.now()))
       throw error
     }
   }
