@@ -17,6 +17,8 @@ import { passwordGrant } from './oauth/grants/password.js'
 import { refreshTokenGrant } from './oauth/grants/refresh-token.js'
 import { LoginThrottle } from './oauth/login-throttle.js'
 import type { ProtectedEndpointDeps } from './oauth/introspection.js'
+import { Revocations } from './oauth/revocation-feed.js'
+import type { TokenRevocationDeps } from './oauth/token-revocation.js'
 import { OwnTokenVerifier } from './oauth/own-token-verifier.js'
 import { TenantKeyring } from './oauth/tenant-keyring.js'
 import { createTokenEndpoint, type TokenEndpoint } from './oauth/token-endpoint.js'
@@ -40,9 +42,8 @@ export interface Services {
   readonly audit: GroupCommitAuditSink
   readonly tokenEndpoint: TokenEndpoint
   readonly ownTokens: OwnTokenVerifier
-  readonly protectedEndpoints: ProtectedEndpointDeps & {
-    recordRevoked: (clientId: string, jti: string, tenantId: string) => void
-  }
+  readonly protectedEndpoints: ProtectedEndpointDeps & TokenRevocationDeps
+  readonly revocations: Revocations
   readonly management: ManagementDeps
   readonly limiter: RateLimiter
   readonly consoleSessions: ConsoleSessions
@@ -194,38 +195,25 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       : { record: () => Promise.resolve(), recordToken: () => Promise.resolve(true) },
     now,
   })
-  const ownTokens = new OwnTokenVerifier({
-    keyring,
-    clients,
-    revocations: storage.revocations,
+  const revocations = new Revocations({
+    store: storage.revocations,
+    changes,
+    audit,
     now,
+    onAuditFailure: (error) => {
+      // During a storage outage StorageHealth has logged the cause already.
+      if (storageHealth.isAvailable)
+        logger.error({ err: error }, 'could not record a token revocation')
+    },
   })
-  const protectedEndpoints: ProtectedEndpointDeps & {
-    recordRevoked: (clientId: string, jti: string, tenantId: string) => void
-  } = {
+  const ownTokens = new OwnTokenVerifier({ keyring, clients, revocations, now })
+  const protectedEndpoints: ProtectedEndpointDeps & TokenRevocationDeps = {
     clients,
     hasher,
     now,
     tokens: ownTokens,
-    revocations: storage.revocations,
+    revocations,
     refreshTokens: storage.refreshTokens,
-    recordRevoked: (clientId, jti, tenantId) => {
-      changes.publish({ kind: 'revocation', tenantId })
-      audit
-        .record({
-          tenantId,
-          occurredAt: now(),
-          type: 'token.revoked',
-          actor: `client:${clientId}`,
-          clientId,
-          data: { jti },
-        })
-        .catch((error: unknown) => {
-          // During a storage outage StorageHealth has logged the cause already.
-          if (storageHealth.isAvailable)
-            logger.error({ err: error }, 'could not record a token revocation')
-        })
-    },
   }
   // Feed entries are dropped once every token they concern has expired, so the feed stays small.
   const pruning = setInterval(() => {
@@ -273,6 +261,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     tokenEndpoint,
     ownTokens,
     protectedEndpoints,
+    revocations,
     management,
     limiter,
     consoleSessions,

@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 import type { Services } from '../compose.js'
 import { OAuthError } from '../oauth/errors.js'
-import { authenticateResourceServer, introspect, revokeToken } from '../oauth/introspection.js'
-import { isValidCursor, readFeed, type RevocationFeedEntry } from '../oauth/revocation-feed.js'
+import { authenticateResourceServer, introspect } from '../oauth/introspection.js'
+import { revokeToken } from '../oauth/token-revocation.js'
+import { isValidCursor, type RevocationFeedEntry } from '../oauth/revocation-feed.js'
 import { NO_STORE } from './errors.js'
 import { requestParameters } from './oauth-parameters.js'
 
@@ -37,7 +38,7 @@ async function stream(
   since: string | undefined,
 ) {
   const { tenant } = request.params
-  const first = await readFeed(services.storage.revocations, tenant, since)
+  const first = await services.revocations.read(tenant, since)
   reply.hijack()
   // Node's request and headers timeouts end once the request is in, so they never cut the
   // stream; the idle timeout would. Heartbeats keep the stream busy, so allow four missed ones:
@@ -62,7 +63,7 @@ async function stream(
     pending = pending
       .then(async () => {
         for (;;) {
-          const page = await readFeed(services.storage.revocations, tenant, cursor)
+          const page = await services.revocations.read(tenant, cursor)
           page.entries.forEach(send)
           if (!page.has_more) return
         }
@@ -74,10 +75,7 @@ async function stream(
   }
   if (first.has_more) await catchUp()
   raw.write(`event: ready\ndata: ${JSON.stringify({ cursor: cursor ?? null })}\n\n`)
-  const unsubscribe = services.changes.subscribe((change) => {
-    if ((change.kind === 'revocation' && change.tenantId === tenant) || change.kind === 'resync')
-      void catchUp()
-  })
+  const unsubscribe = services.revocations.onChange(tenant, () => void catchUp())
   // A periodic read as well, so a missed notification delays an entry by one heartbeat at most.
   const heartbeat = setInterval(() => {
     raw.write(': heartbeat\n\n')
@@ -141,7 +139,7 @@ export function registerRevocationRoutes(oauth: FastifyInstance, services: Servi
         return reply
       }
       void reply.headers(NO_STORE)
-      return readFeed(services.storage.revocations, request.params.tenant, since)
+      return services.revocations.read(request.params.tenant, since)
     },
   )
 }

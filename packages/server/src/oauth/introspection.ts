@@ -1,22 +1,19 @@
 // RFC 7662: Token Introspection. Only applications allowed to introspect (a resource server's
 // own credentials) may call it; every token that is not active answers just {"active":false}.
 import { effectiveStatus } from '../domain/model.js'
-import type { RefreshTokenStore, RevocationStore } from '../storage/contract.js'
-import { hashRefreshToken, REFRESH_TOKEN_PREFIX } from './grants/refresh-tokens.js'
 import {
   authenticateClient,
   type AuthenticatedClient,
   type ClientAuthenticationDeps,
 } from './client-authentication.js'
-import { tokenRevocationExpiresAt } from '../domain/token-policy.js'
 import { OAuthError } from './errors.js'
 import type { OwnTokenVerifier } from './own-token-verifier.js'
+import type { Revocations } from './revocation-feed.js'
 import { parseClientCredentials, type RequestParameters } from './token-request.js'
 
 export interface ProtectedEndpointDeps extends ClientAuthenticationDeps {
   tokens: Pick<OwnTokenVerifier, 'claims'>
-  revocations: Pick<RevocationStore, 'isRevoked' | 'append'>
-  refreshTokens: Pick<RefreshTokenStore, 'findByHash' | 'revokeFamily'>
+  revocations: Pick<Revocations, 'isRevoked'>
 }
 
 /** Authenticates a resource server's application; others get 403 unauthorized_client. */
@@ -101,61 +98,4 @@ export async function introspect(
     token_type: 'Bearer',
     ...(typeof username === 'string' && { username }),
   }
-}
-
-/**
- * RFC 7009: an application revokes one of its own access tokens by `jti`. Unknown, expired or
- * malformed tokens answer 200 as the RFC says; another application's token is refused.
- */
-export async function revokeToken(
-  deps: ProtectedEndpointDeps & {
-    recordRevoked: (clientId: string, jti: string, tenantId: string) => void
-  },
-  tenantId: string,
-  parameters: RequestParameters,
-  authorization: string | undefined,
-): Promise<void> {
-  const client = await authenticateClient(
-    parseClientCredentials(parameters, authorization),
-    deps,
-    tenantId,
-  )
-  const token = parameters['token']
-  if (token === undefined) throw new OAuthError('invalid_request', 'token is missing')
-  if (token.startsWith(REFRESH_TOKEN_PREFIX)) {
-    // A refresh token ends its whole family (RFC 7009 §2.1 allows it; RFC 9700 suggests it).
-    const record = await deps.refreshTokens.findByHash(hashRefreshToken(deps.hasher, token))
-    if (record === undefined || record.tenantId !== tenantId) return
-    if (record.clientId !== client.application.clientId) {
-      throw new OAuthError(
-        'unauthorized_client',
-        'an application may revoke only tokens issued to it',
-      )
-    }
-    await deps.refreshTokens.revokeFamily(record.familyId, deps.now())
-    return
-  }
-  let claims
-  try {
-    claims = await deps.tokens.claims(token, tenantId)
-  } catch {
-    return
-  }
-  if (claims['client_id'] !== client.application.clientId) {
-    throw new OAuthError(
-      'unauthorized_client',
-      'an application may revoke only tokens issued to it',
-    )
-  }
-  if (typeof claims.jti !== 'string' || claims.exp === undefined) return
-  if (await deps.revocations.isRevoked(tenantId, client.application.clientId, claims.jti)) return
-  await deps.revocations.append({
-    tenantId,
-    type: 'token',
-    clientId: client.application.clientId,
-    jti: claims.jti,
-    revokedAt: deps.now(),
-    expiresAt: tokenRevocationExpiresAt(claims.exp),
-  })
-  deps.recordRevoked(client.application.clientId, claims.jti, tenantId)
 }

@@ -1,4 +1,10 @@
-import type { Revocation, RevocationStore } from '../storage/contract.js'
+// The revocation feed, `{issuer}/oauth/revocations`: what `@tokenmint/verify` follows to refuse
+// revoked applications' and tokens' tokens within a second. This module owns reading it, being
+// told when it grows, and the one revocation written on the OAuth side (RFC 7009). Revoking,
+// deleting or expiring an application writes its entry in management, inside the transaction
+// that ends the application, with the same entry rules (domain/token-policy).
+import { tokenRevocationExpiresAt } from '../domain/token-policy.js'
+import type { AuditSink, ChangeBus, Revocation, RevocationStore } from '../storage/contract.js'
 
 /** One entry of `{issuer}/oauth/revocations`, as `@tokenmint/verify` reads it. */
 export interface RevocationFeedEntry {
@@ -42,5 +48,73 @@ export async function readFeed(
     entries,
     next_cursor: entries.at(-1)?.cursor ?? since ?? null,
     has_more: page.length > limit,
+  }
+}
+
+export interface RevocationsDeps {
+  store: Pick<RevocationStore, 'append' | 'isRevoked' | 'list'>
+  changes: Pick<ChangeBus, 'publish' | 'subscribe'>
+  audit: Pick<AuditSink, 'record'>
+  now: () => Date
+  /** Called when the audit record of a revocation could not be written. */
+  onAuditFailure: (error: unknown) => void
+}
+
+/** The revocation feed of every tenant: its entries, its notifications, RFC 7009's writes. */
+export class Revocations {
+  constructor(private readonly deps: RevocationsDeps) {}
+
+  /** Whether the token (by its jti), or its whole application, has been revoked. */
+  isRevoked(tenantId: string, clientId: string, jti: string): Promise<boolean> {
+    return this.deps.store.isRevoked(tenantId, clientId, jti)
+  }
+
+  /**
+   * RFC 7009 for one access token: an entry until the token has expired (plus the verifiers'
+   * skew), published to every node at once and recorded in the audit log. Idempotent.
+   */
+  async revokeAccessToken(
+    tenantId: string,
+    clientId: string,
+    jti: string,
+    expSeconds: number,
+  ): Promise<void> {
+    if (await this.deps.store.isRevoked(tenantId, clientId, jti)) return
+    const now = this.deps.now()
+    await this.deps.store.append({
+      tenantId,
+      type: 'token',
+      clientId,
+      jti,
+      revokedAt: now,
+      expiresAt: tokenRevocationExpiresAt(expSeconds),
+    })
+    this.deps.changes.publish({ kind: 'revocation', tenantId })
+    this.deps.audit
+      .record({
+        tenantId,
+        occurredAt: now,
+        type: 'token.revoked',
+        actor: `client:${clientId}`,
+        clientId,
+        data: { jti },
+      })
+      .catch(this.deps.onAuditFailure)
+  }
+
+  /** Entries after `since`, a page at a time. */
+  read(tenantId: string, since: string | undefined, limit = FEED_PAGE_SIZE) {
+    return readFeed(this.deps.store, tenantId, since, limit)
+  }
+
+  /** Calls `listener` whenever the tenant's feed may have grown (or everything must be re-read). */
+  onChange(tenantId: string, listener: () => void): () => void {
+    return this.deps.changes.subscribe((change) => {
+      if (
+        (change.kind === 'revocation' && change.tenantId === tenantId) ||
+        change.kind === 'resync'
+      )
+        listener()
+    })
   }
 }

@@ -90,7 +90,7 @@ describe('an application expiry reaches the revocation feed', () => {
     })
     try {
       await verifier.ready
-      const expiresAt = await expireSoon(server, app.clientId, 2000)
+      const expiresAt = await expireSoon(server, app.clientId, 3000)
       // Not yet in effect: the token is still good, and nothing is in the feed.
       await expect(verifier.verify(token)).resolves.toMatchObject({ client_id: app.clientId })
       expect(await feedEntries(server, reader, app.clientId)).toEqual([])
@@ -122,9 +122,9 @@ describe('an application expiry reaches the revocation feed', () => {
 
   it('publishes nothing for an expiry moved later again before it was reached', async () => {
     const app = await createApplication(server, { token_lifetime_seconds: 3600 })
-    await expireSoon(server, app.clientId, 1500)
+    await expireSoon(server, app.clientId, 3000)
     await expireSoon(server, app.clientId, 3_600_000)
-    await sleep(2000)
+    await sleep(3500)
     expect(await feedEntries(server, reader, app.clientId)).toEqual([])
   })
 })
@@ -135,7 +135,7 @@ describe('an expiry reached while the server was down', () => {
     const first = await startServer({ dataDir })
     const reader = await resourceServerOf(first)
     const app = await createApplication(first, { token_lifetime_seconds: 3600 })
-    const expiresAt = await expireSoon(first, app.clientId, 1500)
+    const expiresAt = await expireSoon(first, app.clientId, 3000)
     await first.stop()
     await sleep(Math.max(0, expiresAt.getTime() - Date.now()) + 300)
     const second = await startServer({ dataDir, admin: first.admin })
@@ -174,7 +174,7 @@ describe('expiries on several nodes sharing PostgreSQL', () => {
       const apps = await Promise.all(
         Array.from({ length: 8 }, () => createApplication(first, { token_lifetime_seconds: 3600 })),
       )
-      const expiries = await Promise.all(apps.map((app) => expireSoon(first, app.clientId, 1500)))
+      const expiries = await Promise.all(apps.map((app) => expireSoon(first, app.clientId, 4000)))
       await sleep(Math.max(...expiries.map((e) => e.getTime())) - Date.now() + 1200)
       for (const node of nodes) {
         for (const app of apps)
