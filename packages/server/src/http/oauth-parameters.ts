@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 
 import { OAuthError } from '../oauth/errors.js'
 import type { RequestParameters } from '../oauth/token-request.js'
+import { hasRepeatedHeader, refuseRepeatedJsonMembers } from './repeated-input.js'
 
 /**
  * Form bodies are parsed by hand with URLSearchParams because RFC 6749 §3.2 requires refusing
@@ -55,6 +56,25 @@ export function acceptFormBodies(app: FastifyInstance): void {
       }
     },
   )
+}
+
+/** Adds the JSON parser of the OAuth endpoints: a repeated member is a repeated parameter. */
+export function acceptJsonBodies(app: FastifyInstance): void {
+  refuseRepeatedJsonMembers(
+    app,
+    (name) => new OAuthError('invalid_request', `parameter ${name} is repeated; send it once`),
+  )
+}
+
+/** Two Authorization headers are two client authentications (RFC 6749 §2.3): refused. */
+export function refuseRepeatedAuthorization(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(
+      hasRepeatedHeader(request, 'authorization')
+        ? new OAuthError('invalid_request', 'the Authorization header is repeated; send it once')
+        : undefined,
+    )
+  })
 }
 
 /** The parameters of a POST to an OAuth endpoint, whichever encoding carried them. */

@@ -6,7 +6,12 @@ import { OAuthError } from '../oauth/errors.js'
 import { authorizationServerMetadata } from '../oauth/metadata.js'
 import type { TenantRuntime } from '../oauth/tenant-keyring.js'
 import { NO_STORE } from './errors.js'
-import { acceptFormBodies, requestParameters } from './oauth-parameters.js'
+import {
+  acceptFormBodies,
+  acceptJsonBodies,
+  refuseRepeatedAuthorization,
+  requestParameters,
+} from './oauth-parameters.js'
 import type { TokenMetrics } from './metrics.js'
 import { registerRevocationRoutes } from './revocation-routes.js'
 
@@ -91,6 +96,8 @@ export function registerOAuthRoutes(
 
   void app.register((oauth, _options, done) => {
     acceptFormBodies(oauth)
+    acceptJsonBodies(oauth)
+    refuseRepeatedAuthorization(oauth)
     // Only the two encodings RFC 6749 and PRODUCT.md name; anything else is 415.
     oauth.removeContentTypeParser('text/plain')
     const config = { errorFormat: 'oauth' as const }

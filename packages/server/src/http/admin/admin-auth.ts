@@ -7,6 +7,14 @@ import type { Authority } from '../../domain/authority.js'
 import { OwnTokenError, type VerifiedOwnToken } from '../../oauth/own-token-verifier.js'
 import { BearerTokenError } from '../errors.js'
 import { requireSameSiteChange, sessionCookieValue } from '../console/session-cookie.js'
+import { hasRepeatedHeader } from '../repeated-input.js'
+
+/**
+ * The target of a route that manages tenants: only the root tenant's callers may use it. A
+ * symbol, not a tenant id, so that no path (`/admin/v1/tenants/root/...`) and no tenant named
+ * `root` can pass for it.
+ */
+export const ROOT_ROUTE: unique symbol = Symbol('a route of the root tenant')
 
 /** An authenticated admin API caller: its tenant and its authority (domain/authority). */
 export interface AdminCaller extends Authority {
@@ -45,9 +53,9 @@ async function isRootTenant(services: Services, tenantId: string): Promise<boole
 async function tokenCaller(
   services: Services,
   token: string,
-  tenantId: string,
+  tenantId: string | typeof ROOT_ROUTE,
 ): Promise<AdminCaller> {
-  const issuingTenant = tenantId === 'root' ? tenantOfIssuer(services, token) : tenantId
+  const issuingTenant = tenantId === ROOT_ROUTE ? tenantOfIssuer(services, token) : tenantId
   let verified: VerifiedOwnToken
   try {
     verified = await services.ownTokens.verify(token, issuingTenant, ADMIN_AUDIENCE)
@@ -55,7 +63,7 @@ async function tokenCaller(
     if (error instanceof OwnTokenError) throw new BearerTokenError('invalid_token', error.message)
     throw error
   }
-  if (tenantId === 'root' && !(await isRootTenant(services, issuingTenant))) {
+  if (tenantId === ROOT_ROUTE && !(await isRootTenant(services, issuingTenant))) {
     throw new BearerTokenError('insufficient_scope', 'only the root tenant may manage tenants')
   }
   return {
@@ -72,7 +80,7 @@ async function sessionCaller(
   services: Services,
   request: FastifyRequest,
   sessionId: string,
-  tenantId: string,
+  tenantId: string | typeof ROOT_ROUTE,
 ): Promise<AdminCaller> {
   const active = await services.consoleSessions.resolve(sessionId)
   if (active === undefined) {
@@ -82,7 +90,7 @@ async function sessionCaller(
     requireSameSiteChange(services.config, services.consoleSessions, request, sessionId)
   const sessionTenant = active.administrator.tenantId
   const isRoot = await isRootTenant(services, sessionTenant)
-  if (tenantId === 'root' ? !isRoot : tenantId !== sessionTenant) {
+  if (tenantId === ROOT_ROUTE ? !isRoot : tenantId !== sessionTenant) {
     // Another tenant's data does not exist as far as this administrator can tell.
     throw new BearerTokenError(
       'insufficient_scope',
@@ -99,16 +107,21 @@ async function sessionCaller(
 
 /**
  * Authenticates an admin API call: a Bearer token (the CLI, scripts) or a console session
- * cookie. `tenantId` is the tenant named in the path; `'root'` means the route manages
+ * cookie. `tenantId` is the tenant named in the path; `ROOT_ROUTE` means the route manages
  * tenants and only the root tenant's callers may use it. A caller of one tenant can never act
  * on another.
  */
 export async function authenticateAdmin(
   services: Services,
   request: FastifyRequest,
-  tenantId: string,
+  tenantId: string | typeof ROOT_ROUTE,
   scope: AdminScope,
 ): Promise<AdminCaller> {
+  if (hasRepeatedHeader(request, 'authorization'))
+    throw new BearerTokenError(
+      'invalid_request',
+      'the Authorization header is repeated; send it once',
+    )
   const header = request.headers.authorization
   const sessionId = sessionCookieValue(services.config, request)
   let caller: AdminCaller

@@ -12,7 +12,7 @@ import { registerApplicationRoutes } from './application-routes.js'
 import { registerUserRoutes } from './user-routes.js'
 import { registerAdministratorRoutes } from './administrator-routes.js'
 import { auditView, keyView, tenantView } from './representations.js'
-import { bearer, callerOf, config, errors, guardFor } from './route-kit.js'
+import { bearer, callerOf, config, errors, guardFor, refuseNonFiniteQuery } from './route-kit.js'
 import * as S from './schemas.js'
 
 /** The admin REST API, `/admin/v1`, documented at `/admin/v1/openapi.json`. */
@@ -52,6 +52,10 @@ export async function registerAdminRoutes(
   })
   const app = root.withTypeProvider<TypeBoxTypeProvider>()
   const guard = guardFor(services)
+  app.addHook('preHandler', (request, _reply, done) => {
+    refuseNonFiniteQuery(request)
+    done()
+  })
 
   app.get('/admin/v1/openapi.json', { config, schema: { hide: true } }, () => root.swagger())
 

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../../compose.js'
 import type { AdminScope } from '../../domain/admin-api.js'
 import { ValidationError } from '../../domain/errors.js'
-import { authenticateAdmin, type AdminCaller } from './admin-auth.js'
+import { authenticateAdmin, ROOT_ROUTE, type AdminCaller } from './admin-auth.js'
 import * as S from './schemas.js'
 
 declare module 'fastify' {
@@ -26,7 +26,7 @@ export const errors = {
 /** Authentication runs before body validation, so an anonymous caller learns nothing from it. */
 export function guardFor(services: Services) {
   return (scope: AdminScope, tenant?: 'root') => async (request: FastifyRequest) => {
-    const target = tenant ?? (request.params as { tenant: string }).tenant
+    const target = tenant === 'root' ? ROOT_ROUTE : (request.params as { tenant: string }).tenant
     request.adminCaller = await authenticateAdmin(services, request, target, scope)
   }
 }
@@ -65,6 +65,18 @@ export function ifMatch(request: FastifyRequest): number | undefined {
   if (match?.[1] === undefined)
     throw new ValidationError('If-Match', 'If-Match must be an ETag this API returned, like "3"')
   return Number(match[1])
+}
+
+/**
+ * Ajv's type coercion turns the query values "Infinity" and "1e400" into Infinity, which its
+ * integer, minimum and maximum checks then let through (they only judge finite numbers): refuse
+ * any non-finite number before a handler passes it on as, say, a page size.
+ */
+export function refuseNonFiniteQuery(request: FastifyRequest): void {
+  for (const [name, value] of Object.entries(request.query as Record<string, unknown>)) {
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new ValidationError(name, `${name} must be a finite number`)
+  }
 }
 
 export function withEtag(reply: FastifyReply, version: number): FastifyReply {

@@ -9,8 +9,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 
 import type { Services } from '../../compose.js'
+import { ValidationError } from '../../domain/errors.js'
 import type { ActiveSession } from '../../management/console-sessions.js'
 import { NO_STORE } from '../errors.js'
+import { refuseRepeatedJsonMembers } from '../repeated-input.js'
 import {
   clearSessionCookie,
   requireSameSiteChange,
@@ -87,6 +89,11 @@ export async function registerConsoleRoutes(
     scope.addHook('onSend', async (_request, reply) => {
       void reply.headers(CONSOLE_HEADERS)
     })
+    // A sign-in naming its password twice must not mean one thing here and another elsewhere.
+    refuseRepeatedJsonMembers(
+      scope,
+      (name) => new ValidationError(name, `${name} is repeated; send it once`),
+    )
     const app = scope.withTypeProvider<TypeBoxTypeProvider>()
     const config = { errorFormat: 'problem' as const }
 
