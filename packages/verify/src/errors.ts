@@ -38,6 +38,17 @@ export type VerifyErrorReason =
  * ```
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
  */
+/**
+ * RFC 6750 §3: error_description "MUST NOT include characters outside the set %x20-21 /
+ * %x23-5B / %x5D-7E": quotes become single, a backslash a slash, anything else a question mark.
+ */
+function describe(text: string): string {
+  return text
+    .replaceAll('"', "'")
+    .replaceAll('\\', '/')
+    .replace(/[^\x20-\x7E]/g, '?')
+}
+
 export class TokenVerificationError extends Error {
   override name = 'TokenVerificationError'
   readonly status: number
@@ -61,7 +72,7 @@ export class TokenVerificationError extends Error {
     const parts = [
       `Bearer realm="${quote(this.realm)}"`,
       `error="${this.bearerError}"`,
-      `error_description="${quote(this.message)}"`,
+      `error_description="${describe(this.message)}"`,
     ]
     if (this.requiredScope !== undefined) parts.push(`scope="${quote(this.requiredScope)}"`)
     return parts.join(', ')
@@ -69,6 +80,6 @@ export class TokenVerificationError extends Error {
 
   /** The JSON body adapters send with the status. */
   toJSON(): { error: BearerErrorCode; error_description: string } {
-    return { error: this.bearerError, error_description: this.message }
+    return { error: this.bearerError, error_description: describe(this.message) }
   }
 }

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 
 import type { Services } from '../compose.js'
 import { DeferredChildLogger } from './deferred-child-logger.js'
-import { installErrorHandler } from './errors.js'
+import { answerClientError, installErrorHandler, renderFrameworkError } from './errors.js'
 import { TokenMetrics } from './metrics.js'
 import { registerRoutes } from './routes.js'
 import { serverLimits } from './server-limits.js'
@@ -33,6 +33,8 @@ export async function buildHttpApp(
     requestTimeout: limits.http.requestTimeout,
     keepAliveTimeout: limits.http.keepAliveTimeout,
     connectionTimeout: limits.socketIdleTimeoutMs,
+    frameworkErrors: renderFrameworkError,
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   })
   app.server.maxConnections = limits.maxConnections

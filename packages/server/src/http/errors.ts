@@ -1,3 +1,5 @@
+import type { Duplex } from 'node:stream'
+
 import { SignInError } from '../management/console-sessions.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
@@ -43,6 +45,20 @@ interface Rendered {
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' }
 
+/**
+ * RFC 6749 §5.2 and RFC 6750 §3: error_description "MUST NOT include characters outside the
+ * set %x20-21 / %x23-5B / %x5D-7E". Descriptions quote names and echo what the client sent, so
+ * they are made to fit on the way out: double quotes become single, a backslash a slash, § the
+ * word, and anything else outside printable ASCII a question mark.
+ */
+export function oauthDescription(text: string): string {
+  return text
+    .replaceAll('"', "'")
+    .replaceAll('\\', '/')
+    .replaceAll('§', 'section ')
+    .replace(/[^\x20-\x7E]/g, '?')
+}
+
 function quote(value: string): string {
   return value.replace(/[\\"]/g, '\\$&')
 }
@@ -50,7 +66,7 @@ function quote(value: string): string {
 function bearerChallenge(error: BearerTokenError): string {
   const parts = [`Bearer realm="tokenmint"`]
   if (error.code !== 'missing_token') {
-    parts.push(`error="${error.code}"`, `error_description="${quote(error.message)}"`)
+    parts.push(`error="${error.code}"`, `error_description="${oauthDescription(error.message)}"`)
   }
   if (error.scope !== undefined) parts.push(`scope="${quote(error.scope)}"`)
   return parts.join(', ')
@@ -275,6 +291,32 @@ const PROBLEM_TITLES: Record<number, string> = {
   503: 'Service unavailable',
 }
 
+/** A route's own format; a request no route took is judged by its path. */
+function formatOf(request: FastifyRequest): ErrorFormat {
+  const own = request.routeOptions.config.errorFormat
+  if (own !== undefined) return own
+  const path = request.url
+  return path.startsWith('/admin/') || path.startsWith('/console/api/') ? 'problem' : 'oauth'
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, rendered: Rendered): FastifyReply {
+  void reply.code(rendered.status).headers({ ...NO_STORE, ...rendered.headers })
+  if (formatOf(request) === 'problem') {
+    return reply.type('application/problem+json').send({
+      type: 'about:blank',
+      title: PROBLEM_TITLES[rendered.status] ?? 'Error',
+      status: rendered.status,
+      detail: rendered.description,
+      error: rendered.code,
+      ...(rendered.fields && { errors: rendered.fields }),
+    })
+  }
+  return reply.send({
+    error: rendered.code,
+    error_description: oauthDescription(rendered.description),
+  })
+}
+
 /**
  * Registers the one error renderer of the server. A storage outage is logged by `storageHealth`
  * when it begins and ends, and each request it fails is counted there: a stack trace per refused
@@ -291,26 +333,68 @@ export function installErrorHandler(
       if (failure?.isOutage === true) storageHealth.refused(failure.cause)
       else request.log.error({ err: error }, 'request failed')
     }
-    void reply.code(rendered.status).headers({ ...NO_STORE, ...rendered.headers })
-    if (request.routeOptions.config.errorFormat === 'problem') {
-      return reply.type('application/problem+json').send({
-        type: 'about:blank',
-        title: PROBLEM_TITLES[rendered.status] ?? 'Error',
-        status: rendered.status,
-        detail: rendered.description,
-        error: rendered.code,
-        ...(rendered.fields && { errors: rendered.fields }),
-      })
-    }
-    return reply.send({ error: rendered.code, error_description: rendered.description })
+    return send(request, reply, rendered)
   })
-  app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).headers(NO_STORE)
-    return reply.send({
-      error: 'not_found',
-      error_description: `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
-    })
+  app.setNotFoundHandler((request, reply) =>
+    send(request, reply, {
+      status: 404,
+      code: 'not_found',
+      description: `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
+    }),
+  )
+}
+
+/**
+ * Fastify's router refuses a URL it cannot decode (bad percent-encoding) or a path parameter
+ * over its length limit with a body of its own that quotes the whole URL, query string and
+ * all (a client secret wrongly put there would come back): answer in our format, naming
+ * nothing of the URL.
+ */
+export function renderFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  void send(request, reply, {
+    status: error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400,
+    code: 'invalid_request',
+    description:
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? 'a part of the request path is too long'
+        : 'the request path is not valid percent-encoding',
   })
+}
+
+/**
+ * Requests Node's HTTP parser refuses (a bad Content-Length, a NUL in a header, headers over
+ * the limit) never reach a route: answer them in the OAuth error format and close.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+  const status = tooLarge ? 431 : timedOut ? 408 : 400
+  const body = JSON.stringify({
+    error: 'invalid_request',
+    error_description: tooLarge
+      ? 'the request headers are too large'
+      : timedOut
+        ? 'the request was not complete in time'
+        : 'the request is not valid HTTP',
+  })
+  const reason = tooLarge
+    ? 'Request Header Fields Too Large'
+    : timedOut
+      ? 'Request Timeout'
+      : 'Bad Request'
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  )
 }
 
 export { NO_STORE }

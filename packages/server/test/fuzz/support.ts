@@ -249,7 +249,9 @@ const OAUTH_ERROR_CODES = new Set([
   'rate_limited',
 ])
 
-const EXPECTED_STATUSES = new Set([200, 201, 204, 400, 401, 403, 404, 409, 412, 413, 415, 429])
+const EXPECTED_STATUSES = new Set([
+  200, 201, 204, 400, 401, 403, 404, 409, 412, 413, 414, 415, 429, 431,
+])
 
 /** What a leaked stack trace or internal error looks like. */
 const LEAK_PATTERNS: [string, RegExp][] = [
@@ -300,46 +302,7 @@ export const KNOWN_ISSUES: {
   summary: string
   waives: ViolationKind[]
   matches: (request: FuzzRequest, response: FuzzResponse) => boolean
-}[] = [
-  {
-    id: 'router-error-shape',
-    summary:
-      "a path Fastify's router refuses (invalid percent-encoding: /t/%E0%A4/oauth/token; a parameter over 100 characters) gets Fastify's own 400/414 body, not the endpoint's error format",
-    waives: ['error-shape', 'leak', 'unexpected-status'],
-    matches: (_request, response) =>
-      (response.status === 400 || response.status === 414) &&
-      /^\{"error":"Bad Request","code":"FST_ERR_(BAD_URL|MAX_PARAM_LENGTH)"/.test(response.body),
-  },
-  {
-    id: 'router-error-echoes-url',
-    summary:
-      'that body quotes the whole URL, query string included, with no Cache-Control: no-store: a client_secret put in the URL (which the token endpoint refuses) comes back (/t/%/oauth/token?client_secret=…)',
-    waives: ['secret-echoed'],
-    matches: (request, response) =>
-      request.path.includes('?') &&
-      /^\{"error":"Bad Request","code":"FST_ERR_(BAD_URL|MAX_PARAM_LENGTH)"/.test(response.body),
-  },
-  {
-    id: 'unrouted-shape',
-    summary:
-      'a path under /admin/v1 that no route matches is answered in the OAuth error format ({"error":"not_found"}, or a 400 "the request body is not valid JSON" when its body does not parse: the not-found handler still parses bodies), not RFC 9457 problem details',
-    waives: ['error-shape'],
-    matches: (request, response) =>
-      request.unrouted === true &&
-      request.format === 'problem' &&
-      /^\{"error":"[a-z_]+","error_description":/.test(response.body),
-  },
-  {
-    id: 'framing-error-shape',
-    summary:
-      "a request Node's HTTP parser refuses (bad Content-Length, NUL in a header, oversized headers) gets Node's or Fastify's bare 400/431",
-    waives: ['error-shape', 'unexpected-status'],
-    matches: (request, response) =>
-      request.raw !== undefined &&
-      (response.status === 400 || response.status === 431) &&
-      /^\{"error":"(Bad Request|Request Header Fields Too Large)","message":"/.test(response.body),
-  },
-]
+}[] = []
 
 export interface Verdict {
   violations: Violation[]

@@ -1,4 +1,6 @@
 // Regressions found by the hostile-input suite (test/fuzz): each case is its minimal reproduction.
+import net from 'node:net'
+
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -200,5 +202,49 @@ describe('repeated parameters, repeated headers and odd numbers are refused, not
       'GET',
     )
     expect(tenants.status).toBe(403)
+  })
+
+  it('answers a path the router cannot decode in the OAuth format, echoing nothing of the URL', async () => {
+    const secret = app.clientSecret
+    const response = await fetch(`${server.url}/t/%/oauth/token?client_secret=${secret}`, {
+      method: 'POST',
+    })
+    expect(response.status).toBe(400)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    const text = await response.text()
+    expect(text).not.toContain(secret)
+    expect(JSON.parse(text)).toEqual({
+      error: 'invalid_request',
+      error_description: 'the request path is not valid percent-encoding',
+    })
+  })
+
+  it('answers broken HTTP framing and oversized headers with a JSON error, then closes', async () => {
+    const { port } = new URL(server.url)
+    const exchange = (raw: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(raw))
+        let answer = ''
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')))
+        socket.on('close', () => resolve(answer))
+        socket.on('error', reject)
+        socket.setTimeout(5000, () => socket.destroy())
+      })
+    const badLength = await exchange(
+      'POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+    )
+    expect(badLength).toMatch(/^HTTP\/1\.1 400 /)
+    expect(badLength).toContain('"error":"invalid_request"')
+    const huge = await exchange(
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'h'.repeat(20_000)}\r\n\r\n`,
+    )
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /)
+    expect(huge).toContain('the request headers are too large')
+  })
+
+  it('answers an unknown admin path with problem details', async () => {
+    const response = await fetch(`${server.url}/admin/v1/tenants/${server.tenant}/nothing`)
+    expect(response.status).toBe(404)
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
   })
 })
