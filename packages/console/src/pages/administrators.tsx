@@ -2,14 +2,16 @@ import { useState } from 'preact/hooks'
 
 import { api, messageOf } from '../api/client'
 import type { Administrator, Role } from '../api/types'
+import {
+  CreateAccountDialog,
+  PasswordField,
+  SetPasswordDialog,
+} from '../components/account-dialogs'
+import { AccountActions, AccountTable } from '../components/account-table'
 import { ErrorMessage, Notice } from '../components/alert'
 import { CopyValue } from '../components/code-block'
 import { ConfirmDialog, Dialog } from '../components/dialog'
-import { Field } from '../components/field'
-import { FormActions } from '../components/form-actions'
-import { SetPasswordDialog } from '../components/set-password-dialog'
 import { StatusBadge } from '../components/status-badge'
-import { DateTime, Time } from '../components/time'
 import { useSession } from '../lib/session'
 import { useAsync } from '../lib/use-async'
 
@@ -103,97 +105,54 @@ export function AdministratorsPage() {
       <ErrorMessage>{list.error}</ErrorMessage>
       {list.data === undefined && list.error === undefined && <p aria-busy="true">Loading…</p>}
       {list.data !== undefined && (
-        <div class="table-wrap" role="region" aria-label="Administrators" tabIndex={0}>
-          <table class="table table-cards">
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Last sign-in</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((admin) => {
-                const self = admin.id === session.administrator.id
-                return (
-                  <tr key={admin.id}>
-                    <td data-label="Username">
-                      <span class="strong">{admin.username}</span>
-                      {self && <span class="tag">You</span>}
-                    </td>
-                    <td data-label="Role">
-                      <span class={`role role-${admin.role}`}>{admin.role}</span>
-                    </td>
-                    <td data-label="Status">
-                      <StatusBadge status={admin.status} />
-                    </td>
-                    <td data-label="Last sign-in">
-                      <Time iso={admin.last_sign_in_at} />
-                    </td>
-                    <td data-label="Created">
-                      <DateTime iso={admin.created_at} />
-                    </td>
-                    <td data-label="Actions" class="row-actions">
-                      {!self && (
-                        <>
-                          <button
-                            type="button"
-                            class="button button-small"
-                            onClick={() => {
-                              setNewRole(admin.role)
-                              setChangingRole(admin)
-                            }}
-                          >
-                            Change role <span class="visually-hidden">of {admin.username}</span>
-                          </button>
-                          <button
-                            type="button"
-                            class="button button-small"
-                            onClick={() => {
-                              update(
-                                admin,
-                                { status: admin.status === 'active' ? 'disabled' : 'active' },
-                                admin.status === 'active'
-                                  ? `${admin.username} is disabled and signed out.`
-                                  : `${admin.username} is enabled.`,
-                              )
-                            }}
-                          >
-                            {admin.status === 'active' ? 'Disable' : 'Enable'}{' '}
-                            <span class="visually-hidden">{admin.username}</span>
-                          </button>
-                          <button
-                            type="button"
-                            class="button button-small"
-                            onClick={() => {
-                              setResetting(admin)
-                            }}
-                          >
-                            Set password <span class="visually-hidden">for {admin.username}</span>
-                          </button>
-                          <button
-                            type="button"
-                            class="button button-small button-danger"
-                            onClick={() => {
-                              setDeleting(admin)
-                            }}
-                          >
-                            Delete <span class="visually-hidden">{admin.username}</span>
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
-        </div>
+        <AccountTable
+          label="Administrators"
+          accounts={list.data.items}
+          note={(admin) => admin.id === session.administrator.id && <span class="tag">You</span>}
+          columns={[
+            {
+              label: 'Role',
+              cell: (admin) => <span class={`role role-${admin.role}`}>{admin.role}</span>,
+            },
+            { label: 'Status', cell: (admin) => <StatusBadge status={admin.status} /> },
+          ]}
+          lastSignInAt={(admin) => admin.last_sign_in_at}
+          actions={(admin) =>
+            admin.id !== session.administrator.id && (
+              <>
+                <button
+                  type="button"
+                  class="button button-small"
+                  onClick={() => {
+                    setNewRole(admin.role)
+                    setChangingRole(admin)
+                  }}
+                >
+                  Change role <span class="visually-hidden">of {admin.username}</span>
+                </button>
+                <AccountActions
+                  username={admin.username}
+                  isDisabled={admin.status === 'disabled'}
+                  onStatus={() => {
+                    update(
+                      admin,
+                      { status: admin.status === 'active' ? 'disabled' : 'active' },
+                      admin.status === 'active'
+                        ? `${admin.username} is disabled and signed out.`
+                        : `${admin.username} is enabled.`,
+                    )
+                  }}
+                  onSetPassword={() => {
+                    setResetting(admin)
+                  }}
+                  onDelete={() => {
+                    setDeleting(admin)
+                  }}
+                />
+              </>
+            )
+          }
+        />
       )}
       <CreateAdministratorDialog
         open={creating}
@@ -304,71 +263,37 @@ function CreateAdministratorDialog({
   onCreated: (admin: Administrator, password: string | undefined) => void
 }) {
   const { tenant } = useSession()
-  const [username, setUsername] = useState('')
   const [role, setRole] = useState<Role>('viewer')
   const [password, setPassword] = useState('')
-  const [error, setError] = useState<string | undefined>(undefined)
-  const [busy, setBusy] = useState(false)
   return (
-    <Dialog title="Add administrator" open={open} onClose={onClose}>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault()
-          setBusy(true)
-          setError(undefined)
-          api
-            .post('/admin/v1/tenants/{tenant}/administrators', {
-              path: { tenant },
-              body: { username: username.trim(), role, ...(password !== '' && { password }) },
-            })
-            .then(
-              ({ data }) => {
-                setBusy(false)
-                setUsername('')
-                setPassword('')
-                onCreated(data, data.password)
-              },
-              (reason: unknown) => {
-                setBusy(false)
-                setError(messageOf(reason))
-              },
-            )
-        }}
-      >
-        <Field id="admin-username" label="Username">
-          <input
-            id="admin-username"
-            type="text"
-            required
-            autoComplete="off"
-            value={username}
-            onInput={(e) => {
-              setUsername(e.currentTarget.value)
-            }}
-          />
-        </Field>
-        <RoleChoice name="admin-role" value={role} onChange={setRole} />
-        <Field
-          id="admin-password"
-          label="Password"
-          optional
-          hint="Leave empty to generate one, shown once."
-        >
-          <input
-            id="admin-password"
-            type="password"
-            autoComplete="new-password"
-            aria-describedby="admin-password-hint"
-            value={password}
-            onInput={(e) => {
-              setPassword(e.currentTarget.value)
-            }}
-          />
-        </Field>
-        <ErrorMessage>{error}</ErrorMessage>
-        <FormActions submit="Add administrator" busyLabel="Adding…" busy={busy} cancel={onClose} />
-      </form>
-    </Dialog>
+    <CreateAccountDialog
+      title="Add administrator"
+      idPrefix="admin"
+      busyLabel="Adding…"
+      open={open}
+      onClose={onClose}
+      create={async (username) =>
+        (
+          await api.post('/admin/v1/tenants/{tenant}/administrators', {
+            path: { tenant },
+            body: { username, role, ...(password !== '' && { password }) },
+          })
+        ).data
+      }
+      onCreated={(data) => {
+        setPassword('')
+        onCreated(data, data.password)
+      }}
+    >
+      <RoleChoice name="admin-role" value={role} onChange={setRole} />
+      <PasswordField
+        id="admin-password"
+        optional
+        hint="Leave empty to generate one, shown once."
+        value={password}
+        onInput={setPassword}
+      />
+    </CreateAccountDialog>
   )
 }
 

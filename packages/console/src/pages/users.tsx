@@ -2,14 +2,18 @@ import { useState } from 'preact/hooks'
 
 import { api, messageOf } from '../api/client'
 import type { User } from '../api/types'
+import {
+  CreateAccountDialog,
+  PasswordField,
+  SetPasswordDialog,
+} from '../components/account-dialogs'
+import { AccountActions, AccountTable } from '../components/account-table'
 import { ErrorMessage, Notice } from '../components/alert'
-import { ConfirmDialog, Dialog } from '../components/dialog'
+import { ConfirmDialog } from '../components/dialog'
 import { Field } from '../components/field'
-import { FormActions } from '../components/form-actions'
-import { SetPasswordDialog } from '../components/set-password-dialog'
 import { Pager } from '../components/pager'
 import { StatusBadge } from '../components/status-badge'
-import { DateTime, Time } from '../components/time'
+import { DateTime } from '../components/time'
 import { apiLabel, useApis } from '../lib/data'
 import { plural } from '../lib/format'
 import { useSession } from '../lib/session'
@@ -90,101 +94,73 @@ export function UsersPage() {
         <p class="empty">No users. Most integrations need none.</p>
       )}
       {list.data !== undefined && list.data.items.length > 0 && (
-        <div class="table-wrap" role="region" aria-label="Users" tabIndex={0}>
-          <table class="table table-cards">
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Status</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Last sign-in</th>
-                <th scope="col">Created</th>
-                {canWrite && (
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((user) => (
-                <tr key={user.id}>
-                  <td data-label="Username">
-                    <span class="strong">{user.username}</span>
-                    {(user.display_name ?? user.email) !== null && (
-                      <span class="cell-note">
-                        {[user.display_name, user.email].filter((x) => x !== null).join(' · ')}
-                      </span>
-                    )}
-                  </td>
-                  <td data-label="Status">
-                    <StatusBadge status={user.status} />
-                    {user.locked_until !== null && (
-                      <span class="cell-note">
-                        until <DateTime iso={user.locked_until} />
-                      </span>
-                    )}
-                  </td>
-                  <td data-label="Scopes">
-                    {plural(
-                      user.grants.reduce((n, g) => n + g.scopes.length, 0),
-                      'scope',
-                    )}
-                  </td>
-                  <td data-label="Last sign-in">
-                    <Time iso={user.last_login_at} />
-                  </td>
-                  <td data-label="Created">
-                    <DateTime iso={user.created_at} />
-                  </td>
-                  {canWrite && (
-                    <td data-label="Actions" class="row-actions">
-                      {user.status === 'locked' && (
-                        <button
-                          type="button"
-                          class="button button-small"
-                          onClick={() => {
-                            act(user, 'unlock')
-                          }}
-                        >
-                          Unlock <span class="visually-hidden">{user.username}</span>
-                        </button>
-                      )}
-                      <button
-                        type="button"
-                        class="button button-small"
-                        onClick={() => {
-                          act(user, user.status === 'disabled' ? 'enable' : 'disable')
-                        }}
-                      >
-                        {user.status === 'disabled' ? 'Enable' : 'Disable'}{' '}
-                        <span class="visually-hidden">{user.username}</span>
-                      </button>
-                      <button
-                        type="button"
-                        class="button button-small"
-                        onClick={() => {
-                          setPasswordFor(user)
-                        }}
-                      >
-                        Set password <span class="visually-hidden">for {user.username}</span>
-                      </button>
-                      <button
-                        type="button"
-                        class="button button-small button-danger"
-                        onClick={() => {
-                          setDeleting(user)
-                        }}
-                      >
-                        Delete <span class="visually-hidden">{user.username}</span>
-                      </button>
-                    </td>
+        <AccountTable
+          label="Users"
+          accounts={list.data.items}
+          note={(user) =>
+            (user.display_name ?? user.email) !== null && (
+              <span class="cell-note">
+                {[user.display_name, user.email].filter((x) => x !== null).join(' · ')}
+              </span>
+            )
+          }
+          columns={[
+            {
+              label: 'Status',
+              cell: (user) => (
+                <>
+                  <StatusBadge status={user.status} />
+                  {user.locked_until !== null && (
+                    <span class="cell-note">
+                      until <DateTime iso={user.locked_until} />
+                    </span>
                   )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                </>
+              ),
+            },
+            {
+              label: 'Scopes',
+              cell: (user) =>
+                plural(
+                  user.grants.reduce((n, g) => n + g.scopes.length, 0),
+                  'scope',
+                ),
+            },
+          ]}
+          lastSignInAt={(user) => user.last_login_at}
+          actions={
+            canWrite
+              ? (user) => (
+                  <>
+                    {user.status === 'locked' && (
+                      <button
+                        type="button"
+                        class="button button-small"
+                        onClick={() => {
+                          act(user, 'unlock')
+                        }}
+                      >
+                        Unlock <span class="visually-hidden">{user.username}</span>
+                      </button>
+                    )}
+                    <AccountActions
+                      username={user.username}
+                      isDisabled={user.status === 'disabled'}
+                      onStatus={() => {
+                        act(user, user.status === 'disabled' ? 'enable' : 'disable')
+                      }}
+                      onSetPassword={() => {
+                        setPasswordFor(user)
+                      }}
+                      onDelete={() => {
+                        setDeleting(user)
+                      }}
+                    />
+                  </>
+                )
+              : undefined
+          }
+        />
       )}
       {list.data !== undefined && (
         <Pager
@@ -261,123 +237,89 @@ function CreateUserDialog({
 }) {
   const { tenant } = useSession()
   const apis = useApis({ for: 'users' })
-  const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const [displayName, setDisplayName] = useState('')
   const [email, setEmail] = useState('')
   const [audience, setAudience] = useState('')
   const [scopes, setScopes] = useState<string[]>([])
-  const [error, setError] = useState<string | undefined>(undefined)
-  const [busy, setBusy] = useState(false)
   const selected = apis.data?.find((a) => a.audience === audience)
   return (
-    <Dialog title="Create user" open={open} onClose={onClose} wide>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault()
-          setBusy(true)
-          setError(undefined)
-          api
-            .post('/admin/v1/tenants/{tenant}/users', {
-              path: { tenant },
-              body: {
-                username: username.trim(),
-                password,
-                ...(displayName.trim() !== '' && { display_name: displayName.trim() }),
-                ...(email.trim() !== '' && { email: email.trim() }),
-                grants: selected === undefined ? [] : [{ audience: selected.audience, scopes }],
-              },
-            })
-            .then(
-              ({ data }) => {
-                setBusy(false)
-                setUsername('')
-                setPassword('')
-                setDisplayName('')
-                setEmail('')
-                setScopes([])
-                onCreated(data)
-              },
-              (reason: unknown) => {
-                setBusy(false)
-                setError(messageOf(reason))
-              },
-            )
-        }}
-      >
-        <Field id="user-username" label="Username">
-          <input
-            id="user-username"
-            type="text"
-            required
-            autoComplete="off"
-            value={username}
-            onInput={(e) => {
-              setUsername(e.currentTarget.value)
-            }}
-          />
-        </Field>
-        <Field
-          id="user-password"
-          label="Password"
-          hint="At least 12 characters; stored as an Argon2id hash."
+    <CreateAccountDialog
+      title="Create user"
+      idPrefix="user"
+      busyLabel="Creating…"
+      wide
+      open={open}
+      onClose={onClose}
+      create={async (username) =>
+        (
+          await api.post('/admin/v1/tenants/{tenant}/users', {
+            path: { tenant },
+            body: {
+              username,
+              password,
+              ...(displayName.trim() !== '' && { display_name: displayName.trim() }),
+              ...(email.trim() !== '' && { email: email.trim() }),
+              grants: selected === undefined ? [] : [{ audience: selected.audience, scopes }],
+            },
+          })
+        ).data
+      }
+      onCreated={(user) => {
+        setPassword('')
+        setDisplayName('')
+        setEmail('')
+        setScopes([])
+        onCreated(user)
+      }}
+    >
+      <PasswordField
+        id="user-password"
+        hint="At least 12 characters; stored as an Argon2id hash."
+        value={password}
+        onInput={setPassword}
+      />
+      <Field id="user-display" label="Display name" optional>
+        <input
+          id="user-display"
+          type="text"
+          value={displayName}
+          onInput={(e) => {
+            setDisplayName(e.currentTarget.value)
+          }}
+        />
+      </Field>
+      <Field id="user-email" label="Email" optional>
+        <input
+          id="user-email"
+          type="email"
+          value={email}
+          onInput={(e) => {
+            setEmail(e.currentTarget.value)
+          }}
+        />
+      </Field>
+      <Field id="user-api" label="API" optional hint="What tokens issued for this user may hold.">
+        <select
+          id="user-api"
+          value={audience}
+          aria-describedby="user-api-hint"
+          onChange={(e) => {
+            setAudience(e.currentTarget.value)
+            setScopes([])
+          }}
         >
-          <input
-            id="user-password"
-            type="password"
-            required
-            autoComplete="new-password"
-            aria-describedby="user-password-hint"
-            value={password}
-            onInput={(e) => {
-              setPassword(e.currentTarget.value)
-            }}
-          />
-        </Field>
-        <Field id="user-display" label="Display name" optional>
-          <input
-            id="user-display"
-            type="text"
-            value={displayName}
-            onInput={(e) => {
-              setDisplayName(e.currentTarget.value)
-            }}
-          />
-        </Field>
-        <Field id="user-email" label="Email" optional>
-          <input
-            id="user-email"
-            type="email"
-            value={email}
-            onInput={(e) => {
-              setEmail(e.currentTarget.value)
-            }}
-          />
-        </Field>
-        <Field id="user-api" label="API" optional hint="What tokens issued for this user may hold.">
-          <select
-            id="user-api"
-            value={audience}
-            aria-describedby="user-api-hint"
-            onChange={(e) => {
-              setAudience(e.currentTarget.value)
-              setScopes([])
-            }}
-          >
-            <option value="">No API</option>
-            {apis.data?.map((a) => (
-              <option key={a.id} value={a.audience}>
-                {apiLabel(a)}
-              </option>
-            ))}
-          </select>
-        </Field>
-        {selected !== undefined && (
-          <ScopePicker key={selected.id} api={selected} selected={scopes} onChange={setScopes} />
-        )}
-        <ErrorMessage>{error}</ErrorMessage>
-        <FormActions submit="Create user" busyLabel="Creating…" busy={busy} cancel={onClose} />
-      </form>
-    </Dialog>
+          <option value="">No API</option>
+          {apis.data?.map((a) => (
+            <option key={a.id} value={a.audience}>
+              {apiLabel(a)}
+            </option>
+          ))}
+        </select>
+      </Field>
+      {selected !== undefined && (
+        <ScopePicker key={selected.id} api={selected} selected={scopes} onChange={setScopes} />
+      )}
+    </CreateAccountDialog>
   )
 }

@@ -99,28 +99,35 @@ export interface ClientSecret {
   lastUsedIp: string | null
 }
 
-export type UserStatus = 'active' | 'disabled'
+export type AccountStatus = 'active' | 'disabled'
 
-/** A tenant account, used only by the resource-owner password grant. */
-export interface User {
+/**
+ * What a tenant user and a console administrator share: a username and password sign-in to one
+ * tenant, a status, and a version for If-Match.
+ */
+export interface Account {
   id: string
   tenantId: string
-  /** As entered; unique per tenant regardless of case. */
+  /** As entered; unique per tenant regardless of case (`usernameKey`). */
   username: string
-  email: string | null
-  displayName: string | null
-  status: UserStatus
+  status: AccountStatus
   /** Argon2id PHC string, with its parameters. */
   passwordHash: string
+  createdAt: Date
+  updatedAt: Date
+  passwordChangedAt: Date
+  version: number
+}
+
+/** A tenant account, used only by the resource-owner password grant. */
+export interface User extends Account {
+  email: string | null
+  displayName: string | null
   /** What the user may hold per API; a token gets the intersection with the application's. */
   grants: ScopeGrant[]
   failedAttempts: number
   lockedUntil: Date | null
-  createdAt: Date
-  updatedAt: Date
   lastLoginAt: Date | null
-  passwordChangedAt: Date
-  version: number
 }
 
 /** One refresh token of a rotating family (RFC 9700 §4.14.2). */
@@ -152,20 +159,9 @@ export type AdministratorRole = 'owner' | 'admin' | 'viewer'
 export const ADMINISTRATOR_ROLES: readonly AdministratorRole[] = ['owner', 'admin', 'viewer']
 
 /** A person who signs in to a tenant's web console; never an OAuth client or a tenant user. */
-export interface Administrator {
-  id: string
-  tenantId: string
-  /** As entered; unique per tenant regardless of case. */
-  username: string
+export interface Administrator extends Account {
   role: AdministratorRole
-  status: UserStatus
-  /** Argon2id PHC string, with its parameters. */
-  passwordHash: string
-  createdAt: Date
-  updatedAt: Date
   lastSignInAt: Date | null
-  passwordChangedAt: Date
-  version: number
 }
 
 /** A console sign-in. Only a hash of its id is stored, so a database dump holds no session. */

@@ -1,6 +1,7 @@
 // Online password guessing (RFC 6819 §4.4.3.6, OWASP ASVS V2.2.1). An attempt is reserved in
 // the shared limiter *before* the password is checked, and the reservation is one atomic
 // increment: parallel guesses cannot all pass a check that ran before any of them was counted.
+import { usernameKey } from './accounts.js'
 
 /** The part of the shared rate limiter (storage/contract's RateLimiter) this needs. */
 export interface AttemptCounter {
@@ -11,7 +12,7 @@ export interface AttemptCounter {
 
 /** The account key of a password-grant sign-in (the username as typed, lower-cased). */
 export function passwordAttemptKey(tenantId: string, username: string): string {
-  return `password:${tenantId}/${username.toLowerCase()}`
+  return `password:${tenantId}/${usernameKey(username)}`
 }
 
 export interface AttemptLimit {

@@ -1,17 +1,25 @@
-import { assertMayManageRole, type Authority } from '../domain/authority.js'
 import { randomBytes } from 'node:crypto'
 
+import { validateUsername } from '../domain/accounts.js'
+import { assertMayManageRole, type Authority } from '../domain/authority.js'
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js'
 import {
   ADMINISTRATOR_ROLES,
+  type AccountStatus,
   type Administrator,
   type AdministratorRole,
-  type UserStatus,
 } from '../domain/model.js'
-import { validatePassword } from '../domain/passwords.js'
 import type { Storage } from '../storage/contract.js'
+import {
+  changeAccount,
+  deleteAccount,
+  hashNewPassword,
+  insertAccount,
+  loadAccount,
+  newAccount,
+  type AccountKind,
+} from './accounts.js'
 import type { ManagementDeps } from './deps.js'
-import { validateUsername } from './validate.js'
 
 function validateRole(role: string): AdministratorRole {
   if (!ADMINISTRATOR_ROLES.includes(role as AdministratorRole))
@@ -24,15 +32,15 @@ export function generatePassword(): string {
   return randomBytes(15).toString('base64url')
 }
 
-async function load(storage: Storage, tenantId: string, id: string): Promise<Administrator> {
-  const administrator =
-    (await storage.administrators.get(tenantId, id)) ??
-    (await storage.administrators.findByUsername(tenantId, id.toLowerCase()))
-  if (administrator === undefined) throw new NotFoundError('administrator', id)
-  return administrator
+const administratorAccounts: AccountKind<Administrator> = {
+  noun: 'administrator',
+  idPrefix: 'adm',
+  store: (storage) => storage.administrators,
+  auditable: (a) => ({ username: a.username, role: a.role, status: a.status }),
+  endSignIns: (storage, administrator) =>
+    storage.consoleSessions.deleteForAdministrator(administrator.id),
+  endedField: 'sessions_ended',
 }
-
-const auditable = (a: Administrator) => ({ username: a.username, role: a.role, status: a.status })
 
 export interface CreatedAdministrator {
   administrator: Administrator
@@ -50,42 +58,22 @@ export async function prepareAdministrator(
   const role = validateRole(input.role)
   const generatedPassword = input.password === undefined ? generatePassword() : undefined
   const password = input.password ?? generatedPassword ?? ''
-  validatePassword(password, username)
-  const passwordHash = await deps.passwords.hash(password)
-  const now = deps.now()
+  const passwordHash = await hashNewPassword(deps, password, username)
   const administrator: Administrator = {
-    id: `adm_${randomBytes(12).toString('base64url')}`,
-    tenantId,
-    username,
+    ...newAccount(administratorAccounts, tenantId, username, passwordHash, deps.now()),
     role,
-    status: 'active',
-    passwordHash,
-    createdAt: now,
-    updatedAt: now,
     lastSignInAt: null,
-    passwordChangedAt: now,
-    version: 1,
   }
   return generatedPassword === undefined ? { administrator } : { administrator, generatedPassword }
 }
 
 /** Inserts a prepared administrator with its audit record, inside the caller's transaction. */
-export async function insertAdministrator(
+export function insertAdministrator(
   storage: Storage,
   actor: string,
   administrator: Administrator,
 ): Promise<void> {
-  await storage.administrators.insert(administrator)
-  await storage.audit.append([
-    {
-      tenantId: administrator.tenantId,
-      occurredAt: administrator.createdAt,
-      type: 'administrator.created',
-      actor,
-      clientId: null,
-      data: { administrator_id: administrator.id, after: auditable(administrator) },
-    },
-  ])
+  return insertAccount(storage, administratorAccounts, actor, administrator)
 }
 
 export async function createAdministrator(
@@ -118,7 +106,7 @@ export function getAdministrator(
   tenantId: string,
   id: string,
 ): Promise<Administrator> {
-  return load(deps.storage, tenantId, id)
+  return loadAccount(deps.storage, administratorAccounts, tenantId, id)
 }
 
 async function ensureAnotherOwner(storage: Storage, before: Administrator, after?: Administrator) {
@@ -136,7 +124,7 @@ async function ensureAnotherOwner(storage: Storage, before: Administrator, after
 
 export interface AdministratorChange {
   role?: string | undefined
-  status?: UserStatus | undefined
+  status?: AccountStatus | undefined
   password?: string | undefined
 }
 
@@ -154,46 +142,31 @@ export async function updateAdministrator(
 ): Promise<Administrator> {
   const tenant = await deps.storage.tenants.get(tenantId)
   if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
-  const existing = await load(deps.storage, tenantId, id)
-  let passwordHash: string | undefined
-  if (change.password !== undefined) {
-    validatePassword(change.password, existing.username)
-    passwordHash = await deps.passwords.hash(change.password)
-  }
+  const existing = await loadAccount(deps.storage, administratorAccounts, tenantId, id)
+  const passwordHash =
+    change.password === undefined
+      ? undefined
+      : await hashNewPassword(deps, change.password, existing.username)
   const role = change.role === undefined ? undefined : validateRole(change.role)
-  return deps.storage.transaction(async (storage) => {
-    const current = await load(storage, tenantId, existing.id)
-    assertMayManageRole(authority, current.role, tenant.isRoot)
-    if (role !== undefined) assertMayManageRole(authority, role, tenant.isRoot)
-    const now = deps.now()
-    const next: Administrator = {
-      ...current,
-      role: role ?? current.role,
-      status: change.status ?? current.status,
-      updatedAt: now,
-      ...(passwordHash !== undefined && { passwordHash, passwordChangedAt: now }),
-    }
-    await ensureAnotherOwner(storage, current, next)
-    const updated = await storage.administrators.update(next, expectedVersion ?? current.version)
-    const sessionsEnded = await storage.consoleSessions.deleteForAdministrator(current.id)
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: now,
-        type:
-          passwordHash === undefined ? 'administrator.updated' : 'administrator.password_changed',
-        actor: authority.actor,
-        clientId: null,
-        data: {
-          administrator_id: current.id,
-          before: auditable(current),
-          after: auditable(updated),
-          sessions_ended: sessionsEnded,
-        },
+  return deps.storage.transaction((storage) =>
+    changeAccount(deps, storage, administratorAccounts, authority.actor, tenantId, existing.id, {
+      type: passwordHash === undefined ? 'administrator.updated' : 'administrator.password_changed',
+      endsSignIns: true,
+      apply: async (current, now) => {
+        assertMayManageRole(authority, current.role, tenant.isRoot)
+        if (role !== undefined) assertMayManageRole(authority, role, tenant.isRoot)
+        const next: Administrator = {
+          ...current,
+          role: role ?? current.role,
+          status: change.status ?? current.status,
+          ...(passwordHash !== undefined && { passwordHash, passwordChangedAt: now }),
+        }
+        await ensureAnotherOwner(storage, current, next)
+        return next
       },
-    ])
-    return updated
-  })
+      expectedVersion,
+    }),
+  )
 }
 
 export async function deleteAdministrator(
@@ -205,21 +178,17 @@ export async function deleteAdministrator(
   await deps.storage.transaction(async (storage) => {
     const tenant = await storage.tenants.get(tenantId)
     if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
-    const administrator = await load(storage, tenantId, id)
-    assertMayManageRole(authority, administrator.role, tenant.isRoot)
-    await ensureAnotherOwner(storage, administrator)
-    await storage.consoleSessions.deleteForAdministrator(administrator.id)
-    if (!(await storage.administrators.delete(tenantId, administrator.id)))
-      throw new ConflictError('the administrator was deleted meanwhile')
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: deps.now(),
-        type: 'administrator.deleted',
-        actor: authority.actor,
-        clientId: null,
-        data: { administrator_id: administrator.id, before: auditable(administrator) },
+    await deleteAccount(
+      deps,
+      storage,
+      administratorAccounts,
+      authority.actor,
+      tenantId,
+      id,
+      async (administrator) => {
+        assertMayManageRole(authority, administrator.role, tenant.isRoot)
+        await ensureAnotherOwner(storage, administrator)
       },
-    ])
+    )
   })
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 
 import type { PasswordHasher } from '../crypto/password-hasher.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
+import { usernameKey } from '../domain/accounts.js'
 import type { Administrator, ConsoleSession } from '../domain/model.js'
 import { reserveSignInAttempt } from '../domain/sign-in-attempts.js'
 import type { AuditSink, RateLimiter, Storage } from '../storage/contract.js'
@@ -75,7 +76,7 @@ export class ConsoleSessions {
     const attempt = await reserveSignInAttempt(
       this.deps.limiter,
       {
-        key: `console-signin:${input.tenant}:${input.username.trim().toLowerCase()}`,
+        key: `console-signin:${input.tenant}:${usernameKey(input.username.trim())}`,
         limit: SIGN_IN_FAILURES_PER_ACCOUNT,
         windowMs: SIGN_IN_WINDOW_MS,
       },
@@ -91,7 +92,7 @@ export class ConsoleSessions {
       input.username.length <= 128
         ? await this.deps.storage.administrators.findByUsername(
             input.tenant,
-            input.username.trim().toLowerCase(),
+            usernameKey(input.username.trim()),
           )
         : undefined
     // Verified against a dummy hash when the account is unknown: the same time either way.

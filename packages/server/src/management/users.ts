@@ -1,14 +1,21 @@
-import { randomBytes } from 'node:crypto'
-
+import { validateUsername } from '../domain/accounts.js'
 import { isAdminAudience } from '../domain/authority.js'
 import { passwordAttemptKey } from '../domain/sign-in-attempts.js'
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js'
-import type { ScopeGrant, User } from '../domain/model.js'
-import { validatePassword } from '../domain/passwords.js'
+import { NotFoundError, ValidationError } from '../domain/errors.js'
+import type { AccountStatus, ScopeGrant, User } from '../domain/model.js'
 import { normaliseScopeList } from '../domain/scopes.js'
 import type { Page, PageRequest, Storage } from '../storage/contract.js'
+import {
+  changeAccount,
+  deleteAccount,
+  hashNewPassword,
+  insertAccount,
+  loadAccount,
+  newAccount,
+  type AccountKind,
+} from './accounts.js'
 import type { ManagementDeps } from './deps.js'
-import { optionalText, validateUsername } from './validate.js'
+import { optionalText } from './validate.js'
 
 export interface UserInput {
   username?: string | undefined
@@ -55,22 +62,21 @@ async function validateUserGrants(
   return result
 }
 
-async function load(storage: Storage, tenantId: string, id: string): Promise<User> {
-  const user =
-    (await storage.users.get(tenantId, id)) ??
-    (await storage.users.findByUsername(tenantId, id.toLowerCase()))
-  if (user === undefined) throw new NotFoundError('user', id)
-  return user
-}
-
-function auditable(user: User) {
-  return {
+const userAccounts: AccountKind<User> = {
+  noun: 'user',
+  idPrefix: 'usr',
+  store: (storage) => storage.users,
+  auditable: (user) => ({
     username: user.username,
     email: user.email,
     display_name: user.displayName,
     status: user.status,
     grants: user.grants,
-  }
+  }),
+  // A user signs in with the password grant: ending that is ending its refresh tokens.
+  endSignIns: (storage, user, now) =>
+    storage.refreshTokens.revokeForUser(user.tenantId, user.id, now),
+  endedField: 'refresh_tokens_ended',
 }
 
 export async function createUser(
@@ -80,40 +86,21 @@ export async function createUser(
   input: UserInput & { username: string; password: string },
 ): Promise<User> {
   const username = validateUsername(input.username)
-  validatePassword(input.password, username)
-  const passwordHash = await deps.passwords.hash(input.password)
+  const passwordHash = await hashNewPassword(deps, input.password, username)
   const now = deps.now()
   return deps.storage.transaction(async (storage) => {
     if ((await storage.tenants.get(tenantId)) === undefined)
       throw new NotFoundError('tenant', tenantId)
     const user: User = {
-      id: `usr_${randomBytes(12).toString('base64url')}`,
-      tenantId,
-      username,
+      ...newAccount(userAccounts, tenantId, username, passwordHash, now),
       email: validateEmail(input.email),
       displayName: optionalText('display_name', input.displayName ?? undefined, 200) || null,
-      status: 'active',
-      passwordHash,
       grants: await validateUserGrants(storage, tenantId, input.grants ?? []),
       failedAttempts: 0,
       lockedUntil: null,
-      createdAt: now,
-      updatedAt: now,
       lastLoginAt: null,
-      passwordChangedAt: now,
-      version: 1,
     }
-    await storage.users.insert(user)
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: now,
-        type: 'user.created',
-        actor,
-        clientId: null,
-        data: { user_id: user.id, after: auditable(user) },
-      },
-    ])
+    await insertAccount(storage, userAccounts, actor, user)
     return user
   })
 }
@@ -121,41 +108,23 @@ export async function createUser(
 type UserChange = 'updated' | 'password_changed' | 'disabled' | 'enabled' | 'unlocked'
 
 /** One transaction per change; disabling or changing the password ends the user's refresh tokens. */
-async function changeUser(
+function changeUser(
   deps: ManagementDeps,
   actor: string,
   tenantId: string,
   id: string,
   change: UserChange,
-  apply: (user: User, storage: Storage) => Promise<User> | User,
+  apply: (user: User, storage: Storage, now: Date) => Promise<User> | User,
   expectedVersion?: number,
 ): Promise<User> {
-  return deps.storage.transaction(async (storage) => {
-    const current = await load(storage, tenantId, id)
-    const now = deps.now()
-    const next = await apply({ ...current, updatedAt: now }, storage)
-    const updated = await storage.users.update(next, expectedVersion ?? current.version)
-    let endedFamilies = 0
-    if (change === 'password_changed' || change === 'disabled') {
-      endedFamilies = await storage.refreshTokens.revokeForUser(tenantId, current.id, now)
-    }
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: now,
-        type: `user.${change}`,
-        actor,
-        clientId: null,
-        data: {
-          user_id: current.id,
-          before: auditable(current),
-          after: auditable(updated),
-          refresh_tokens_ended: endedFamilies,
-        },
-      },
-    ])
-    return updated
-  })
+  return deps.storage.transaction((storage) =>
+    changeAccount(deps, storage, userAccounts, actor, tenantId, id, {
+      type: `user.${change}`,
+      endsSignIns: change === 'password_changed' || change === 'disabled',
+      apply: (user, now) => apply(user, storage, now),
+      expectedVersion,
+    }),
+  )
 }
 
 export function updateUser(
@@ -196,13 +165,12 @@ export async function setPassword(
   id: string,
   password: string,
 ) {
-  const existing = await load(deps.storage, tenantId, id)
-  validatePassword(password, existing.username)
-  const passwordHash = await deps.passwords.hash(password)
-  return changeUser(deps, actor, tenantId, id, 'password_changed', (user) => ({
+  const existing = await loadAccount(deps.storage, userAccounts, tenantId, id)
+  const passwordHash = await hashNewPassword(deps, password, existing.username)
+  return changeUser(deps, actor, tenantId, id, 'password_changed', (user, _storage, now) => ({
     ...user,
     passwordHash,
-    passwordChangedAt: deps.now(),
+    passwordChangedAt: now,
     failedAttempts: 0,
     lockedUntil: null,
   }))
@@ -213,7 +181,7 @@ export function setUserStatus(
   actor: string,
   tenantId: string,
   id: string,
-  status: 'active' | 'disabled',
+  status: AccountStatus,
 ) {
   return changeUser(
     deps,
@@ -246,23 +214,9 @@ export async function deleteUser(
   tenantId: string,
   id: string,
 ): Promise<void> {
-  await deps.storage.transaction(async (storage) => {
-    const user = await load(storage, tenantId, id)
-    const now = deps.now()
-    await storage.refreshTokens.revokeForUser(tenantId, user.id, now)
-    if (!(await storage.users.delete(tenantId, user.id)))
-      throw new ConflictError('the user was deleted meanwhile')
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: now,
-        type: 'user.deleted',
-        actor,
-        clientId: null,
-        data: { user_id: user.id, before: auditable(user) },
-      },
-    ])
-  })
+  await deps.storage.transaction((storage) =>
+    deleteAccount(deps, storage, userAccounts, actor, tenantId, id),
+  )
 }
 
 export function getUser(
@@ -270,7 +224,7 @@ export function getUser(
   tenantId: string,
   id: string,
 ): Promise<User> {
-  return load(deps.storage, tenantId, id)
+  return loadAccount(deps.storage, userAccounts, tenantId, id)
 }
 
 export function listUsers(

@@ -16,13 +16,3 @@ export function optionalText(field: string, value: string | undefined, max: numb
   if (value === undefined || value.trim() === '') return ''
   return requireText(field, value, max)
 }
-
-const USERNAME = /^[\p{L}\p{N}._@+-]{1,128}$/u
-
-/** A username of a tenant user or a console administrator: letters, digits and . _ @ + - */
-export function validateUsername(username: string): string {
-  const value = username.trim()
-  if (!USERNAME.test(value))
-    throw new ValidationError('username', 'username must be 1-128 letters, digits or . _ @ + -')
-  return value
-}

@@ -1,5 +1,6 @@
 import type { AuditEventType } from '../domain/audit-events.js'
 import type {
+  Account,
   Administrator,
   ConsoleSession,
   Api,
@@ -108,14 +109,19 @@ export interface ApplicationStore {
   ): Promise<{ day: string; tokens: number }[]>
 }
 
-export interface UserStore {
-  insert(user: User): Promise<void>
-  get(tenantId: string, id: string): Promise<User | undefined>
-  /** `usernameKey`: the username lower-cased (usernames are unique regardless of case). */
-  findByUsername(tenantId: string, usernameKey: string): Promise<User | undefined>
-  list(tenantId: string, page: PageRequest): Promise<Page<User>>
-  update(user: User, expectedVersion: number): Promise<User>
+/** What the user and administrator stores share: accounts by tenant, versioned. */
+export interface AccountStore<A extends Account> {
+  insert(account: A): Promise<void>
+  get(tenantId: string, id: string): Promise<A | undefined>
+  /** `usernameKey`: `usernameKey(username)` from domain/accounts (unique regardless of case). */
+  findByUsername(tenantId: string, usernameKey: string): Promise<A | undefined>
+  /** Writes `account` as version `expectedVersion + 1`, unless someone else changed it first. */
+  update(account: A, expectedVersion: number): Promise<A>
   delete(tenantId: string, id: string): Promise<boolean>
+}
+
+export interface UserStore extends AccountStore<User> {
+  list(tenantId: string, page: PageRequest): Promise<Page<User>>
   /** Counts one more consecutive failure atomically; returns the new count. */
   recordLoginFailure(tenantId: string, id: string): Promise<number>
   setLockedUntil(tenantId: string, id: string, lockedUntil: Date | null): Promise<void>
@@ -145,14 +151,8 @@ export interface RefreshTokenStore {
   revokeForClient(clientId: string, at: Date): Promise<number>
 }
 
-export interface AdministratorStore {
-  insert(administrator: Administrator): Promise<void>
-  get(tenantId: string, id: string): Promise<Administrator | undefined>
-  /** `usernameKey`: the username lower-cased (usernames are unique regardless of case). */
-  findByUsername(tenantId: string, usernameKey: string): Promise<Administrator | undefined>
+export interface AdministratorStore extends AccountStore<Administrator> {
   list(tenantId: string): Promise<Administrator[]>
-  update(administrator: Administrator, expectedVersion: number): Promise<Administrator>
-  delete(tenantId: string, id: string): Promise<boolean>
   /** Active owners of the tenant: the last one may not be demoted, disabled or deleted. */
   countActiveOwners(tenantId: string): Promise<number>
   recordSignIn(tenantId: string, id: string, at: Date, rehashedPassword?: string): Promise<void>

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
 
 import type { Services } from '../../compose.js'
 import type { Administrator } from '../../domain/model.js'
@@ -12,28 +12,6 @@ import {
 import type { AdminApp } from './api-routes.js'
 import { bearer, callerOf, config, errors, guardFor, ifMatch, withEtag } from './route-kit.js'
 import * as S from './schemas.js'
-
-const Role = S.AdministratorRole
-
-const CreateBody = Type.Object(
-  {
-    username: Type.String({ minLength: 1, maxLength: 128 }),
-    role: Role,
-    password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-  },
-  { additionalProperties: false },
-)
-
-const UpdateBody = Type.Object(
-  {
-    role: Type.Optional(Role),
-    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
-    password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-  },
-  { additionalProperties: false },
-)
-
-const Params = Type.Object({ tenant: Type.String(), administrator: Type.String() })
 
 function administratorView(a: Administrator): Static<typeof S.Administrator> {
   return {
@@ -56,6 +34,7 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
   const path = '/admin/v1/tenants/:tenant/administrators'
   const one = `${path}/:administrator`
   const tags = ['administrators']
+  const single = { 200: S.Administrator, ...errors }
 
   app.get(
     path,
@@ -85,7 +64,7 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
         tags,
         security: bearer,
         params: S.TenantParams,
-        body: CreateBody,
+        body: S.CreateAdministratorBody,
         response: { 201: S.CreatedAdministrator, ...errors },
       },
     },
@@ -111,8 +90,8 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
       schema: {
         tags,
         security: bearer,
-        params: Params,
-        response: { 200: S.Administrator, ...errors },
+        params: S.AdministratorParams,
+        response: single,
       },
     },
     async (request, reply) => {
@@ -133,10 +112,10 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
       schema: {
         tags,
         security: bearer,
-        params: Params,
+        params: S.AdministratorParams,
         headers: S.IfMatch,
-        body: UpdateBody,
-        response: { 200: S.Administrator, ...errors },
+        body: S.UpdateAdministratorBody,
+        response: single,
       },
     },
     async (request, reply) => {
@@ -160,8 +139,8 @@ export function registerAdministratorRoutes(app: AdminApp, services: Services): 
       schema: {
         tags,
         security: bearer,
-        params: Params,
-        response: { 204: Type.Null(), ...errors },
+        params: S.AdministratorParams,
+        response: { 204: S.Type.Null(), ...errors },
       },
     },
     async (request, reply) => {

@@ -403,6 +403,12 @@ export const Problem = Type.Object({
   errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
 })
 
+// Users and administrators share these; the password policy itself (length, common passwords,
+// the username) is domain/passwords.ts's, with its own messages.
+const Username = Type.String({ minLength: 1, maxLength: 128 })
+const Password = Type.String({ minLength: 1, maxLength: 256 })
+const AccountStatus = Type.Union([Type.Literal('active'), Type.Literal('disabled')])
+
 export const UserParams = Type.Object({ tenant: Type.String(), user: Type.String() })
 
 export const User = Type.Object({
@@ -425,8 +431,8 @@ export const UserPage = Type.Object({
 
 export const CreateUserBody = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 128 }),
-    password: Type.String({ minLength: 1, maxLength: 256 }),
+    username: Username,
+    password: Password,
     email: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 254 })])),
     display_name: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 200 })])),
     grants: Type.Optional(Type.Array(ScopeGrant, { maxItems: 50 })),
@@ -436,7 +442,7 @@ export const CreateUserBody = Type.Object(
 
 export const UpdateUserBody = Type.Object(
   {
-    username: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    username: Type.Optional(Username),
     email: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 254 })])),
     display_name: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 200 })])),
     grants: Type.Optional(Type.Array(ScopeGrant, { maxItems: 50 })),
@@ -444,10 +450,7 @@ export const UpdateUserBody = Type.Object(
   { additionalProperties: false },
 )
 
-export const SetPasswordBody = Type.Object(
-  { password: Type.String({ minLength: 1, maxLength: 256 }) },
-  { additionalProperties: false },
-)
+export const SetPasswordBody = Type.Object({ password: Password }, { additionalProperties: false })
 
 export const AdministratorRole = Type.Union([
   Type.Literal('owner'),
@@ -459,7 +462,7 @@ export const Administrator = Type.Object({
   id: Type.String(),
   username: Type.String(),
   role: AdministratorRole,
-  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  status: AccountStatus,
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
   last_sign_in_at: Type.Union([Type.Null(), Type.String({ format: 'date-time' })]),
@@ -475,6 +478,25 @@ export const CreatedAdministrator = Type.Intersect([
 ])
 
 export const AdministratorList = Type.Object({ items: Type.Array(Administrator) })
+
+export const AdministratorParams = Type.Object({
+  tenant: Type.String(),
+  administrator: Type.String(),
+})
+
+export const CreateAdministratorBody = Type.Object(
+  { username: Username, role: AdministratorRole, password: Type.Optional(Password) },
+  { additionalProperties: false },
+)
+
+export const UpdateAdministratorBody = Type.Object(
+  {
+    role: Type.Optional(AdministratorRole),
+    status: Type.Optional(AccountStatus),
+    password: Type.Optional(Password),
+  },
+  { additionalProperties: false },
+)
 
 export { Type }
 

@@ -3,6 +3,7 @@
 // opt-in per application, and guarded against online guessing (lockout per user and per IP).
 import type { PasswordHasher } from '../../crypto/password-hasher.js'
 import type { SecretHasher } from '../../crypto/secret-hasher.js'
+import { usernameKey } from '../../domain/accounts.js'
 import {
   passwordAttemptKey,
   reserveSignInAttempt,
@@ -71,7 +72,7 @@ export function passwordGrant(deps: PasswordGrantDeps): GrantHandler {
       if (username === undefined) throw new OAuthError('invalid_request', 'username is missing')
       if (password === undefined) throw new OAuthError('invalid_request', 'password is missing')
       const nowMs = now.getTime()
-      const key = username.toLowerCase()
+      const key = usernameKey(username)
       const attempt = await reserveSignInAttempt(
         deps.limiter,
         {

@@ -1,83 +1,40 @@
 import type { Kysely, Selectable } from 'kysely'
 
-import { NotFoundError, PreconditionFailedError } from '../../domain/errors.js'
-import type {
-  Administrator,
-  AdministratorRole,
-  ConsoleSession,
-  UserStatus,
-} from '../../domain/model.js'
+import type { Administrator, AdministratorRole, ConsoleSession } from '../../domain/model.js'
 import type { AdministratorStore, ConsoleSessionStore } from '../contract.js'
-import { dateOrNull, ms, msOrNull, translateConflicts } from './rows.js'
+import { accountFromRow, accountRow, SqlAccountStore, type AccountTable } from './account-store.js'
+import { dateOrNull, ms, msOrNull } from './rows.js'
 import type { AdministratorsTable, Database } from './schema.js'
 
 function administratorFromRow(row: Selectable<AdministratorsTable>): Administrator {
   return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    username: row.username,
+    ...accountFromRow(row),
     role: row.role as AdministratorRole,
-    status: row.status as UserStatus,
-    passwordHash: row.password_hash,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
     lastSignInAt: dateOrNull(row.last_sign_in_at),
-    passwordChangedAt: new Date(row.password_changed_at),
-    version: row.version,
   }
 }
 
-function administratorRow(administrator: Administrator) {
-  return {
-    username: administrator.username,
-    username_key: administrator.username.toLowerCase(),
+const administrators: AccountTable<'administrators', Administrator> = {
+  name: 'administrators',
+  noun: 'administrator',
+  taken: (username) =>
+    `an administrator named "${username}" already exists (usernames ignore case)`,
+  changedMeanwhile: 'the administrator was changed by someone else; reload and try again',
+  fromRow: administratorFromRow,
+  toRow: (administrator) => ({
+    ...accountRow(administrator),
     role: administrator.role,
-    status: administrator.status,
-    password_hash: administrator.passwordHash,
-    updated_at: ms(administrator.updatedAt),
     last_sign_in_at: msOrNull(administrator.lastSignInAt),
-    password_changed_at: ms(administrator.passwordChangedAt),
-  }
+  }),
 }
 
-export class SqlAdministratorStore implements AdministratorStore {
-  constructor(private readonly db: Kysely<Database>) {}
-
-  async insert(administrator: Administrator): Promise<void> {
-    await translateConflicts(
-      `an administrator named "${administrator.username}" already exists (usernames ignore case)`,
-      () =>
-        this.db
-          .insertInto('administrators')
-          .values({
-            id: administrator.id,
-            tenant_id: administrator.tenantId,
-            created_at: ms(administrator.createdAt),
-            version: administrator.version,
-            ...administratorRow(administrator),
-          })
-          .execute(),
-    )
-  }
-
-  async get(tenantId: string, id: string): Promise<Administrator | undefined> {
-    const row = await this.db
-      .selectFrom('administrators')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .executeTakeFirst()
-    return row && administratorFromRow(row)
-  }
-
-  async findByUsername(tenantId: string, usernameKey: string): Promise<Administrator | undefined> {
-    const row = await this.db
-      .selectFrom('administrators')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('username_key', '=', usernameKey)
-      .executeTakeFirst()
-    return row && administratorFromRow(row)
+/** Console administrators: listed by username, with the last-owner count. */
+export class SqlAdministratorStore
+  extends SqlAccountStore<'administrators', Administrator>
+  implements AdministratorStore
+{
+  constructor(db: Kysely<Database>) {
+    super(db, administrators)
   }
 
   async list(tenantId: string): Promise<Administrator[]> {
@@ -88,33 +45,6 @@ export class SqlAdministratorStore implements AdministratorStore {
       .orderBy('username_key')
       .execute()
     return rows.map(administratorFromRow)
-  }
-
-  async update(administrator: Administrator, expectedVersion: number): Promise<Administrator> {
-    const result = await this.db
-      .updateTable('administrators')
-      .set({ ...administratorRow(administrator), version: expectedVersion + 1 })
-      .where('tenant_id', '=', administrator.tenantId)
-      .where('id', '=', administrator.id)
-      .where('version', '=', expectedVersion)
-      .executeTakeFirst()
-    if (Number(result.numUpdatedRows) === 0) {
-      if ((await this.get(administrator.tenantId, administrator.id)) === undefined)
-        throw new NotFoundError('administrator', administrator.id)
-      throw new PreconditionFailedError(
-        'the administrator was changed by someone else; reload and try again',
-      )
-    }
-    return { ...administrator, version: expectedVersion + 1 }
-  }
-
-  async delete(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('administrators')
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .executeTakeFirst()
-    return Number(result.numDeletedRows) > 0
   }
 
   async countActiveOwners(tenantId: string): Promise<number> {

@@ -91,23 +91,27 @@ export interface RevocationsTable {
   expires_at: number
 }
 
-export interface UsersTable {
+/** The columns every account table has (users, administrators): see account-store.ts. */
+export interface AccountColumns {
   id: string
   tenant_id: string
   username: string
   username_key: string
-  email: string | null
-  display_name: string | null
   status: string
   password_hash: string
+  created_at: number
+  updated_at: number
+  password_changed_at: number
+  version: number
+}
+
+export interface UsersTable extends AccountColumns {
+  email: string | null
+  display_name: string | null
   grants: string
   failed_attempts: number
   locked_until: number | null
-  created_at: number
-  updated_at: number
   last_login_at: number | null
-  password_changed_at: number
-  version: number
 }
 
 export interface RefreshTokensTable {
@@ -126,19 +130,9 @@ export interface RefreshTokensTable {
   revoked_at: number | null
 }
 
-export interface AdministratorsTable {
-  id: string
-  tenant_id: string
-  username: string
-  username_key: string
+export interface AdministratorsTable extends AccountColumns {
   role: string
-  status: string
-  password_hash: string
-  created_at: number
-  updated_at: number
   last_sign_in_at: number | null
-  password_changed_at: number
-  version: number
 }
 
 export interface ConsoleSessionsTable {

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
 
-import { NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js'
-import type { RefreshToken, ScopeGrant, User, UserStatus } from '../../domain/model.js'
+import { ValidationError } from '../../domain/errors.js'
+import type { RefreshToken, ScopeGrant, User } from '../../domain/model.js'
 import type {
   Page,
   PageRequest,
@@ -9,85 +9,40 @@ import type {
   RefreshTokenStore,
   UserStore,
 } from '../contract.js'
+import { accountFromRow, accountRow, SqlAccountStore, type AccountTable } from './account-store.js'
 import type { SqlDialectName } from './dialect.js'
-import { dateOrNull, decodeCursor, encodeCursor, ms, msOrNull, translateConflicts } from './rows.js'
-import type { Database, RefreshTokensTable, UsersTable } from './schema.js'
+import { dateOrNull, decodeCursor, encodeCursor, ms, msOrNull } from './rows.js'
+import type { Database, RefreshTokensTable } from './schema.js'
 
-function userFromRow(row: Selectable<UsersTable>): User {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    username: row.username,
+const users: AccountTable<'users', User> = {
+  name: 'users',
+  noun: 'user',
+  taken: (username) => `a user named "${username}" already exists (usernames ignore case)`,
+  changedMeanwhile: 'the user was changed by someone else; reload it and try again',
+  fromRow: (row) => ({
+    ...accountFromRow(row),
     email: row.email,
     displayName: row.display_name,
-    status: row.status as UserStatus,
-    passwordHash: row.password_hash,
     grants: JSON.parse(row.grants) as ScopeGrant[],
     failedAttempts: row.failed_attempts,
     lockedUntil: dateOrNull(row.locked_until),
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
     lastLoginAt: dateOrNull(row.last_login_at),
-    passwordChangedAt: new Date(row.password_changed_at),
-    version: row.version,
-  }
-}
-
-function userRow(user: User) {
-  return {
-    username: user.username,
-    username_key: user.username.toLowerCase(),
+  }),
+  toRow: (user) => ({
+    ...accountRow(user),
     email: user.email,
     display_name: user.displayName,
-    status: user.status,
-    password_hash: user.passwordHash,
     grants: JSON.stringify(user.grants),
     failed_attempts: user.failedAttempts,
     locked_until: msOrNull(user.lockedUntil),
-    updated_at: ms(user.updatedAt),
     last_login_at: msOrNull(user.lastLoginAt),
-    password_changed_at: ms(user.passwordChangedAt),
-  }
+  }),
 }
 
-export class SqlUserStore implements UserStore {
-  constructor(private readonly db: Kysely<Database>) {}
-
-  async insert(user: User): Promise<void> {
-    await translateConflicts(
-      `a user named "${user.username}" already exists (usernames ignore case)`,
-      () =>
-        this.db
-          .insertInto('users')
-          .values({
-            id: user.id,
-            tenant_id: user.tenantId,
-            created_at: ms(user.createdAt),
-            version: user.version,
-            ...userRow(user),
-          })
-          .execute(),
-    )
-  }
-
-  async get(tenantId: string, id: string): Promise<User | undefined> {
-    const row = await this.db
-      .selectFrom('users')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .executeTakeFirst()
-    return row && userFromRow(row)
-  }
-
-  async findByUsername(tenantId: string, usernameKey: string): Promise<User | undefined> {
-    const row = await this.db
-      .selectFrom('users')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('username_key', '=', usernameKey)
-      .executeTakeFirst()
-    return row && userFromRow(row)
+/** Accounts of the password grant: paged, and locked after repeated failures. */
+export class SqlUserStore extends SqlAccountStore<'users', User> implements UserStore {
+  constructor(db: Kysely<Database>) {
+    super(db, users)
   }
 
   async list(tenantId: string, page: PageRequest): Promise<Page<User>> {
@@ -111,7 +66,7 @@ export class SqlUserStore implements UserStore {
       )
     }
     const rows = await query.execute()
-    const items = rows.slice(0, page.limit).map(userFromRow)
+    const items = rows.slice(0, page.limit).map(users.fromRow)
     const last = items.at(-1)
     return {
       items,
@@ -120,37 +75,6 @@ export class SqlUserStore implements UserStore {
           ? encodeCursor([ms(last.createdAt), last.id])
           : null,
     }
-  }
-
-  async update(user: User, expectedVersion: number): Promise<User> {
-    const result = await translateConflicts(
-      `a user named "${user.username}" already exists (usernames ignore case)`,
-      () =>
-        this.db
-          .updateTable('users')
-          .set({ ...userRow(user), version: expectedVersion + 1 })
-          .where('tenant_id', '=', user.tenantId)
-          .where('id', '=', user.id)
-          .where('version', '=', expectedVersion)
-          .executeTakeFirst(),
-    )
-    if (Number(result.numUpdatedRows) === 0) {
-      if ((await this.get(user.tenantId, user.id)) === undefined)
-        throw new NotFoundError('user', user.id)
-      throw new PreconditionFailedError(
-        'the user was changed by someone else; reload it and try again',
-      )
-    }
-    return { ...user, version: expectedVersion + 1 }
-  }
-
-  async delete(tenantId: string, id: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom('users')
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .executeTakeFirst()
-    return Number(result.numDeletedRows) > 0
   }
 
   async recordLoginFailure(tenantId: string, id: string): Promise<number> {
