@@ -369,7 +369,10 @@ export function renderFrameworkError(
  * Requests Node's HTTP parser refuses (a bad Content-Length, a NUL in a header, headers over
  * the limit) never reach a route: answer them in the OAuth error format and close.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+export function answerClientError(
+  error: Error & { code?: string; rawPacket?: unknown },
+  socket: Duplex,
+): void {
   if (!socket.writable) {
     socket.destroy()
     return
@@ -377,21 +380,35 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
   const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
   const status = tooLarge ? 431 : timedOut ? 408 : 400
-  const body = JSON.stringify({
-    error: 'invalid_request',
-    error_description: tooLarge
-      ? 'the request headers are too large'
-      : timedOut
-        ? 'the request was not complete in time'
-        : 'the request is not valid HTTP',
-  })
+  const description = tooLarge
+    ? 'the request headers are too large'
+    : timedOut
+      ? 'the request was not complete in time'
+      : 'the request is not valid HTTP'
   const reason = tooLarge
     ? 'Request Header Fields Too Large'
     : timedOut
       ? 'Request Timeout'
       : 'Bad Request'
+  // The request line, when the parser got that far, says which family of routes was asked for.
+  // (Node hands over a Buffer, whatever Fastify's type says.)
+  const packet = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1', 0, 2048) : ''
+  const path = /^[A-Z]+ (\S+)/.exec(packet)?.[1] ?? ''
+  const isProblem = path.startsWith('/admin/') || path.startsWith('/console/api/')
+  const body = JSON.stringify(
+    isProblem
+      ? {
+          type: 'about:blank',
+          title: reason,
+          status,
+          detail: description,
+          error: 'invalid_request',
+        }
+      : { error: 'invalid_request', error_description: description },
+  )
+  const type = isProblem ? 'application/problem+json' : 'application/json'
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${type}; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n` +
       `Connection: close\r\n\r\n${body}`,
   )

@@ -240,6 +240,11 @@ describe('repeated parameters, repeated headers and odd numbers are refused, not
     )
     expect(huge).toMatch(/^HTTP\/1\.1 431 /)
     expect(huge).toContain('the request headers are too large')
+    const hugeAdmin = await exchange(
+      `GET /admin/v1/tenants/acme/apis HTTP/1.1\r\nHost: x\r\nX-Big: ${'h'.repeat(20_000)}\r\n\r\n`,
+    )
+    expect(hugeAdmin).toMatch(/^HTTP\/1\.1 431 /)
+    expect(hugeAdmin).toContain('Content-Type: application/problem+json')
   })
 
   it('answers an unknown admin path with problem details', async () => {
