@@ -43,6 +43,15 @@ export interface TokenResponse {
 }
 
 /**
+ * A grant type the client sent, named back to help with a typo, but only when it is short,
+ * plain, and not shaped like a secret or token of ours pasted into the wrong field.
+ */
+function echoed(value: string): string {
+  const plain = value.length <= 48 && /^[\w.:/-]+$/.test(value)
+  return plain && !/^(tms_|tmr_|eyJ)/.test(value) ? `"${value}" ` : ''
+}
+
+/**
  * The token endpoint as named steps: parse → authenticate (failures throttled) → quota → allow
  * the grant → grant → issue → commit the audit record → answer. A token is returned only after
  * its audit record has been committed; every refusal after authentication is recorded too.
@@ -82,7 +91,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
     if (grant === undefined) {
       throw new OAuthError(
         'unsupported_grant_type',
-        `grant_type "${request.grantType}" is not supported; use one of: ${[...grants.keys()].join(', ')}`,
+        `grant_type ${echoed(request.grantType)}is not supported; use one of: ${[...grants.keys()].join(', ')}`,
       )
     }
     return grant

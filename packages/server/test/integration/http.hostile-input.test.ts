@@ -252,4 +252,22 @@ describe('repeated parameters, repeated headers and odd numbers are refused, not
     expect(response.status).toBe(404)
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
   })
+
+  it('names a short grant_type back but never a long one (a pasted secret stays unrepeated)', async () => {
+    const send = (grantType: string) =>
+      fetch(server.tokenEndpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(app.clientId, app.clientSecret),
+        },
+        body: new URLSearchParams({ grant_type: grantType }),
+      }).then(async (r) => (await r.json()) as { error: string; error_description: string })
+    const typo = await send('client_credential')
+    expect(typo.error).toBe('unsupported_grant_type')
+    expect(typo.error_description).toContain("'client_credential'")
+    const pasted = await send(app.clientSecret)
+    expect(pasted.error).toBe('unsupported_grant_type')
+    expect(pasted.error_description).not.toContain(app.clientSecret.slice(4, 20))
+  })
 })
