@@ -270,4 +270,18 @@ describe('repeated parameters, repeated headers and odd numbers are refused, not
     expect(pasted.error).toBe('unsupported_grant_type')
     expect(pasted.error_description).not.toContain(app.clientSecret.slice(4, 20))
   })
+
+  it('refuses a user field sent as a one-item array with 400, naming it, and creates nothing', async () => {
+    for (const field of ['email', 'display_name']) {
+      const response = await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/users`, {
+        username: `array-${field}`,
+        password: 'a long enough passphrase 1',
+        [field]: ['x@example.com'],
+      })
+      expect(response.status, field).toBe(400)
+    }
+    const list = await server.admin_('GET', `/admin/v1/tenants/${server.tenant}/users`)
+    const { items } = (await list.json()) as { items: { username: string }[] }
+    expect(items.filter((u) => u.username.startsWith('array-'))).toEqual([])
+  })
 })
