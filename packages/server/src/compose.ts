@@ -8,6 +8,7 @@ import type { Config } from './config/load-config.js'
 import { KeySealer } from './crypto/key-sealer.js'
 import { SecretHasher } from './crypto/secret-hasher.js'
 import { ConflictError } from './domain/errors.js'
+import { PasswordGuessing } from './domain/password-guessing.js'
 import type { ManagementDeps } from './management/deps.js'
 import { createTenant, type CreatedTenant } from './management/tenants.js'
 import { CachingClientDirectory } from './oauth/client-cache.js'
@@ -15,7 +16,6 @@ import { PasswordHasher } from './crypto/password-hasher.js'
 import { clientCredentialsGrant } from './oauth/grants/client-credentials.js'
 import { passwordGrant } from './oauth/grants/password.js'
 import { refreshTokenGrant } from './oauth/grants/refresh-token.js'
-import { LoginThrottle } from './oauth/login-throttle.js'
 import type { ProtectedEndpointDeps } from './oauth/introspection.js'
 import { Revocations } from './oauth/revocation-feed.js'
 import type { TokenRevocationDeps } from './oauth/token-revocation.js'
@@ -177,8 +177,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
           passwords,
           refreshTokens: storage.refreshTokens,
           hasher,
-          throttle: new LoginThrottle(),
-          limiter,
+          guessing: new PasswordGuessing(limiter, storage.users),
           audit,
         }
         return [passwordGrant(userGrantDeps), refreshTokenGrant(userGrantDeps)]

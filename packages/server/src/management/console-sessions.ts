@@ -4,13 +4,9 @@ import type { PasswordHasher } from '../crypto/password-hasher.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
 import { usernameKey } from '../domain/accounts.js'
 import type { Administrator, ConsoleSession } from '../domain/model.js'
-import { reserveSignInAttempt } from '../domain/sign-in-attempts.js'
+import { CONSOLE_SIGN_IN, PasswordGuessing } from '../domain/password-guessing.js'
 import type { AuditSink, RateLimiter, Storage } from '../storage/contract.js'
 
-/** Failed sign-ins allowed per account (existing or not) and per source IP in the window. */
-export const SIGN_IN_FAILURES_PER_ACCOUNT = 10
-export const SIGN_IN_FAILURES_PER_IP = 50
-export const SIGN_IN_WINDOW_MS = 15 * 60_000
 /** `last_seen_at` is written at most this often per session, not on every request. */
 const TOUCH_INTERVAL_MS = 60_000
 
@@ -50,7 +46,11 @@ export interface ActiveSession {
  * id: stateless, bound to the session, and useless without the cookie.
  */
 export class ConsoleSessions {
-  constructor(private readonly deps: ConsoleSessionDeps) {}
+  readonly #guessing: PasswordGuessing
+
+  constructor(private readonly deps: ConsoleSessionDeps) {
+    this.#guessing = new PasswordGuessing(deps.limiter)
+  }
 
   #idHash(sessionId: string): string {
     return this.deps.hasher.hash(`console-session:${sessionId}`).toString('base64url')
@@ -73,19 +73,11 @@ export class ConsoleSessions {
     password: string
     ip: string
   }): Promise<ActiveSession & { sessionId: string }> {
-    const attempt = await reserveSignInAttempt(
-      this.deps.limiter,
-      {
-        key: `console-signin:${input.tenant}:${usernameKey(input.username.trim())}`,
-        limit: SIGN_IN_FAILURES_PER_ACCOUNT,
-        windowMs: SIGN_IN_WINDOW_MS,
-      },
-      {
-        key: `console-signin-ip:${input.ip}`,
-        limit: SIGN_IN_FAILURES_PER_IP,
-        windowMs: SIGN_IN_WINDOW_MS,
-      },
-    )
+    const attempt = await this.#guessing.begin(CONSOLE_SIGN_IN, {
+      tenantId: input.tenant,
+      username: input.username.trim(),
+      ip: input.ip,
+    })
     if (attempt.retryAfterMs > 0) throw new SignInError(attempt.retryAfterMs)
 
     const administrator =

@@ -1,6 +1,6 @@
 import { validateUsername } from '../domain/accounts.js'
 import { isAdminAudience } from '../domain/authority.js'
-import { passwordAttemptKey } from '../domain/sign-in-attempts.js'
+import { accountAttemptKey, PASSWORD_GRANT_SIGN_IN } from '../domain/password-guessing.js'
 import { NotFoundError, ValidationError } from '../domain/errors.js'
 import type { AccountStatus, ScopeGrant, User } from '../domain/model.js'
 import { normaliseScopeList } from '../domain/scopes.js'
@@ -207,7 +207,7 @@ export async function unlockUser(
     failedAttempts: 0,
     lockedUntil: null,
   }))
-  await deps.limiter.reset(passwordAttemptKey(tenantId, unlocked.username))
+  await deps.limiter.reset(accountAttemptKey(PASSWORD_GRANT_SIGN_IN, tenantId, unlocked.username))
   return unlocked
 }
 

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { LOCK_AFTER_FAILURES, IP_FAILURE_LIMIT } from '../../src/oauth/login-throttle.js'
-import { SIGN_IN_FAILURES_PER_ACCOUNT } from '../../src/management/console-sessions.js'
+import { CONSOLE_SIGN_IN, PASSWORD_GRANT_SIGN_IN } from '../../src/domain/password-guessing.js'
+
+const LOCK_AFTER_FAILURES = PASSWORD_GRANT_SIGN_IN.perAccount
+const IP_FAILURE_LIMIT = PASSWORD_GRANT_SIGN_IN.perIp
+const SIGN_IN_FAILURES_PER_ACCOUNT = CONSOLE_SIGN_IN.perAccount
 import {
   basic,
   createApi,

@@ -4,22 +4,11 @@
 import type { PasswordHasher } from '../../crypto/password-hasher.js'
 import type { SecretHasher } from '../../crypto/secret-hasher.js'
 import { usernameKey } from '../../domain/accounts.js'
-import {
-  passwordAttemptKey,
-  reserveSignInAttempt,
-  type AttemptCounter,
-} from '../../domain/sign-in-attempts.js'
+import { PASSWORD_GRANT_SIGN_IN, type PasswordGuessing } from '../../domain/password-guessing.js'
 import type { AuditSink, RefreshTokenStore, UserStore } from '../../storage/contract.js'
 import { isAdminAudience } from '../../domain/authority.js'
 import { resolveAudienceAndScope } from '../audience-and-scope.js'
 import { OAuthError } from '../errors.js'
-import {
-  IP_FAILURE_LIMIT,
-  IP_WINDOW_MS,
-  LOCK_AFTER_FAILURES,
-  lockDurationMs,
-  type LoginThrottle,
-} from '../login-throttle.js'
 import type { GrantHandler } from './grant.js'
 import { issueRefreshToken } from './refresh-tokens.js'
 
@@ -28,9 +17,8 @@ export interface PasswordGrantDeps {
   passwords: PasswordHasher
   refreshTokens: RefreshTokenStore
   hasher: SecretHasher
-  throttle: LoginThrottle
-  /** The shared limiter: attempts are reserved in it before a password is checked. */
-  limiter: AttemptCounter
+  /** Attempts are reserved before a password is checked; failures lock the account. */
+  guessing: PasswordGuessing
   audit: AuditSink
 }
 
@@ -71,37 +59,21 @@ export function passwordGrant(deps: PasswordGrantDeps): GrantHandler {
       const password = request.parameters['password']
       if (username === undefined) throw new OAuthError('invalid_request', 'username is missing')
       if (password === undefined) throw new OAuthError('invalid_request', 'password is missing')
-      const nowMs = now.getTime()
-      const key = usernameKey(username)
-      const attempt = await reserveSignInAttempt(
-        deps.limiter,
-        {
-          key: passwordAttemptKey(application.tenantId, key),
-          limit: LOCK_AFTER_FAILURES,
-          windowMs: lockDurationMs(LOCK_AFTER_FAILURES),
-        },
-        { key: `password-ip:${ip}`, limit: IP_FAILURE_LIMIT, windowMs: IP_WINDOW_MS },
-      )
+      const attempt = await deps.guessing.begin(PASSWORD_GRANT_SIGN_IN, {
+        tenantId: application.tenantId,
+        username,
+        ip,
+      })
       if (attempt.retryAfterMs > 0) throw tooManyAttempts(attempt.retryAfterMs)
 
-      const user = await deps.users.findByUsername(application.tenantId, key)
-      const lockedUntil =
-        user === undefined
-          ? deps.throttle.unknownNameLockedUntil(`${application.tenantId}/${key}`)
-          : (user.lockedUntil?.getTime() ?? 0)
-      if (lockedUntil > nowMs) throw tooManyAttempts(lockedUntil - nowMs)
+      const user = await deps.users.findByUsername(application.tenantId, usernameKey(username))
+      const lockedForMs = attempt.lockedForMs(user, now)
+      if (lockedForMs > 0) throw tooManyAttempts(lockedForMs)
 
       // Verified against a dummy hash when the user is unknown: the same work either way.
       const matches = await deps.passwords.verify(user?.passwordHash, password)
       if (user === undefined || !matches || user.status !== 'active') {
-        if (user === undefined)
-          deps.throttle.recordUnknownName(`${application.tenantId}/${key}`, nowMs)
-        if (user !== undefined && !matches) {
-          const failures = await deps.users.recordLoginFailure(user.tenantId, user.id)
-          const lockMs = lockDurationMs(failures)
-          if (lockMs > 0)
-            await deps.users.setLockedUntil(user.tenantId, user.id, new Date(nowMs + lockMs))
-        }
+        if (user === undefined || !matches) await attempt.failed(user, now)
         throw new OAuthError('invalid_grant', WRONG_CREDENTIALS)
       }
       await attempt.succeeded()
