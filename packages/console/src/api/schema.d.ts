@@ -4925,6 +4925,616 @@ export interface paths {
     }
     trace?: never
   }
+  '/admin/v1/config.schema.json': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The JSON Schema of configuration files */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path?: never
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/config': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The tenant's configuration as a file (what `tokenmint export` writes) */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description What `tokenmint export` writes and `tokenmint apply` reads. Never holds secrets, password hashes, people, or the built-in admin application and API. */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              $schema?: string
+              /**
+               * @description The file format; 1 is the only one so far.
+               * @enum {number}
+               */
+              version: 1
+              /** @description Settings of the tenant the file is applied to. */
+              tenant?: {
+                display_name?: string
+                default_token_lifetime_seconds?: number
+                max_token_lifetime_seconds?: number
+              }
+              /** @description APIs, identified by audience. */
+              apis?: {
+                audience: string
+                name: string
+                /** @description Flat scopes; beside a catalog, the extra ones it does not define. */
+                scopes?: string[]
+                catalog?: {
+                  categories: {
+                    name: string
+                    resources: {
+                      name: string
+                      slug?: string
+                      actions: ('read' | 'create' | 'update' | 'delete')[]
+                      description?: string
+                    }[]
+                  }[]
+                  custom_scopes?: {
+                    scope: string
+                    description?: string
+                  }[]
+                  presets?: {
+                    name: string
+                    description?: string
+                    scopes: string[]
+                  }[]
+                }
+              }[]
+              /** @description OAuth applications, identified by environment and name (unique per tenant). */
+              applications?: {
+                name: string
+                environment?: string
+                description?: string
+                grant_types?: ('client_credentials' | 'password' | 'refresh_token')[]
+                grants?: {
+                  audience: string
+                  scopes: string[]
+                }[]
+                token_lifetime_seconds?: null | number
+                /** @description An RFC 3339 date-time, or null for never. */
+                expires_at?: null | string
+                can_introspect?: boolean
+                token_rate_limit_per_minute?: null | number
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/config:plan': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** What applying a configuration file would change; changes nothing */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The configuration file, as JSON (see /admin/v1/config.schema.json). */
+            config: unknown
+            /** @description Delete the APIs and applications the file does not name. */
+            prune?: boolean
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              tenant: string
+              changes: {
+                action: 'create' | 'update' | 'delete'
+                kind: 'tenant' | 'api' | 'application'
+                key: string
+                fields: {
+                  field: string
+                  before: unknown
+                  after: unknown
+                }[]
+                notes: string[]
+              }[]
+              unmanaged: {
+                kind: 'tenant' | 'api' | 'application'
+                key: string
+              }[]
+              digest: string
+              required_scopes: string[]
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/config:apply': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Applies a configuration file in one transaction; new applications’ secrets are in the answer, once */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            config: unknown
+            prune?: boolean
+            /** @description The digest of the plan that was reviewed: the apply is refused (409) when the plan it computes differs. */
+            plan_digest?: string
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              plan: {
+                tenant: string
+                changes: {
+                  action: 'create' | 'update' | 'delete'
+                  kind: 'tenant' | 'api' | 'application'
+                  key: string
+                  fields: {
+                    field: string
+                    before: unknown
+                    after: unknown
+                  }[]
+                  notes: string[]
+                }[]
+                unmanaged: {
+                  kind: 'tenant' | 'api' | 'application'
+                  key: string
+                }[]
+                digest: string
+                required_scopes: string[]
+              }
+              created: {
+                environment: string
+                name: string
+                client_id: string
+                client_secret: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/admin/v1/tenants/{tenant}/keys': {
     parameters: {
       query?: never
@@ -5327,8 +5937,11 @@ export interface paths {
                   | 'application.deleted'
                   | 'api.created'
                   | 'api.updated'
+                  | 'api.deleted'
                   | 'keys.rotated'
                   | 'tenant.created'
+                  | 'tenant.updated'
+                  | 'config.applied'
                   | 'user.created'
                   | 'user.updated'
                   | 'user.password_changed'

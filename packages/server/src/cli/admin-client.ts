@@ -47,6 +47,7 @@ interface ErrorBody {
   error?: string
   error_description?: string
   detail?: string
+  errors?: { field: string; message: string }[]
 }
 
 async function send(url: string, init: RequestInit): Promise<Response> {
@@ -70,6 +71,7 @@ async function failure(response: Response, what: string): Promise<CliError> {
   return new CliError(
     `${what}: ${detail} (HTTP ${response.status})`,
     response.status >= 500 ? EXIT.unavailable : EXIT.refused,
+    Array.isArray(body.errors) ? body.errors : [],
   )
 }
 

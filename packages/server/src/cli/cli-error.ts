@@ -13,6 +13,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = EXIT.error,
+    /** The fields a 400 answer named, each with what is wrong with it. */
+    readonly fields: readonly { field: string; message: string }[] = [],
   ) {
     super(message)
   }

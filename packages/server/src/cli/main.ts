@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load-config.js'
 import { registerApis } from './apis.js'
 import { registerApps } from './apps.js'
 import { registerAudit } from './audit.js'
+import { registerConfig } from './config.js'
 import { CliError } from './cli-error.js'
 import { registerInit } from './init.js'
 import { registerKeys } from './keys.js'
@@ -36,6 +37,7 @@ registerAudit(program)
 registerUsers(program)
 registerAdmins(program)
 registerToken(program)
+registerConfig(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -3,6 +3,7 @@
 // console's generated types come from, and a change to a response shows up here at compile time.
 import type { Static } from 'typebox'
 
+import type * as C from '../http/admin/config-schema.js'
 import type * as S from '../http/admin/schemas.js'
 
 export type TenantView = Static<typeof S.Tenant>
@@ -23,3 +24,6 @@ export type UserPageView = Static<typeof S.UserPage>
 export type AdministratorView = Static<typeof S.Administrator>
 export type CreatedAdministratorView = Static<typeof S.CreatedAdministrator>
 export type AdministratorListView = Static<typeof S.AdministratorList>
+export type ConfigFileView = Static<typeof C.ConfigFile>
+export type ConfigPlanView = Static<typeof C.ConfigPlan>
+export type AppliedConfigView = Static<typeof C.AppliedConfig>

@@ -35,6 +35,57 @@ export interface ScopeCatalog {
   presets: Preset[]
 }
 
+/** A catalog as the admin API and configuration files spell it (snake_case, slugs optional). */
+export interface WireCatalog {
+  categories: {
+    name: string
+    resources: { name: string; slug?: string; actions: CatalogAction[]; description?: string }[]
+  }[]
+  custom_scopes?: { scope: string; description?: string }[]
+  presets?: { name: string; description?: string; scopes: string[] }[]
+}
+
+export function catalogView(
+  catalog: ScopeCatalog,
+): WireCatalog & Required<Pick<WireCatalog, 'custom_scopes' | 'presets'>> {
+  return {
+    categories: catalog.categories.map((c) => ({
+      name: c.name,
+      resources: c.resources.map((r) => ({
+        name: r.name,
+        slug: r.slug,
+        actions: r.actions,
+        ...(r.description !== undefined && { description: r.description }),
+      })),
+    })),
+    custom_scopes: catalog.customScopes.map((c) => ({
+      scope: c.scope,
+      ...(c.description !== undefined && { description: c.description }),
+    })),
+    presets: catalog.presets.map((p) => ({
+      name: p.name,
+      ...(p.description !== undefined && { description: p.description }),
+      scopes: p.scopes,
+    })),
+  }
+}
+
+export function catalogInput(catalog: WireCatalog): ScopeCatalog {
+  return {
+    categories: catalog.categories.map((c) => ({
+      name: c.name,
+      resources: c.resources.map((r) => ({
+        name: r.name,
+        slug: r.slug ?? '',
+        actions: r.actions,
+        description: r.description,
+      })),
+    })),
+    customScopes: catalog.custom_scopes ?? [],
+    presets: catalog.presets ?? [],
+  }
+}
+
 export const READ_ONLY_PRESET = 'read-only'
 export const FULL_ACCESS_PRESET = 'full-access'
 

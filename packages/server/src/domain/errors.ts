@@ -14,12 +14,18 @@ export class ConflictError extends Error {
   override name = 'ConflictError'
 }
 
-/** One input field is invalid; `field` names it as the caller spelled it. */
+export interface FieldError {
+  field: string
+  message: string
+}
+
+/** An input field is invalid; `field` names it as the caller spelled it, `others` any more. */
 export class ValidationError extends Error {
   override name = 'ValidationError'
   constructor(
     readonly field: string,
     message: string,
+    readonly others: readonly FieldError[] = [],
   ) {
     super(message)
   }

@@ -190,7 +190,7 @@ function render(
       status: 400,
       code: 'invalid_request',
       description: error.message,
-      fields: [{ field: error.field, message: error.message }],
+      fields: [{ field: error.field, message: error.message }, ...error.others],
     }
   }
   if (error instanceof NotFoundError)

@@ -167,3 +167,44 @@ export function getApi(
 ): Promise<Api> {
   return findApi(deps.storage, tenantId, idOrAudience)
 }
+
+/**
+ * Deletes an API. Refused while a live application still holds scopes on it: taking those
+ * grants away is a decision about each application, made where it is visible.
+ */
+export async function deleteApi(
+  deps: ManagementDeps,
+  actor: string,
+  tenantId: string,
+  idOrAudience: string,
+): Promise<Api> {
+  return deps.storage.transaction(async (storage) => {
+    const api = await findApi(storage, tenantId, idOrAudience)
+    if (api.isBuiltIn) throw new ConflictError('the built-in admin API cannot be deleted')
+    const holders = (await storage.applications.listAll(tenantId)).filter(
+      (a) => a.status !== 'revoked' && a.grants.some((g) => g.audience === api.audience),
+    )
+    if (holders.length > 0) {
+      const named = holders.slice(0, 5).map((a) => `${a.environment}/${a.name} (${a.clientId})`)
+      throw new ConflictError(
+        `${holders.length} application(s) still hold scopes on API "${api.audience}": ${named.join(', ')}${holders.length > 5 ? ', …' : ''}; remove those grants first`,
+      )
+    }
+    await storage.apis.delete(tenantId, api.id)
+    await storage.audit.append([
+      {
+        tenantId,
+        occurredAt: deps.now(),
+        type: 'api.deleted',
+        actor,
+        clientId: null,
+        data: {
+          api_id: api.id,
+          audience: api.audience,
+          before: { name: api.name, scopes: api.scopes },
+        },
+      },
+    ])
+    return api
+  })
+}

@@ -151,3 +151,82 @@ export async function getTenant(
 export function listTenants(deps: Pick<ManagementDeps, 'storage'>): Promise<Tenant[]> {
   return deps.storage.tenants.list()
 }
+
+export interface TenantSettingsInput {
+  displayName?: string | undefined
+  defaultTokenLifetimeSeconds?: number | undefined
+  maxTokenLifetimeSeconds?: number | undefined
+}
+
+const MIN_TENANT_LIFETIME_SECONDS = 60
+
+/**
+ * Changes a tenant's display name and token lifetimes. Lowering the maximum needs no further
+ * step: token lifetimes are capped by it when tokens are issued (domain/token-policy).
+ */
+export async function updateTenantSettings(
+  deps: ManagementDeps,
+  actor: string,
+  tenantId: string,
+  input: TenantSettingsInput,
+): Promise<Tenant> {
+  return deps.storage.transaction(async (storage) => {
+    const current = await storage.tenants.get(tenantId)
+    if (current === undefined) throw new NotFoundError('tenant', tenantId)
+    const lifetime = (field: string, value: number | undefined, fallback: number) => {
+      if (value === undefined) return fallback
+      if (
+        !Number.isInteger(value) ||
+        value < MIN_TENANT_LIFETIME_SECONDS ||
+        value > MAX_TOKEN_LIFETIME_SECONDS
+      ) {
+        throw new ValidationError(
+          field,
+          `${field} must be a whole number of seconds between ${MIN_TENANT_LIFETIME_SECONDS} and ${MAX_TOKEN_LIFETIME_SECONDS}`,
+        )
+      }
+      return value
+    }
+    const next: Tenant = {
+      ...current,
+      displayName:
+        input.displayName === undefined
+          ? current.displayName
+          : optionalText('display_name', input.displayName, 200) || current.id,
+      defaultTokenLifetimeSeconds: lifetime(
+        'default_token_lifetime_seconds',
+        input.defaultTokenLifetimeSeconds,
+        current.defaultTokenLifetimeSeconds,
+      ),
+      maxTokenLifetimeSeconds: lifetime(
+        'max_token_lifetime_seconds',
+        input.maxTokenLifetimeSeconds,
+        current.maxTokenLifetimeSeconds,
+      ),
+      updatedAt: deps.now(),
+    }
+    if (next.defaultTokenLifetimeSeconds > next.maxTokenLifetimeSeconds) {
+      throw new ValidationError(
+        'default_token_lifetime_seconds',
+        `the default token lifetime (${next.defaultTokenLifetimeSeconds} s) must not exceed the maximum (${next.maxTokenLifetimeSeconds} s)`,
+      )
+    }
+    const settings = (t: Tenant) => ({
+      display_name: t.displayName,
+      default_token_lifetime_seconds: t.defaultTokenLifetimeSeconds,
+      max_token_lifetime_seconds: t.maxTokenLifetimeSeconds,
+    })
+    await storage.tenants.updateSettings(next)
+    await storage.audit.append([
+      {
+        tenantId,
+        occurredAt: next.updatedAt,
+        type: 'tenant.updated',
+        actor,
+        clientId: null,
+        data: { before: settings(current), after: settings(next) },
+      },
+    ])
+    return next
+  })
+}

@@ -29,6 +29,13 @@ export interface TenantStore {
   get(id: string): Promise<Tenant | undefined>
   list(): Promise<Tenant[]>
   count(): Promise<number>
+  /** Writes the display name and token lifetimes. */
+  updateSettings(tenant: Tenant): Promise<void>
+  /**
+   * Inside a transaction: waits until no other transaction holding this lock for the tenant
+   * is running, and holds it until commit (whole-tenant changes, such as `config:apply`).
+   */
+  lockForChange(tenantId: string): Promise<void>
 }
 
 export interface SigningKeyStore {
@@ -54,6 +61,7 @@ export interface ApiStore {
   get(tenantId: string, id: string): Promise<Api | undefined>
   getByAudience(tenantId: string, audience: string): Promise<Api | undefined>
   list(tenantId: string): Promise<Api[]>
+  delete(tenantId: string, id: string): Promise<void>
 }
 
 /** What the token endpoint needs to authenticate a client, in one read. */

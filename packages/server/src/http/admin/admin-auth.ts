@@ -115,7 +115,7 @@ export async function authenticateAdmin(
   services: Services,
   request: FastifyRequest,
   tenantId: string | typeof ROOT_ROUTE,
-  scope: AdminScope,
+  needed: AdminScope | readonly AdminScope[],
 ): Promise<AdminCaller> {
   if (hasRepeatedHeader(request, 'authorization'))
     throw new BearerTokenError(
@@ -135,11 +135,13 @@ export async function authenticateAdmin(
       'this API needs an access token: send Authorization: Bearer <token>',
     )
   }
-  if (!caller.scopes.has(scope)) {
+  const scopes: readonly AdminScope[] = typeof needed === 'string' ? [needed] : needed
+  const missing = scopes.filter((s) => !caller.scopes.has(s))
+  if (missing.length > 0) {
     throw new BearerTokenError(
       'insufficient_scope',
-      `this operation needs the scope ${scope}`,
-      scope,
+      `this operation needs the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}`,
+      scopes.join(' '),
     )
   }
   return caller

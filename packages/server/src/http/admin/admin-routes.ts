@@ -9,6 +9,7 @@ import { listKeys, rotateKeys } from '../../management/keys.js'
 import { createTenant, getTenant, listTenants } from '../../management/tenants.js'
 import { registerApiRoutes } from './api-routes.js'
 import { registerApplicationRoutes } from './application-routes.js'
+import { registerConfigRoutes } from './config-routes.js'
 import { registerUserRoutes } from './user-routes.js'
 import { registerAdministratorRoutes } from './administrator-routes.js'
 import { auditView, keyView, tenantView } from './representations.js'
@@ -134,6 +135,7 @@ export async function registerAdminRoutes(
   registerApplicationRoutes(app, services)
   registerUserRoutes(app, services)
   registerAdministratorRoutes(app, services)
+  registerConfigRoutes(app, services)
 
   app.get(
     '/admin/v1/tenants/:tenant/keys',

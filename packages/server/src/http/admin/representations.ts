@@ -2,7 +2,7 @@ import type { Static } from '@fastify/type-provider-typebox'
 
 import type { Api, Application, ClientSecret, Tenant } from '../../domain/model.js'
 import { effectiveStatus } from '../../domain/model.js'
-import { presetsOf, type ScopeCatalog } from '../../domain/catalog.js'
+import { catalogView, presetsOf } from '../../domain/catalog.js'
 import { isStillInUse } from '../../management/application-secrets.js'
 import type { KeySummary } from '../../management/keys.js'
 import type { StoredAuditEvent } from '../../storage/contract.js'
@@ -25,37 +25,7 @@ export function tenantView(tenant: Tenant, issuer: string): Static<typeof S.Tena
   }
 }
 
-export function catalogView(catalog: ScopeCatalog): Static<typeof S.Catalog> {
-  return {
-    categories: catalog.categories.map((c) => ({
-      name: c.name,
-      resources: c.resources.map((r) => ({
-        name: r.name,
-        slug: r.slug,
-        actions: r.actions,
-        ...(r.description !== undefined && { description: r.description }),
-      })),
-    })),
-    custom_scopes: catalog.customScopes,
-    presets: catalog.presets,
-  }
-}
-
-export function catalogInput(catalog: Static<typeof S.Catalog>): ScopeCatalog {
-  return {
-    categories: catalog.categories.map((c) => ({
-      name: c.name,
-      resources: c.resources.map((r) => ({
-        name: r.name,
-        slug: r.slug ?? '',
-        actions: r.actions,
-        description: r.description,
-      })),
-    })),
-    customScopes: catalog.custom_scopes ?? [],
-    presets: catalog.presets ?? [],
-  }
-}
+export { catalogInput, catalogView } from '../../domain/catalog.js'
 
 export function apiView(api: Api): Static<typeof S.Api> {
   return {

@@ -25,10 +25,11 @@ export const errors = {
 
 /** Authentication runs before body validation, so an anonymous caller learns nothing from it. */
 export function guardFor(services: Services) {
-  return (scope: AdminScope, tenant?: 'root') => async (request: FastifyRequest) => {
-    const target = tenant === 'root' ? ROOT_ROUTE : (request.params as { tenant: string }).tenant
-    request.adminCaller = await authenticateAdmin(services, request, target, scope)
-  }
+  return (scope: AdminScope | readonly AdminScope[], tenant?: 'root') =>
+    async (request: FastifyRequest) => {
+      const target = tenant === 'root' ? ROOT_ROUTE : (request.params as { tenant: string }).tenant
+      request.adminCaller = await authenticateAdmin(services, request, target, scope)
+    }
 }
 
 export function callerOf(request: FastifyRequest): AdminCaller {

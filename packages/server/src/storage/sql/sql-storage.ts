@@ -35,7 +35,34 @@ import type { Database } from './schema.js'
 const SQLITE_MIN_FREE_BYTES = 1024 * 1024
 
 class SqlTenantStore implements TenantStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialectName,
+  ) {}
+
+  async updateSettings(tenant: Tenant): Promise<void> {
+    await this.db
+      .updateTable('tenants')
+      .set({
+        display_name: tenant.displayName,
+        default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
+        max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
+        updated_at: ms(tenant.updatedAt),
+      })
+      .where('id', '=', tenant.id)
+      .execute()
+  }
+
+  async lockForChange(tenantId: string): Promise<void> {
+    // SQLite transactions begin IMMEDIATE and so are serialised already; PostgreSQL needs a
+    // transaction-scoped advisory lock, since what is read (every API and application of the
+    // tenant) is more than any row lock would cover.
+    if (this.dialect === 'postgres') {
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`tenant-change:${tenantId}`}, 0))`.execute(
+        this.db,
+      )
+    }
+  }
 
   async insert(tenant: Tenant): Promise<void> {
     await translateConflicts(`tenant "${tenant.id}" already exists`, () =>
@@ -225,6 +252,14 @@ class SqlApiStore implements ApiStore {
       .execute()
     return rows.map(apiFromRow)
   }
+
+  async delete(tenantId: string, id: string): Promise<void> {
+    await this.db
+      .deleteFrom('apis')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .execute()
+  }
 }
 
 /** Storage over Kysely: the same queries for SQLite and PostgreSQL. */
@@ -251,7 +286,7 @@ export class SqlStorage implements Storage {
     /** SQLite on a file: its path, for the free space `probeWrite` asks for. */
     private readonly sqliteFile?: string,
   ) {
-    this.tenants = new SqlTenantStore(db)
+    this.tenants = new SqlTenantStore(db, dialect)
     this.signingKeys = new SqlSigningKeyStore(db)
     this.apis = new SqlApiStore(db)
     this.applications = new SqlApplicationStore(db, dialect)
