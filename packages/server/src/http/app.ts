@@ -35,7 +35,9 @@ export async function buildHttpApp(
     connectionTimeout: limits.socketIdleTimeoutMs,
     frameworkErrors: renderFrameworkError,
     clientErrorHandler: answerClientError,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // Query strings arrive as text, so scalars are coerced (`limit=5`); never arrays, which would
+    // let a one-item JSON array through a `string | null` field as its only element.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
   })
   app.server.maxConnections = limits.maxConnections
   installErrorHandler(app, services.storageHealth)

@@ -26,8 +26,6 @@ export interface UserInput {
 
 function validateEmail(email: string | null | undefined): string | null {
   if (email === undefined || email === null) return null
-  // The schema says string or null, but Ajv's coercion lets a one-item array through a union.
-  if (typeof email !== 'string') throw new ValidationError('email', 'email must be a string')
   if (email.trim() === '') return null
   const value = email.trim()
   if (!/^[^\s@]+@[^\s@]+$/.test(value) || value.length > 254)

@@ -2,8 +2,6 @@ import { ValidationError } from '../domain/errors.js'
 
 /** A trimmed, non-empty string of at most `max` characters without control characters. */
 export function requireText(field: string, value: string, max: number): string {
-  // Schemas check types first, but Ajv's coercion can let a one-item array through a union.
-  if (typeof value !== 'string') throw new ValidationError(field, `${field} must be a string`)
   const trimmed = value.trim()
   if (trimmed === '') throw new ValidationError(field, `${field} must not be empty`)
   if (trimmed.length > max)
@@ -15,6 +13,6 @@ export function requireText(field: string, value: string, max: number): string {
 }
 
 export function optionalText(field: string, value: string | undefined, max: number): string {
-  if (value === undefined || (typeof value === 'string' && value.trim() === '')) return ''
+  if (value === undefined || value.trim() === '') return ''
   return requireText(field, value, max)
 }
