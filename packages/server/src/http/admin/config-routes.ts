@@ -37,7 +37,8 @@ export function registerConfigRoutes(app: AdminApp, services: Services): void {
 
   app.get(
     '/admin/v1/config.schema.json',
-    { config, schema: { tags: ['config'], summary: 'The JSON Schema of configuration files' } },
+    // A document like openapi.json, public so that editors can fetch it: not an operation.
+    { config, schema: { hide: true } },
     (_request, reply) => reply.type('application/schema+json').send(configSchemaDocument()),
   )
 
