@@ -225,6 +225,31 @@ function describe(error: {
   }
 }
 
+const SECTIONS = {
+  apis: ConfigFile.properties.apis.items,
+  applications: ConfigFile.properties.applications.items,
+}
+
+/** Value.Errors stops at the first bad item of an array: each item is also checked alone. */
+function allErrors(value: unknown): Parameters<typeof describe>[0][] {
+  const errors = [...Value.Errors(ConfigFile, value)]
+  if (typeof value === 'object' && value !== null) {
+    for (const section of ['apis', 'applications'] as const) {
+      const items = (value as Record<string, unknown>)[section]
+      if (!Array.isArray(items)) continue
+      for (const [index, item] of items.entries()) {
+        for (const error of Value.Errors(SECTIONS[section], item))
+          errors.push({ ...error, instancePath: `/${section}/${index}${error.instancePath}` })
+      }
+    }
+  }
+  const seen = new Set<string>()
+  return errors.filter((e) => {
+    const key = `${e.instancePath}|${e.keyword}|${e.message}`
+    return !seen.has(key) && seen.add(key)
+  })
+}
+
 /** The file as a TenantConfig, or a ValidationError naming every path that is wrong. */
 export function parseConfigFile(value: unknown): TenantConfig {
   if (Value.Check(ConfigFile, value)) {
@@ -232,17 +257,22 @@ export function parseConfigFile(value: unknown): TenantConfig {
     delete config.$schema
     return config
   }
-  const byField = new Map<string, FieldError>()
-  for (const error of Value.Errors(ConfigFile, value)) {
+  const byField = new Map<string, FieldError & { keyword: string }>()
+  for (const error of allErrors(value)) {
     const problem = describe(error)
     if (problem === undefined) continue
     const earlier = byField.get(problem.field)
-    // A value of neither branch of `null | integer` fails both: say so once.
-    if (earlier !== undefined && error.keyword === 'type' && earlier.message.startsWith('must be '))
+    if (earlier === undefined) {
+      if (byField.size < 20) byField.set(problem.field, { ...problem, keyword: error.keyword })
+    } else if (error.keyword === 'type' && earlier.keyword === 'type') {
+      // A value of neither branch of `null | integer` fails both: say so once.
       earlier.message += ` or ${problem.message.replace(/^must be (?:an? )?/, '')}`
-    else if (earlier === undefined && byField.size < 20) byField.set(problem.field, problem)
+    } else if (earlier.keyword === 'type') {
+      // The value has the type of another branch, whose own rule it breaks: that is the news.
+      byField.set(problem.field, { ...problem, keyword: error.keyword })
+    }
   }
-  const [first, ...others] = byField.values()
+  const [first, ...others] = [...byField.values()].map(({ field, message }) => ({ field, message }))
   if (first === undefined)
     throw new ValidationError('(file)', 'the file is not a Tokenmint configuration')
   throw new ValidationError(first.field, first.message, others)
