@@ -1,12 +1,13 @@
 import { ADMIN_AUDIENCE } from '../domain/admin-api.js'
 import { CliError, EXIT } from './cli-error.js'
-import { readProfile } from './profile.js'
+import { findProfile, profilePath, readProfiles, tenantsOf } from './profile.js'
 
 export interface GlobalOptions {
   url?: string
   tenant?: string
   clientId?: string
   clientSecret?: string
+  profile?: string
   json?: boolean
 }
 
@@ -15,32 +16,72 @@ export interface AdminTarget {
   tenant: string
   clientId: string
   clientSecret: string
+  /** The saved profile the credentials came from, if any. */
+  profile?: string
 }
 
-/** Flags, then TOKENMINT_* variables, then the saved profile. */
+/**
+ * What the flags, variables and profile name. `problem` is set when the tenant or the credentials
+ * are missing: it is reported only once the server is known to be reachable.
+ */
+export interface ResolvedTarget {
+  target: AdminTarget
+  problem: string | undefined
+}
+
+/** Flags, then TOKENMINT_* variables, then the named (or default) saved profile. */
 export function resolveAdminTarget(
   options: GlobalOptions,
   env: NodeJS.ProcessEnv = process.env,
-): AdminTarget {
-  const profile = readProfile(env)
-  const url = (options.url ?? env['TOKENMINT_URL'] ?? profile?.url)?.replace(/\/+$/, '')
+): ResolvedTarget {
+  const file = readProfiles(env)
+  const wanted = options.profile ?? env['TOKENMINT_PROFILE_NAME']
+  const named = wanted === undefined ? undefined : file?.profiles[wanted]
+  if (wanted !== undefined && named === undefined) {
+    const names = Object.keys(file?.profiles ?? {})
+    throw new CliError(
+      `no profile "${wanted}" in ${profilePath(env)}${names.length > 0 ? `; saved: ${names.join(', ')}` : ''}`,
+    )
+  }
+  const base = named ?? (file?.default === undefined ? undefined : file.profiles[file.default])
+  const url = (options.url ?? env['TOKENMINT_URL'] ?? base?.url)?.replace(/\/+$/, '')
   if (url === undefined) {
     throw new CliError(
       'no server: pass --url or set TOKENMINT_URL (or run `tokenmint init` on this machine)',
     )
   }
-  const tenant = options.tenant ?? env['TOKENMINT_TENANT'] ?? profile?.tenant
-  if (tenant === undefined) throw new CliError('no tenant: pass --tenant or set TOKENMINT_TENANT')
-  const saved = profile?.url === url ? profile.tenants[tenant] : undefined
-  const clientId = options.clientId ?? env['TOKENMINT_CLIENT_ID'] ?? saved?.client_id
+  const tenant =
+    options.tenant ??
+    env['TOKENMINT_TENANT'] ??
+    (named === undefined ? undefined : named.tenant) ??
+    tenantsOf(file, url)[0] ??
+    base?.tenant
+  // An explicitly named profile is used as is (even one kept after a replacement).
+  const saved =
+    tenant === undefined
+      ? undefined
+      : named !== undefined && named.tenant === tenant && named.url.replace(/\/+$/, '') === url
+        ? ([wanted ?? '', named] as const)
+        : findProfile(file, url, tenant)
+  const clientId = options.clientId ?? env['TOKENMINT_CLIENT_ID'] ?? saved?.[1].client_id
   const clientSecret =
-    options.clientSecret ?? env['TOKENMINT_CLIENT_SECRET'] ?? saved?.client_secret
-  if (clientId === undefined || clientSecret === undefined) {
-    throw new CliError(
-      `no admin credentials for tenant "${tenant}": pass --client-id and --client-secret, or set TOKENMINT_CLIENT_ID and TOKENMINT_CLIENT_SECRET`,
-    )
+    options.clientSecret ?? env['TOKENMINT_CLIENT_SECRET'] ?? saved?.[1].client_secret
+  const problem =
+    tenant === undefined
+      ? `no tenant for ${url}: pass --tenant or set TOKENMINT_TENANT`
+      : clientId === undefined || clientSecret === undefined
+        ? `no admin credentials for tenant "${tenant}" of ${url}: pass --client-id and --client-secret, set TOKENMINT_CLIENT_ID and TOKENMINT_CLIENT_SECRET, or pick a saved profile with --profile`
+        : undefined
+  return {
+    target: {
+      url,
+      tenant: tenant ?? '',
+      clientId: clientId ?? '',
+      clientSecret: clientSecret ?? '',
+      ...(saved !== undefined && { profile: saved[0] }),
+    },
+    problem,
   }
-  return { url, tenant, clientId, clientSecret }
 }
 
 interface ErrorBody {
@@ -79,7 +120,18 @@ async function failure(response: Response, what: string): Promise<CliError> {
 export class AdminClient {
   #token: string | undefined
 
-  constructor(readonly target: AdminTarget) {}
+  readonly target: AdminTarget
+  readonly #problem: string | undefined
+
+  constructor(resolved: ResolvedTarget | AdminTarget) {
+    if ('target' in resolved) {
+      this.target = resolved.target
+      this.#problem = resolved.problem
+    } else {
+      this.target = resolved
+      this.#problem = undefined
+    }
+  }
 
   tenantPath(suffix = ''): string {
     return `/admin/v1/tenants/${encodeURIComponent(this.target.tenant)}${suffix}`
@@ -87,6 +139,12 @@ export class AdminClient {
 
   async #accessToken(): Promise<string> {
     if (this.#token !== undefined) return this.#token
+    if (this.#problem !== undefined) {
+      // An unreachable server is the first thing to fix: say so before asking for credentials.
+      const response = await send(`${this.target.url}/healthz`, { method: 'GET' })
+      await response.body?.cancel()
+      throw new CliError(this.#problem)
+    }
     const basic = Buffer.from(
       `${encodeURIComponent(this.target.clientId)}:${encodeURIComponent(this.target.clientSecret)}`,
     ).toString('base64')
@@ -101,7 +159,11 @@ export class AdminClient {
         audience: ADMIN_AUDIENCE,
       }).toString(),
     })
-    if (!response.ok) throw await failure(response, 'the admin credentials were refused')
+    if (!response.ok)
+      throw await failure(
+        response,
+        `the admin credentials${this.target.profile === undefined ? '' : ` of profile "${this.target.profile}"`} were refused`,
+      )
     const body = (await response.json()) as { access_token: string }
     this.#token = body.access_token
     return this.#token

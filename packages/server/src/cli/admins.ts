@@ -60,6 +60,7 @@ export function registerAdmins(program: Command): void {
 
   admins
     .command('list')
+    .description('list the administrators of the tenant console')
     .option('--json', 'print JSON')
     .action(async (_flags: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)
@@ -125,6 +126,7 @@ export function registerAdmins(program: Command): void {
 
   admins
     .command('delete')
+    .description('delete an administrator (never the last active owner)')
     .argument('<administrator>', 'administrator id or username')
     .option('--json', 'print JSON')
     .action(async (id: string, _flags: unknown, command: Command) => {

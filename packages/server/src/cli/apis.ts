@@ -1,11 +1,22 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 
+import { CliError } from './cli-error.js'
 import { readDataFile } from './files.js'
 import { print, table } from './output.js'
 import { adminClientFor } from './remote.js'
 import type { ApiView, UpdatedApiView } from './wire.js'
 
-const splitScopes = (value: string) => value.split(/\s+/).filter((s) => s !== '')
+const splitScopes = (value: string) => value.split(/[\s,]+/).filter((s) => s !== '')
+
+/** --scope is an alias of --scopes, the spelling `apps` documents too. */
+function scopesOf(flags: { scopes?: string; scope?: string }): string[] | undefined {
+  if (flags.scope !== undefined && flags.scopes !== undefined)
+    throw new CliError('pass --scopes once (--scope is the same option)')
+  const value = flags.scopes ?? flags.scope
+  return value === undefined ? undefined : splitScopes(value)
+}
+
+const scopeAlias = () => new Option('--scope <scopes>', 'same as --scopes').hideHelp()
 
 function describe(api: ApiView): string {
   return [
@@ -24,21 +35,30 @@ export function registerApis(program: Command): void {
 
   apis
     .command('create')
+    .description('register an API (audience) and the scopes it defines')
     .requiredOption('--audience <aud>', 'audience of its tokens, e.g. https://api.example.com')
     .requiredOption('--name <name>', 'display name')
-    .option('--scopes <scopes>', 'space-separated scopes it defines')
+    .option('--scopes <scopes>', 'scopes it defines, space- or comma-separated')
+    .addOption(scopeAlias())
     .option('--catalog <file>', 'scope catalog (categories, resources, presets) as YAML or JSON')
     .option('--json', 'print JSON')
     .action(
       async (
-        flags: { audience: string; name: string; scopes?: string; catalog?: string },
+        flags: {
+          audience: string
+          name: string
+          scopes?: string
+          scope?: string
+          catalog?: string
+        },
         command: Command,
       ) => {
         const { client, options } = adminClientFor(command)
+        const scopes = scopesOf(flags)
         const api = await client.request<ApiView>('POST', client.tenantPath('/apis'), {
           audience: flags.audience,
           name: flags.name,
-          ...(flags.scopes !== undefined && { scopes: splitScopes(flags.scopes) }),
+          ...(scopes !== undefined && { scopes }),
           ...(flags.catalog !== undefined && { catalog: readDataFile(flags.catalog) }),
         })
         print(
@@ -51,22 +71,25 @@ export function registerApis(program: Command): void {
 
   apis
     .command('update')
+    .description("change an API's name, scopes or catalog")
     .argument('<api>', 'API id or audience')
     .option('--name <name>', 'new display name')
-    .option('--scopes <scopes>', 'replace the flat scope list')
+    .option('--scopes <scopes>', 'replace the flat scope list (space- or comma-separated)')
+    .addOption(scopeAlias())
     .option('--catalog <file>', 'replace the scope catalog (YAML or JSON)')
     .option('--json', 'print JSON')
     .action(
       async (
         id: string,
-        flags: { name?: string; scopes?: string; catalog?: string },
+        flags: { name?: string; scopes?: string; scope?: string; catalog?: string },
         command: Command,
       ) => {
         const { client, options } = adminClientFor(command)
         const path = client.tenantPath(`/apis/${encodeURIComponent(id)}`)
+        const scopes = scopesOf(flags)
         const result = await client.patchCurrent<UpdatedApiView>(path, {
           ...(flags.name !== undefined && { name: flags.name }),
-          ...(flags.scopes !== undefined && { scopes: splitScopes(flags.scopes) }),
+          ...(scopes !== undefined && { scopes }),
           ...(flags.catalog !== undefined && { catalog: readDataFile(flags.catalog) }),
         })
         print(options.json, result, () =>
@@ -85,6 +108,7 @@ export function registerApis(program: Command): void {
 
   apis
     .command('list')
+    .description('list the APIs of the tenant')
     .option('--json', 'print JSON')
     .action(async (_flags: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)
@@ -99,6 +123,7 @@ export function registerApis(program: Command): void {
 
   apis
     .command('show')
+    .description('show an API: audience, scopes and presets')
     .argument('<api>', 'API id or audience')
     .option('--json', 'print JSON')
     .action(async (id: string, _flags: unknown, command: Command) => {

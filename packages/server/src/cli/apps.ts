@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander'
 
 import { CliError } from './cli-error.js'
+import { confirmAtTerminal } from './confirm.js'
 import { parseDuration } from './files.js'
 import { print, table } from './output.js'
 import { adminClientFor } from './remote.js'
@@ -24,6 +25,8 @@ interface CreateFlags {
   name: string
   audience?: string
   scope?: string
+  scopes?: string
+  apiScopes?: string[]
   description?: string
   environment?: string
   expires?: string
@@ -78,20 +81,83 @@ function describe(app: AppView): string {
   return lines.join('\n')
 }
 
-function grantsFrom(flags: { audience?: string; scope?: string; preset?: string }) {
+interface GrantFlags {
+  audience?: string
+  scope?: string
+  scopes?: string
+  preset?: string
+  apiScopes?: string[]
+}
+
+interface NamedGrant {
+  audience: string
+  scopes?: string[]
+  preset?: string
+}
+
+/** Scopes are space- or comma-separated. */
+const splitScopes = (value: string) => value.split(/[\s,]+/).filter((s) => s !== '')
+
+/** `--audience A --scopes S` (one API) and every `--api-scopes A=S`, each API named once. */
+function grantsFrom(flags: GrantFlags): NamedGrant[] | undefined {
+  if (flags.scope !== undefined && flags.scopes !== undefined)
+    throw new CliError('pass --scopes once (--scope is the same option)')
+  const scopes = flags.scopes ?? flags.scope
+  const grants: NamedGrant[] = []
   if (flags.audience === undefined) {
-    if (flags.scope !== undefined || flags.preset !== undefined) {
-      throw new CliError('--scope and --preset need --audience: scopes are granted on one API')
+    if (scopes !== undefined || flags.preset !== undefined) {
+      throw new CliError(
+        '--scopes and --preset need --audience (scopes are granted on one API), or use --api-scopes AUDIENCE=SCOPES',
+      )
     }
-    return undefined
-  }
-  return [
-    {
+  } else {
+    grants.push({
       audience: flags.audience,
-      scopes: (flags.scope ?? '').split(/\s+/).filter((s) => s !== ''),
+      ...(flags.preset === undefined || scopes !== undefined
+        ? { scopes: splitScopes(scopes ?? '') }
+        : {}),
       ...(flags.preset !== undefined && { preset: flags.preset }),
-    },
-  ]
+    })
+  }
+  for (const value of flags.apiScopes ?? []) {
+    const at = value.indexOf('=')
+    if (at <= 0)
+      throw new CliError(
+        `--api-scopes takes AUDIENCE=SCOPES, e.g. https://api.example.com=read:things,write:things; got "${value}"`,
+      )
+    grants.push({ audience: value.slice(0, at), scopes: splitScopes(value.slice(at + 1)) })
+  }
+  const audiences = grants.map((g) => g.audience)
+  const twice = audiences.find((a, i) => audiences.indexOf(a) !== i)
+  if (twice !== undefined) throw new CliError(`${twice} is named twice: name each API once`)
+  return grants.length === 0 ? undefined : grants
+}
+
+/** The application's grants with the named APIs' replaced or added, and every other one kept. */
+function mergeGrants(current: readonly NamedGrant[], named: readonly NamedGrant[]): NamedGrant[] {
+  const merged = current.map(
+    (grant) => named.find((n) => n.audience === grant.audience) ?? { ...grant },
+  )
+  for (const grant of named)
+    if (!current.some((c) => c.audience === grant.audience)) merged.push(grant)
+  return merged
+}
+
+const repeatable = (value: string, previous: string[] | undefined) => [...(previous ?? []), value]
+
+/** The grant options shared by create and update; --scope is an alias of --scopes. */
+function addGrantOptions(command: Command, what: string): Command {
+  return command
+    .option('--audience <aud>', `the API to grant --scopes or --preset on (${what})`)
+    .option('--scopes <scopes>', 'scopes on that API, space- or comma-separated')
+    .addOption(new Option('--scope <scopes>', 'same as --scopes').hideHelp())
+    .option('--preset <name>', 'a preset of that API: read-only, full-access or a named one')
+    .addOption(
+      new Option(
+        '--api-scopes <audience=scopes>',
+        `scopes on one API, e.g. https://api.example.com=read:things,write:things (repeatable; ${what})`,
+      ).argParser(repeatable),
+    )
 }
 
 export function registerApps(program: Command): void {
@@ -99,12 +165,12 @@ export function registerApps(program: Command): void {
     .command('apps')
     .description('manage OAuth applications (one per integration and environment)')
 
-  apps
+  const create = apps
     .command('create')
+    .description('create an application; its client secret is printed once')
     .requiredOption('--name <name>', 'name, unique per environment')
-    .option('--audience <aud>', 'the API to grant scopes on')
-    .option('--scope <scopes>', 'space-separated scopes to grant on that API')
-    .option('--preset <name>', 'grant a preset of that API: read-only, full-access or a named one')
+  addGrantOptions(create, 'grants it that API')
+  create
     .option(
       '--introspect',
       "a resource server's credentials: may introspect tokens and read the revocation feed",
@@ -116,7 +182,7 @@ export function registerApps(program: Command): void {
     .addOption(
       new Option('--grant <type>', 'allowed grant type (repeatable)')
         .choices(['client_credentials', 'password', 'refresh_token'])
-        .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+        .argParser(repeatable),
     )
     .option('--json', 'print JSON')
     .action(async (flags: CreateFlags, command: Command) => {
@@ -141,6 +207,7 @@ export function registerApps(program: Command): void {
 
   apps
     .command('list')
+    .description('list applications, a page at a time')
     .option('--limit <n>', 'page size', '50')
     .option('--cursor <cursor>', 'next page cursor from a previous list')
     .option('--json', 'print JSON')
@@ -156,17 +223,20 @@ export function registerApps(program: Command): void {
       )
       print(options.json, page, () =>
         [
-          table([
-            ['CLIENT ID', 'NAME', 'ENV', 'STATUS', 'SCOPES', 'EXPIRES'],
-            ...page.items.map((a) => [
-              a.client_id,
-              a.name,
-              a.environment,
-              a.status,
-              a.grants.map((g) => g.scopes.join(' ')).join(' '),
-              a.expires_at ?? 'never',
-            ]),
-          ]),
+          table(
+            [
+              ['CLIENT ID', 'NAME', 'ENV', 'STATUS', 'SCOPES', 'EXPIRES'],
+              ...page.items.map((a) => [
+                a.client_id,
+                a.name,
+                a.environment,
+                a.status,
+                a.grants.map((g) => g.scopes.join(' ')).join(' '),
+                a.expires_at ?? 'never',
+              ]),
+            ],
+            { keep: [0, 3] },
+          ),
           ...(page.next_cursor === null
             ? []
             : [`more: tokenmint apps list --cursor ${page.next_cursor}`]),
@@ -176,6 +246,7 @@ export function registerApps(program: Command): void {
 
   apps
     .command('show')
+    .description('show an application: grants, secrets, usage and warnings (never the secret)')
     .argument('<client-id>', 'client id of the application')
     .option('--json', 'print JSON')
     .action(async (clientId: string, _flags: unknown, command: Command) => {
@@ -187,15 +258,15 @@ export function registerApps(program: Command): void {
       print(options.json, app, () => describe(app))
     })
 
-  apps
+  const update = apps
     .command('update')
+    .description('change what is named and keep the rest (grants on other APIs stay)')
     .argument('<client-id>', 'client id of the application')
     .option('--name <name>', 'new name')
     .option('--description <text>', 'new description')
     .option('--environment <env>', 'new environment label')
-    .option('--audience <aud>', 'with --scope/--preset: replace the grants with scopes on this API')
-    .option('--scope <scopes>', 'space-separated scopes')
-    .option('--preset <name>', 'a preset of that API')
+  addGrantOptions(update, 'replaces its scopes on that API only')
+  update
     .option('--expires <when>', '"never", or an ISO 8601 date or date-time')
     .option('--token-ttl <seconds>', 'access token lifetime')
     .option('--json', 'print JSON')
@@ -207,22 +278,34 @@ export function registerApps(program: Command): void {
       ) => {
         const { client, options } = adminClientFor(command)
         const path = client.tenantPath(`/applications/${encodeURIComponent(clientId)}`)
-        const app = await client.patchCurrent<UpdatedApplicationView>(path, {
-          name: flags.name,
-          description: flags.description,
-          environment: flags.environment,
-          ...(flags.expires !== undefined && { expires_at: flags.expires }),
-          ...(flags.tokenTtl !== undefined && {
-            token_lifetime_seconds: integer(flags.tokenTtl, '--token-ttl'),
-          }),
-          grants: grantsFrom(flags),
-        })
+        const named = grantsFrom(flags)
+        // Read, merge, then PATCH with the read's ETag: a change made in between fails with 412.
+        const { body: current, etag } = await client.requestWithEtag<ApplicationDetailView>(
+          'GET',
+          path,
+        )
+        const app = await client.request<UpdatedApplicationView>(
+          'PATCH',
+          path,
+          {
+            name: flags.name,
+            description: flags.description,
+            environment: flags.environment,
+            ...(flags.expires !== undefined && { expires_at: flags.expires }),
+            ...(flags.tokenTtl !== undefined && {
+              token_lifetime_seconds: integer(flags.tokenTtl, '--token-ttl'),
+            }),
+            ...(named !== undefined && { grants: mergeGrants(current.grants, named) }),
+          },
+          etag === undefined ? {} : { 'if-match': etag },
+        )
         print(options.json, app, () => describe(app))
       },
     )
 
   apps
     .command('rotate-secret')
+    .description('issue a new client secret; the old one works for the overlap')
     .argument('<client-id>', 'client id of the application')
     .option(
       '--overlap <duration>',
@@ -253,6 +336,7 @@ export function registerApps(program: Command): void {
 
   apps
     .command('end-overlap')
+    .description('end the previous secret now, after a rotation')
     .argument('<client-id>', 'client id of the application')
     .option('--json', 'print JSON')
     .action(async (clientId: string, _flags: unknown, command: Command) => {
@@ -270,14 +354,15 @@ export function registerApps(program: Command): void {
 
   apps
     .command('revoke')
+    .description('revoke an application: no new tokens, and its issued tokens stop working')
     .argument('<client-id>', 'client id of the application')
+    .option('--yes', 'do not ask (it never asks without a terminal)')
     .option('--json', 'print JSON')
-    .action(async (clientId: string, _flags: unknown, command: Command) => {
+    .action(async (clientId: string, flags: { yes?: boolean }, command: Command) => {
       const { client, options } = adminClientFor(command)
-      const app = await client.request<ApplicationView>(
-        'POST',
-        client.tenantPath(`/applications/${encodeURIComponent(clientId)}/revoke`),
-      )
+      const path = client.tenantPath(`/applications/${encodeURIComponent(clientId)}`)
+      await confirmFor(client, path, 'Revoke', 'Revoking cannot be undone.', flags.yes)
+      const app = await client.request<ApplicationView>('POST', `${path}/revoke`)
       print(options.json, app, () =>
         [
           `Revoked ${app.name} (${app.client_id}): no new tokens, and its issued tokens are revoked.`,
@@ -288,18 +373,42 @@ export function registerApps(program: Command): void {
 
   apps
     .command('delete')
+    .description('delete an application; its audit history is kept')
     .argument('<client-id>', 'client id of the application')
+    .option('--yes', 'do not ask (it never asks without a terminal)')
     .option('--json', 'print JSON')
-    .action(async (clientId: string, _flags: unknown, command: Command) => {
+    .action(async (clientId: string, flags: { yes?: boolean }, command: Command) => {
       const { client, options } = adminClientFor(command)
-      await client.request<null>(
-        'DELETE',
-        client.tenantPath(`/applications/${encodeURIComponent(clientId)}`),
+      const path = client.tenantPath(`/applications/${encodeURIComponent(clientId)}`)
+      await confirmFor(
+        client,
+        path,
+        'Delete',
+        'Its client id and secrets stop working for good.',
+        flags.yes,
       )
+      await client.request<null>('DELETE', path)
       print(
         options.json,
         { deleted: clientId },
         () => `Deleted ${clientId}; its audit history is kept.`,
       )
     })
+}
+
+/** Reads the application to name it in the question; asks only at a terminal. */
+async function confirmFor(
+  client: ReturnType<typeof adminClientFor>['client'],
+  path: string,
+  verb: 'Revoke' | 'Delete',
+  consequence: string,
+  yes: boolean | undefined,
+): Promise<void> {
+  if (yes === true || !process.stdin.isTTY) return
+  const app = await client.request<ApplicationDetailView>('GET', path)
+  await confirmAtTerminal(
+    `${verb} ${app.name} (${app.environment}, ${app.client_id})? ${consequence}`,
+    app.name,
+    { yes, refusal: `nothing was done: ${app.client_id} is unchanged` },
+  )
 }

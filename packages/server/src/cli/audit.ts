@@ -3,8 +3,63 @@ import type { Command } from 'commander'
 import { AUDIT_EVENT_TYPES } from '../domain/audit-events.js'
 
 import { CliError } from './cli-error.js'
+import { table } from './output.js'
 import { adminClientFor } from './remote.js'
 import type { AuditPageView } from './wire.js'
+
+type AuditEventView = AuditPageView['items'][number]
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const scalar = (value: unknown): string | undefined =>
+  typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : undefined
+
+/** One short line on what happened; `--json` has every field. */
+export function summarize(event: AuditEventView): string {
+  const data = event.data
+  if (event.type === 'token.issued')
+    return `${scalar(data['scope']) || '(no scopes)'} for ${scalar(data['aud']) ?? '?'}`
+  if (event.type === 'token.refused')
+    return [scalar(data['error']), scalar(data['reason'])].filter(Boolean).join(': ')
+  const before = data['before']
+  const after = data['after']
+  if (isRecord(before) && isRecord(after)) {
+    const changed = Object.keys(after).filter(
+      (key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+    )
+    return `changed ${changed.join(', ') || 'nothing'}`
+  }
+  const subject = isRecord(after) ? after : isRecord(before) ? before : undefined
+  if (subject !== undefined && scalar(subject['name']) !== undefined)
+    return `${scalar(subject['name']) ?? ''}${subject['environment'] === undefined ? '' : ` (${scalar(subject['environment']) ?? ''})`}`
+  return Object.entries(data)
+    .flatMap(([key, value]) => {
+      const text = scalar(value)
+      return text === undefined ? [] : [`${key}=${text}`]
+    })
+    .join(' ')
+}
+
+function humanTable(events: readonly AuditEventView[]): string {
+  if (events.length === 0) return 'No audit events match.'
+  return table(
+    [
+      ['TIME (UTC)', 'TYPE', 'ACTOR', 'CLIENT', 'SUMMARY'],
+      ...events.map((e) => [
+        e.occurred_at.replace('T', ' ').replace(/(\.\d+)?Z$/, ''),
+        e.type,
+        e.actor,
+        e.client_id ?? '-',
+        summarize(e),
+      ]),
+    ],
+    // Time, type and client id stay whole; the actor and the summary give way on a narrow terminal.
+    { keep: [0, 1, 3] },
+  )
+}
 
 function isoOrThrow(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined
@@ -17,7 +72,7 @@ function isoOrThrow(value: string | undefined, flag: string): string | undefined
 export function registerAudit(program: Command): void {
   program
     .command('audit')
-    .description('print the audit log, newest first (as JSON lines with --json)')
+    .description('print the audit log, newest first, as a table (as JSON lines with --json)')
     .option('--app <client-id>', 'only this application')
     .option('--type <type>', 'only this event type, e.g. token.issued')
     .option('--since <time>', 'from this time')
@@ -39,6 +94,7 @@ export function registerAudit(program: Command): void {
         )
           throw new CliError(`--type must be one of ${AUDIT_EVENT_TYPES.join(', ')}`)
         let cursor: string | null = null
+        const events: AuditEventView[] = []
         do {
           const query = new URLSearchParams({ limit: String(Math.min(remaining, 1000)) })
           if (flags.app !== undefined) query.set('client_id', flags.app)
@@ -52,16 +108,14 @@ export function registerAudit(program: Command): void {
             'GET',
             client.tenantPath(`/audit?${query.toString()}`),
           )
-          for (const event of page.items) {
-            process.stdout.write(
-              options.json === true
-                ? JSON.stringify(event) + '\n'
-                : `${event.occurred_at}  ${event.type.padEnd(20)} ${event.client_id ?? '-'}  ${event.actor}  ${JSON.stringify(event.data)}\n`,
-            )
-          }
+          // JSON lines stream page by page; the table needs every row to size its columns.
+          if (options.json === true)
+            for (const event of page.items) process.stdout.write(JSON.stringify(event) + '\n')
+          else events.push(...page.items)
           remaining -= page.items.length
           cursor = page.next_cursor
         } while (cursor !== null && remaining > 0)
+        if (options.json !== true) process.stdout.write(humanTable(events) + '\n')
       },
     )
 }

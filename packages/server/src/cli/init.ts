@@ -5,7 +5,7 @@ import type { CreatedTenant } from '../management/tenants.js'
 import { CliError } from './cli-error.js'
 import { localConfig, type LocalOptions } from './local-config.js'
 import { print } from './output.js'
-import { saveTenantCredentials } from './profile.js'
+import { describeSave, saveTenantCredentials, type SavedCredentials } from './profile.js'
 import type { SigningAlgorithm } from '../domain/model.js'
 
 interface InitOptions extends LocalOptions {
@@ -19,13 +19,20 @@ export interface InitResult {
   token_endpoint: string
   admin: { client_id: string; client_secret: string }
   console: { url: string; username: string; password: string }
+  /** The profile file. */
   profile: string
+  /** The saved profile's name, for `--profile`. */
+  profile_name: string
+  /** Where earlier credentials for the same server and tenant were kept, if there were any. */
+  previous_profile: string | null
+  /** The note on the profile printed with the human output. */
+  profile_note: string
 }
 
 /** Saves the profile and describes what first start created (the secret is in it, once). */
 export function describeInitialisation(services: Services, created: CreatedTenant): InitResult {
   const issuer = services.issuerFor(created.tenant.id)
-  const profile = saveTenantCredentials({
+  const saved: SavedCredentials = saveTenantCredentials({
     url: services.config.publicUrl,
     tenant: created.tenant.id,
     clientId: created.admin.application.clientId,
@@ -45,7 +52,10 @@ export function describeInitialisation(services: Services, created: CreatedTenan
       username: created.owner.administrator.username,
       password: created.owner.password,
     },
-    profile,
+    profile: saved.file,
+    profile_name: saved.name,
+    previous_profile: saved.previous ?? null,
+    profile_note: describeSave(saved, services.config.publicUrl, created.tenant.id),
   }
 }
 
@@ -63,11 +73,12 @@ export function humanInitialisation(result: InitResult, dataDir: string): string
     `  owner username:  ${result.console.username}`,
     `  owner password:  ${result.console.password}`,
     '',
-    `The admin secret and the owner password are shown only now. The admin secret is saved for the CLI in ${result.profile} (mode 0600); store the password in your password manager.`,
+    'The admin secret and the owner password are shown only now; store the password in your password manager.',
+    `The admin secret is saved for the CLI: ${result.profile_note}`,
     '',
     'Next:',
     '  npx tokenmint apis create --audience https://api.example.com --name "Example API" --scopes "read:things write:things"',
-    '  npx tokenmint apps create --name "CI deploy" --audience https://api.example.com --scope "read:things"',
+    '  npx tokenmint apps create --name "CI deploy" --api-scopes https://api.example.com=read:things',
     `  curl -s ${result.token_endpoint} -d grant_type=client_credentials -d client_id=… -d client_secret=…`,
   ].join('\n')
 }
@@ -82,7 +93,8 @@ export function registerInit(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: InitOptions, command: Command) => {
       // --tenant is also a global option (the tenant other commands act on): read both.
-      const tenant = command.optsWithGlobals<{ tenant?: string }>().tenant ?? 'default'
+      const globals = command.optsWithGlobals<{ tenant?: string; json?: boolean }>()
+      const tenant = globals.tenant ?? 'default'
       const config = localConfig(options)
       // Loaded on use: commands that only call the admin API start faster without the server.
       const { compose, initialiseIfEmpty } = await import('../compose.js')
@@ -98,7 +110,7 @@ export function registerInit(program: Command): void {
           )
         }
         const result = describeInitialisation(services, created)
-        print(options.json, result, () => humanInitialisation(result, config.dataDir))
+        print(globals.json, result, () => humanInitialisation(result, config.dataDir))
       } finally {
         await services.close()
       }

@@ -9,6 +9,7 @@ export function registerKeys(program: Command): void {
 
   keys
     .command('list')
+    .description('list the signing keys: current, next and retired')
     .option('--json', 'print JSON')
     .action(async (_flags: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)

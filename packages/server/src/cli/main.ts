@@ -5,7 +5,7 @@ import { registerApis } from './apis.js'
 import { registerApps } from './apps.js'
 import { registerAudit } from './audit.js'
 import { registerConfig } from './config.js'
-import { CliError } from './cli-error.js'
+import { CliError, EXIT } from './cli-error.js'
 import { registerInit } from './init.js'
 import { registerKeys } from './keys.js'
 import { registerServe } from './serve.js'
@@ -24,8 +24,52 @@ const program = new Command('tokenmint')
   )
   .option('--client-id <id>', 'admin client id (or TOKENMINT_CLIENT_ID)')
   .option('--client-secret <secret>', 'admin client secret (prefer TOKENMINT_CLIENT_SECRET)')
-  .showHelpAfterError()
+  .option(
+    '--profile <name>',
+    'saved profile to use (or TOKENMINT_PROFILE_NAME; TOKENMINT_PROFILE moves the file)',
+  )
+  .option('--json', 'print JSON, and errors as JSON on stderr (before or after the command)')
+  .showSuggestionAfterError()
+  .configureOutput({
+    outputError: (text, write) => {
+      if (isJsonWanted()) writeJsonError(text.replace(/^error: /, ''), EXIT.error)
+      else write(hint(text))
+    },
+  })
   .exitOverride()
+
+/** `--json` anywhere before `--`: also for errors that happen before the options are parsed. */
+function isJsonWanted(): boolean {
+  const args = process.argv.slice(2)
+  const end = args.indexOf('--')
+  return (end === -1 ? args : args.slice(0, end)).includes('--json')
+}
+
+function writeJsonError(message: string, exitCode: number, fields: CliError['fields'] = []): void {
+  process.stderr.write(
+    JSON.stringify({
+      error: {
+        message: message.trim().replace(/\s*\n\s*/g, ' '),
+        exit_code: exitCode,
+        ...(fields.length > 0 && { fields }),
+      },
+    }) + '\n',
+  )
+}
+
+/** A usage mistake is one line (with commander's "Did you mean …?") and where to read more. */
+function hint(text: string): string {
+  let command: Command = program
+  const path = ['tokenmint']
+  for (const arg of process.argv.slice(2)) {
+    const sub = command.commands.find((c) => c.name() === arg || c.aliases().includes(arg))
+    if (sub === undefined) continue
+    command = sub
+    path.push(sub.name())
+  }
+  const line = text.trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)')
+  return `${line}; see ${path.join(' ')} --help\n`
+}
 
 registerInit(program)
 registerServe(program)
@@ -51,6 +95,9 @@ try {
       : error instanceof Error
         ? error.message
         : String(error)
-  process.stderr.write(`error: ${message}\n`)
-  process.exit(error instanceof CliError ? error.exitCode : 1)
+  const exitCode = error instanceof CliError ? error.exitCode : EXIT.error
+  if (isJsonWanted())
+    writeJsonError(message, exitCode, error instanceof CliError ? error.fields : [])
+  else process.stderr.write(`error: ${message}\n`)
+  process.exit(exitCode)
 }

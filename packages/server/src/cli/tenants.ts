@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 
 import { print, table } from './output.js'
-import { saveTenantCredentials } from './profile.js'
+import { describeSave, saveTenantCredentials } from './profile.js'
 import { adminClientFor } from './remote.js'
 import type { CreatedTenantView, TenantView } from './wire.js'
 
@@ -10,6 +10,7 @@ export function registerTenants(program: Command): void {
 
   tenants
     .command('list')
+    .description('list every tenant')
     .option('--json', 'print JSON')
     .action(async (_options: unknown, command: Command) => {
       const { client, options } = adminClientFor(command)
@@ -24,6 +25,7 @@ export function registerTenants(program: Command): void {
 
   tenants
     .command('create')
+    .description('create a tenant; its admin credentials are saved in the profile')
     .requiredOption('--id <id>', 'tenant id: lower-case letters, digits and hyphens')
     .option('--name <name>', 'display name')
     .option('--algorithm <alg>', 'signing algorithm: ES256 (default), RS256, PS256 or EdDSA')
@@ -35,7 +37,7 @@ export function registerTenants(program: Command): void {
         display_name: flags.name,
         signing_algorithm: flags.algorithm,
       })
-      const profile = saveTenantCredentials({
+      const saved = saveTenantCredentials({
         url: client.target.url,
         tenant: result.tenant.id,
         clientId: result.admin.client_id,
@@ -47,7 +49,8 @@ export function registerTenants(program: Command): void {
           `Created tenant ${result.tenant.id}`,
           `  issuer:          ${result.tenant.issuer}`,
           `  admin client id: ${result.admin.client_id}`,
-          `  admin secret:    ${result.admin.client_secret}   (shown once; saved in ${profile})`,
+          `  admin secret:    ${result.admin.client_secret}   (shown once)`,
+          describeSave(saved, client.target.url, result.tenant.id),
           `Use it with: tokenmint --tenant ${result.tenant.id} apps list`,
         ].join('\n'),
       )
@@ -55,6 +58,7 @@ export function registerTenants(program: Command): void {
 
   tenants
     .command('show')
+    .description("show a tenant's settings")
     .argument('<id>', 'tenant id')
     .option('--json', 'print JSON')
     .action(async (id: string, _flags: unknown, command: Command) => {

@@ -1,4 +1,6 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
+
+import { CliError } from './cli-error.js'
 
 import { print, table } from './output.js'
 import { adminClientFor } from './remote.js'
@@ -16,12 +18,16 @@ function describe(user: UserView): string {
   ].join('\n')
 }
 
-function grantsFrom(flags: { audience?: string; scope?: string }) {
+/** --scope is an alias of --scopes, the spelling `apis` and `apps` document too. */
+function grantsFrom(flags: { audience?: string; scope?: string; scopes?: string }) {
+  if (flags.scope !== undefined && flags.scopes !== undefined)
+    throw new CliError('pass --scopes once (--scope is the same option)')
   if (flags.audience === undefined) return undefined
-  return [
-    { audience: flags.audience, scopes: (flags.scope ?? '').split(/\s+/).filter((s) => s !== '') },
-  ]
+  const scopes = flags.scopes ?? flags.scope ?? ''
+  return [{ audience: flags.audience, scopes: scopes.split(/[\s,]+/).filter((s) => s !== '') }]
 }
+
+const scopeAlias = () => new Option('--scope <scopes>', 'same as --scopes').hideHelp()
 
 export function registerUsers(program: Command): void {
   const users = program
@@ -36,7 +42,8 @@ export function registerUsers(program: Command): void {
     .option('--email <address>', 'email address')
     .option('--name <display name>', 'display name')
     .option('--audience <aud>', 'an API the user may hold scopes on')
-    .option('--scope <scopes>', 'the scopes the user may hold on it')
+    .option('--scopes <scopes>', 'the scopes the user may hold on it')
+    .addOption(scopeAlias())
     .option('--json', 'print JSON')
     .description('create a user; the password is read from stdin or a prompt, never a flag')
     .action(
@@ -47,6 +54,7 @@ export function registerUsers(program: Command): void {
           name?: string
           audience?: string
           scope?: string
+          scopes?: string
         },
         command: Command,
       ) => {
@@ -65,6 +73,7 @@ export function registerUsers(program: Command): void {
 
   users
     .command('list')
+    .description('list users, a page at a time')
     .option('--limit <n>', 'page size', '50')
     .option('--cursor <cursor>', 'next page cursor')
     .option('--json', 'print JSON')
@@ -88,6 +97,7 @@ export function registerUsers(program: Command): void {
 
   users
     .command('show')
+    .description('show a user and what they may hold')
     .argument('<user>', 'user id or username')
     .option('--json', 'print JSON')
     .action(async (id: string, _flags: unknown, command: Command) => {
@@ -98,12 +108,14 @@ export function registerUsers(program: Command): void {
 
   users
     .command('update')
+    .description("change a user's name, email or what they may hold")
     .argument('<user>', 'user id or username')
     .option('--username <name>', 'new username')
     .option('--email <address>', 'new email')
     .option('--name <display name>', 'new display name')
-    .option('--audience <aud>', 'with --scope: replace what the user may hold')
-    .option('--scope <scopes>', 'scopes on that API')
+    .option('--audience <aud>', 'with --scopes: replace what the user may hold')
+    .option('--scopes <scopes>', 'scopes on that API')
+    .addOption(scopeAlias())
     .option('--json', 'print JSON')
     .action(
       async (
@@ -114,6 +126,7 @@ export function registerUsers(program: Command): void {
           name?: string
           audience?: string
           scope?: string
+          scopes?: string
         },
         command: Command,
       ) => {
@@ -146,13 +159,14 @@ export function registerUsers(program: Command): void {
       )
     })
 
-  for (const [action, done] of [
-    ['disable', 'Disabled'],
-    ['enable', 'Enabled'],
-    ['unlock', 'Unlocked'],
+  for (const [action, done, description] of [
+    ['disable', 'Disabled', 'stop a user from getting tokens; ends their refresh tokens'],
+    ['enable', 'Enabled', 'allow a disabled user again'],
+    ['unlock', 'Unlocked', 'lift a lockout after failed passwords'],
   ] as const) {
     users
       .command(action)
+      .description(description)
       .argument('<user>', 'user id or username')
       .option('--json', 'print JSON')
       .action(async (id: string, _flags: unknown, command: Command) => {
@@ -164,6 +178,7 @@ export function registerUsers(program: Command): void {
 
   users
     .command('delete')
+    .description('delete a user; their refresh tokens are revoked')
     .argument('<user>', 'user id or username')
     .option('--json', 'print JSON')
     .action(async (id: string, _flags: unknown, command: Command) => {
