@@ -105,10 +105,10 @@ export function registerConfig(program: Command): void {
     .option('-o, --output <file>', 'write to this file instead of standard output')
     .option('--json', 'write JSON instead of YAML')
     .action(async (flags: { output?: string; json?: boolean }, command: Command) => {
-      const { client } = adminClientFor(command)
+      const { client, options } = adminClientFor(command)
       const config = await client.request<ConfigFileView>('GET', client.tenantPath('/config'))
       const text =
-        flags.json === true
+        options.json === true
           ? JSON.stringify(config, null, 2) + '\n'
           : `# yaml-language-server: $schema=${client.target.url}/admin/v1/config.schema.json\n` +
             loadYaml().stringify(config, { lineWidth: 0 })
@@ -128,6 +128,10 @@ export function registerConfig(program: Command): void {
     .option('--prune', 'delete the APIs and applications the file does not name')
     .option('--yes', 'apply without asking')
     .option('--secrets-out <file>', "write new applications' secrets to this file (mode 0600)")
+    .option(
+      '--skip-secrets',
+      'show no secret of new applications: get one later with `tokenmint apps rotate-secret`',
+    )
     .option('--json', 'print the plan and result as JSON')
     .action(
       async (
@@ -138,13 +142,16 @@ export function registerConfig(program: Command): void {
           prune?: boolean
           yes?: boolean
           secretsOut?: string
+          skipSecrets?: boolean
           json?: boolean
         },
         command: Command,
       ) => {
-        const { client } = adminClientFor(command)
+        const { client, options } = adminClientFor(command)
         const config = readDataFile(flags.file)
         const prune = flags.prune === true
+        if (flags.secretsOut !== undefined && flags.skipSecrets === true)
+          throw new CliError('--secrets-out and --skip-secrets exclude each other: pick one')
         if (flags.secretsOut !== undefined && fs.existsSync(flags.secretsOut))
           throw new CliError(`${flags.secretsOut} exists; --secrets-out never overwrites a file`)
 
@@ -156,17 +163,19 @@ export function registerConfig(program: Command): void {
         const creates = plan.changes.filter(
           (c) => c.action === 'create' && c.kind === 'application',
         ).length
-        if (flags.json !== true) {
+        if (options.json !== true) {
           process.stdout.write(describePlan(plan, flags.file, prune) + '\n')
           if (creates > 0 && flags.dryRun !== true)
             process.stdout.write(
-              flags.secretsOut === undefined
-                ? `The secrets of ${creates} new application(s) will be printed once.\n`
-                : `The secrets of ${creates} new application(s) will be written to ${flags.secretsOut}.\n`,
+              flags.skipSecrets === true
+                ? `The secrets of ${creates} new application(s) will not be shown: rotate one to get a secret.\n`
+                : flags.secretsOut === undefined
+                  ? `The secrets of ${creates} new application(s) will be printed once.\n`
+                  : `The secrets of ${creates} new application(s) will be written to ${flags.secretsOut}.\n`,
             )
         }
         if (flags.dryRun === true || plan.changes.length === 0) {
-          if (flags.json === true) process.stdout.write(JSON.stringify(plan, null, 2) + '\n')
+          if (options.json === true) process.stdout.write(JSON.stringify(plan, null, 2) + '\n')
           if (flags.dryRun === true && flags.exitCode === true && plan.changes.length > 0)
             process.exitCode = EXIT_DRIFT
           return
@@ -204,8 +213,8 @@ export function registerConfig(program: Command): void {
             )
             secretsShown = true
           }
-        } else secretsShown = applied.created.length > 0
-        if (flags.json === true) {
+        } else secretsShown = applied.created.length > 0 && flags.skipSecrets !== true
+        if (options.json === true) {
           process.stdout.write(
             JSON.stringify(
               secretsShown
@@ -223,7 +232,14 @@ export function registerConfig(program: Command): void {
         const lines = [
           `Applied ${applied.plan.changes.length} change(s) to tenant "${applied.plan.tenant}".`,
         ]
-        if (applied.created.length > 0 && !secretsShown)
+        if (applied.created.length > 0 && flags.skipSecrets === true) {
+          lines.push(
+            '',
+            'New applications (no secret shown; `tokenmint apps rotate-secret ID` gives one):',
+          )
+          for (const c of applied.created)
+            lines.push(`  ${c.environment}/${c.name}  client_id ${c.client_id}`)
+        } else if (applied.created.length > 0 && !secretsShown)
           lines.push(
             `Wrote the secrets of ${applied.created.length} new application(s) to ${flags.secretsOut ?? ''} (mode 0600).`,
           )

@@ -383,8 +383,19 @@ describe.each([
     }
     const creds = { clientId: body.admin.client_id, clientSecret: body.admin.client_secret }
     const example = path.resolve(import.meta.dirname, '../../../../examples/config/complyco.yaml')
-    const applied = await cli(body.tenant.id, creds, 'apply', '-f', example, '--yes')
+    const applied = await cli(
+      body.tenant.id,
+      creds,
+      'apply',
+      '-f',
+      example,
+      '--yes',
+      '--skip-secrets',
+    )
     expect(applied.code, applied.stderr).toBe(0)
+    expect(applied.stdout).toContain('will not be shown: rotate one to get a secret')
+    expect(applied.stdout).toMatch(/prod\/api-gateway {2}client_id tmc_/)
+    expect(applied.stdout).not.toContain('tms_')
     expect(applied.stdout).toContain('Plan: 6 to create, 1 to update, 0 to delete.')
     const driftCheck = () =>
       cli(body.tenant.id, creds, 'apply', '-f', example, '--dry-run', '--exit-code')
