@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api, ApiError, setCsrfToken, setUnauthorizedHandler } from './api/client'
 import type { Session } from './api/types'
 import { Link } from './components/link'
-import { match, navigate, useLocation } from './lib/router'
+import { match, navigate, useLocation, whenLeaving } from './lib/router'
 import { SessionContext, type SessionContextValue } from './lib/session'
 import { AdministratorsPage } from './pages/administrators'
 import { ApiPage, NewApiPage } from './pages/api'
@@ -76,7 +76,7 @@ export function App() {
       onSignedOut={(reason) => {
         setCsrfToken(undefined)
         setBoot({ state: 'signed-out', ...(reason !== undefined && { reason }) })
-        navigate('/sign-in', { replace: true })
+        navigate('/sign-in', { replace: true, force: true })
       }}
     />
   )
@@ -191,8 +191,11 @@ function Shell({
             class="button button-small"
             onClick={() => {
               setSignOutError(undefined)
-              value.signOut().catch((error: unknown) => {
-                setSignOutError(error instanceof Error ? error.message : 'Sign-out failed.')
+              // A secret still on screen is lost by signing out too: the same question first.
+              whenLeaving(() => {
+                value.signOut().catch((error: unknown) => {
+                  setSignOutError(error instanceof Error ? error.message : 'Sign-out failed.')
+                })
               })
             }}
           >

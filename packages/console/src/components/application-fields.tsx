@@ -1,5 +1,12 @@
 import type { FieldError } from '../api/client'
-import { dateInDays, formatDuration } from '../lib/format'
+import {
+  dateInDays,
+  endOfLocalDay,
+  formatDateTimeInZone,
+  formatDuration,
+  localDate,
+  timeZone,
+} from '../lib/format'
 import { describedBy, Field } from './field'
 
 export const ENVIRONMENTS = ['dev', 'stage', 'prod']
@@ -9,7 +16,7 @@ export interface DetailsValue {
   description: string
   environment: string
   expiry: 'custom' | 'never'
-  /** YYYY-MM-DD, when expiry is custom. */
+  /** YYYY-MM-DD in the administrator's time zone, when expiry is custom: ends at 23:59 there. */
   expiresOn: string
 }
 
@@ -24,7 +31,10 @@ export function detailsFrom(app?: {
     description: app?.description ?? '',
     environment: app?.environment ?? 'prod',
     expiry: app === undefined || app.expires_at !== null ? 'custom' : 'never',
-    expiresOn: app?.expires_at?.slice(0, 10) ?? dateInDays(90),
+    expiresOn:
+      app?.expires_at === null || app?.expires_at === undefined
+        ? dateInDays(90)
+        : localDate(app.expires_at),
   }
 }
 
@@ -150,7 +160,12 @@ export function DetailsFields({
           </label>
         </div>
         {value.expiry === 'custom' && (
-          <Field id="app-expires-on" label="Expires at the end of" error={errors['expires_at']}>
+          <Field
+            id="app-expires-on"
+            label={`Expires at the end of (${timeZone()} time)`}
+            hint={expiryHint(value.expiresOn)}
+            error={errors['expires_at']}
+          >
             <input
               id="app-expires-on"
               type="date"
@@ -158,7 +173,11 @@ export function DetailsFields({
               min={dateInDays(0)}
               value={value.expiresOn}
               aria-invalid={errors['expires_at'] !== undefined}
-              aria-describedby={describedBy('app-expires-on', undefined, errors['expires_at'])}
+              aria-describedby={describedBy(
+                'app-expires-on',
+                expiryHint(value.expiresOn),
+                errors['expires_at'],
+              )}
               onInput={(e) => {
                 set({ expiresOn: e.currentTarget.value })
               }}
@@ -213,8 +232,16 @@ export function LifetimeField({
   )
 }
 
+/** "Ends Mar 31, 2027, 11:59 PM Europe/Berlin": the exact instant, in the administrator's zone. */
+function expiryHint(date: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(date)
+    ? `Ends ${formatDateTimeInZone(endOfLocalDay(date))}, your time zone.`
+    : 'The application stops working at the end of this day, in your time zone.'
+}
+
+/** "never", or the exact instant the chosen day ends in the administrator's time zone. */
 export function expiresAtOf(value: DetailsValue): string {
-  return value.expiry === 'never' ? 'never' : value.expiresOn
+  return value.expiry === 'never' ? 'never' : endOfLocalDay(value.expiresOn)
 }
 
 const INPUT_OF: Record<string, string> = {

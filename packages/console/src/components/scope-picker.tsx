@@ -113,6 +113,12 @@ export function ScopePicker({ api, selected, onChange, disabled = false }: Scope
             </summary>
             <table class="scope-table">
               <caption class="visually-hidden">{category.name} scopes</caption>
+              <colgroup>
+                <col />
+                {ACTIONS.map((action) => (
+                  <col key={action} class="scope-col-action" />
+                ))}
+              </colgroup>
               <thead>
                 <tr>
                   <th scope="col">Resource</th>

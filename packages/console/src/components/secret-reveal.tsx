@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'preact/hooks'
 
 import type { Snippets } from '../api/types'
+import { setNavigationGuard } from '../lib/router'
 import { CopyValue } from './code-block'
+import { Dialog } from './dialog'
 import { nextId } from './field'
 import { SnippetTabs } from './snippet-tabs'
 
@@ -26,6 +28,10 @@ export function SecretReveal({
 }: SecretRevealProps) {
   const [stored, setStored] = useState(false)
   const [checkboxId] = useState(() => nextId('stored'))
+  const [leaveId] = useState(() => nextId('stored-leave'))
+  // A navigation held until the user confirms, as the close button asks, that the secret is stored.
+  const [leaving, setLeaving] = useState<(() => void) | undefined>(undefined)
+  const [leaveConfirmed, setLeaveConfirmed] = useState(false)
 
   useEffect(() => {
     if (stored) return undefined
@@ -33,8 +39,13 @@ export function SecretReveal({
       event.preventDefault()
     }
     window.addEventListener('beforeunload', warn)
+    const release = setNavigationGuard((proceed) => {
+      setLeaveConfirmed(false)
+      setLeaving(() => proceed)
+    })
     return () => {
       window.removeEventListener('beforeunload', warn)
+      release()
     }
   }, [stored])
 
@@ -90,6 +101,55 @@ export function SecretReveal({
           </span>
         )}
       </div>
+      <Dialog
+        title="Leave without the client secret?"
+        open={leaving !== undefined}
+        onClose={() => {
+          setLeaving(undefined)
+        }}
+      >
+        <form
+          onSubmit={(event) => {
+            event.preventDefault()
+            if (!leaveConfirmed || leaving === undefined) return
+            const proceed = leaving
+            setLeaving(undefined)
+            setStored(true)
+            proceed()
+          }}
+        >
+          <p class="dialog-text">
+            <strong>The client secret is shown only on this page.</strong> Tokenmint keeps nothing
+            but a hash of it: once you leave, nobody can show it again, and the only way back is to
+            rotate the secret.
+          </p>
+          <div class="confirm-stored">
+            <input
+              type="checkbox"
+              id={leaveId}
+              checked={leaveConfirmed}
+              onChange={(event) => {
+                setLeaveConfirmed(event.currentTarget.checked)
+              }}
+            />
+            <label for={leaveId}>I have stored this client secret in a secure location</label>
+          </div>
+          <div class="actions">
+            <button
+              type="button"
+              class="button button-primary"
+              onClick={() => {
+                setLeaving(undefined)
+              }}
+            >
+              Stay and copy the secret
+            </button>
+            <button type="submit" class="button button-danger" disabled={!leaveConfirmed}>
+              Leave this page
+            </button>
+          </div>
+        </form>
+      </Dialog>
     </div>
   )
 }

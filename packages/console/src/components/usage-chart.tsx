@@ -1,10 +1,11 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 
 import { plural } from '../lib/format'
 import { nextId } from './field'
 
 const DAYS = 30
-const WIDTH = 640
+/** The drawing's width until the card's is known: then it is the card's, so text keeps its size. */
+const DEFAULT_WIDTH = 640
 const HEIGHT = 180
 const PAD = { top: 12, right: 8, bottom: 28, left: 40 }
 
@@ -27,9 +28,28 @@ function niceMax(value: number): number {
   return 10 * power
 }
 
+/** Axis ticks: whole numbers only (no "2.5 tokens"), the middle one when it is whole. */
+export function ticksOf(max: number): number[] {
+  return max % 2 === 0 ? [0, max / 2, max] : [0, max]
+}
+
 /** Tokens issued per day as an inline SVG bar chart, with the numbers as a table too. */
 export function UsageChart({ days }: { days: readonly { day: string; tokens: number }[] }) {
   const [ids] = useState(() => nextId('usage'))
+  const figure = useRef<HTMLElement>(null)
+  const [width, setWidth] = useState(DEFAULT_WIDTH)
+  useEffect(() => {
+    const element = figure.current
+    if (element === null || typeof ResizeObserver === 'undefined') return undefined
+    const observer = new ResizeObserver(() => {
+      const measured = Math.round(element.clientWidth)
+      if (measured > 0) setWidth(measured)
+    })
+    observer.observe(element)
+    return () => {
+      observer.disconnect()
+    }
+  }, [])
   const series = lastDays(days)
   const total = series.reduce((sum, d) => sum + d.tokens, 0)
   const peak = series.reduce((best, d) => (d.tokens > best.tokens ? d : best), {
@@ -37,7 +57,7 @@ export function UsageChart({ days }: { days: readonly { day: string; tokens: num
     tokens: 0,
   })
   const max = niceMax(peak.tokens)
-  const plotWidth = WIDTH - PAD.left - PAD.right
+  const plotWidth = width - PAD.left - PAD.right
   const plotHeight = HEIGHT - PAD.top - PAD.bottom
   const slot = plotWidth / DAYS
   const barWidth = Math.max(2, slot * 0.7)
@@ -48,26 +68,26 @@ export function UsageChart({ days }: { days: readonly { day: string; tokens: num
       : `${plural(total, 'token')} issued in the last 30 days; the busiest day was ${peak.day} with ${plural(peak.tokens, 'token')}.`
 
   return (
-    <figure class="usage">
+    <figure class="usage" ref={figure}>
       <svg
         class="usage-chart"
-        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        viewBox={`0 0 ${width} ${HEIGHT}`}
         role="img"
         aria-labelledby={`${ids}-title ${ids}-desc`}
       >
         <title id={`${ids}-title`}>Tokens per day</title>
         <desc id={`${ids}-desc`}>{summary}</desc>
-        {[0, 0.5, 1].map((f) => (
-          <g key={f}>
+        {ticksOf(max).map((tick) => (
+          <g key={tick}>
             <line
               class="usage-grid"
               x1={PAD.left}
-              x2={WIDTH - PAD.right}
-              y1={y(max * f)}
-              y2={y(max * f)}
+              x2={width - PAD.right}
+              y1={y(tick)}
+              y2={y(tick)}
             />
-            <text class="usage-axis" x={PAD.left - 6} y={y(max * f) + 4} text-anchor="end">
-              {Number.isInteger(max * f) ? max * f : (max * f).toFixed(1)}
+            <text class="usage-axis" x={PAD.left - 6} y={y(tick) + 4} text-anchor="end">
+              {tick}
             </text>
           </g>
         ))}

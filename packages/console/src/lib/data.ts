@@ -48,3 +48,11 @@ export function apiLabel(item: Pick<Api, 'name' | 'audience'>): string {
 export function lifetimeChoices(maxSeconds: number): number[] {
   return [300, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400].filter((s) => s <= maxSeconds)
 }
+
+/** A resource server's credentials (`--introspect`, no scopes): they introspect, not get tokens. */
+export function isApiCredentials(app: {
+  can_introspect: boolean
+  grants: readonly { scopes: readonly string[] }[]
+}): boolean {
+  return app.can_introspect && app.grants.every((g) => g.scopes.length === 0)
+}

@@ -46,3 +46,31 @@ export function dateInDays(days: number, from = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0')
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`
 }
+
+/** The administrator's time zone, as the browser knows it: "Europe/Berlin". */
+export function timeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone
+}
+
+/** An instant in the administrator's time zone, naming it: "31 Mar 2027, 23:59 Europe/Berlin". */
+export function formatDateTimeInZone(iso: string): string {
+  return `${formatDateTime(iso)} ${timeZone()}`
+}
+
+/** The local calendar date (YYYY-MM-DD) of an instant, in the administrator's time zone. */
+export function localDate(iso: string): string {
+  return dateInDays(0, new Date(iso))
+}
+
+/**
+ * The last millisecond of a local calendar day (YYYY-MM-DD) in the administrator's time zone,
+ * as an ISO 8601 date-time with that zone's offset: "2027-03-31T23:59:59.999+02:00".
+ */
+export function endOfLocalDay(date: string): string {
+  const [year = 0, month = 1, day = 1] = date.split('-').map(Number)
+  const end = new Date(year, month - 1, day, 23, 59, 59, 999)
+  const offset = -end.getTimezoneOffset()
+  const pad = (n: number) => String(Math.trunc(Math.abs(n))).padStart(2, '0')
+  const sign = offset < 0 ? '-' : '+'
+  return `${date}T23:59:59.999${sign}${pad(offset / 60)}:${pad(offset % 60)}`
+}

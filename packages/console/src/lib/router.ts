@@ -11,15 +11,58 @@ function current(): string {
 }
 
 const listeners = new Set<() => void>()
+
+/**
+ * Asked before the console leaves the current page (a link, the sidebar, Back): it may hold the
+ * navigation and call `proceed` later, once the user has confirmed.
+ */
+export type NavigationGuard = (proceed: () => void) => void
+let guard: NavigationGuard | undefined
+let here = window.location.pathname + window.location.search
+
+/** Holds every navigation until the guard lets it through; returns the function that lifts it. */
+export function setNavigationGuard(next: NavigationGuard): () => void {
+  guard = next
+  return () => {
+    if (guard === next) guard = undefined
+  }
+}
+
+/** Runs `proceed` now, or once the guard lets it (e.g. signing out while a secret is shown). */
+export function whenLeaving(proceed: () => void): void {
+  if (guard === undefined) proceed()
+  else guard(proceed)
+}
+
 window.addEventListener('popstate', () => {
+  const target = window.location.pathname + window.location.search
+  if (guard !== undefined && target !== here) {
+    // Back or Forward already moved the address: put it back while the user decides.
+    const left = here
+    window.history.pushState(null, '', left)
+    guard(() => {
+      navigate(target.startsWith(BASE) ? target.slice(BASE.length) || '/' : target, {
+        force: true,
+      })
+    })
+    return
+  }
+  here = target
   for (const listener of listeners) listener()
 })
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
+export function navigate(to: string, options: { replace?: boolean; force?: boolean } = {}): void {
   const url = BASE + to
   if (url === window.location.pathname + window.location.search) return
+  if (guard !== undefined && options.force !== true) {
+    guard(() => {
+      navigate(to, { ...options, force: true })
+    })
+    return
+  }
   if (options.replace === true) window.history.replaceState(null, '', url)
   else window.history.pushState(null, '', url)
+  here = url
   for (const listener of listeners) listener()
 }
 

@@ -5,7 +5,7 @@ import { Link } from '../components/link'
 import { StatusBadge } from '../components/status-badge'
 import { DateTime, Time } from '../components/time'
 import { UsageChart } from '../components/usage-chart'
-import { ADMIN_AUDIENCE, useApis } from '../lib/data'
+import { ADMIN_AUDIENCE, isApiCredentials, useApis } from '../lib/data'
 import { useSession } from '../lib/session'
 import { useAsync } from '../lib/use-async'
 import { ActivitySection } from './application-sections/activity'
@@ -78,7 +78,7 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
   const sections = [
     ['details', 'Details'],
     ['scopes', 'Scopes'],
-    ['token-request', 'Token request'],
+    ['token-request', isApiCredentials(app) ? 'How they are used' : 'Token request'],
     ['secrets', 'Secrets'],
     ['usage', 'Usage'],
     ['activity', 'Activity'],
@@ -94,6 +94,8 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
         <div>
           <h1 class="app-title">
             {app.name} <StatusBadge status={app.status} />
+            {app.built_in && <span class="tag tag-built-in">Built-in · CLI</span>}
+            {isApiCredentials(app) && <span class="tag">API credentials</span>}
           </h1>
           <p class="muted">
             <span class="env">{app.environment}</span> · <code>{app.client_id}</code> · last used{' '}
@@ -113,6 +115,12 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
           This application holds scopes of the admin API: only an owner may change it.
         </Warning>
       )}
+      {isApiCredentials(app) && (
+        <p class="hint">
+          <strong>API credentials:</strong> used by a resource server to introspect tokens and
+          follow the revocation feed. They need no scopes and get no tokens of their own.
+        </p>
+      )}
       {app.status === 'revoked' && (
         <Warning>
           This application is revoked: it can no longer get tokens, and its tokens are rejected.
@@ -131,7 +139,7 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
         .map((w) => (
           <Warning key={w}>{w}</Warning>
         ))}
-      {(app.secrets ?? []).some((s) => s.still_in_use) && (
+      {app.status === 'active' && (app.secrets ?? []).some((s) => s.still_in_use) && (
         <Warning>
           A client still uses a secret whose overlap is ending.{' '}
           <a href="#secrets">See the secrets</a> before ending the overlap.
@@ -164,7 +172,7 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
         </p>
         <UsageChart days={app.usage?.tokens_per_day ?? []} />
       </section>
-      <ActivitySection clientId={app.client_id} />
+      <ActivitySection clientId={app.client_id} version={app.version} />
       {mayChange && <DangerSection app={app} onChanged={onChanged} />}
     </div>
   )

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
 
 import { api } from '../api/client'
-import type { Application } from '../api/types'
+import type { Api, Application } from '../api/types'
 import { ErrorMessage, Notice } from '../components/alert'
 import { ENVIRONMENTS } from '../components/application-fields'
 import { Field } from '../components/field'
@@ -33,7 +33,7 @@ function scopeCount(app: Application): number {
 
 /** Settings → OAuth Applications: search, filter by environment and status, paginate. */
 export function ApplicationsPage({ location }: { location: Location }) {
-  const { tenant, canWrite } = useSession()
+  const { tenant, canWrite, isOwner } = useSession()
   const filters: Filters = {
     q: location.query.get('q') ?? '',
     environment: location.query.get('environment') ?? '',
@@ -68,6 +68,9 @@ export function ApplicationsPage({ location }: { location: Location }) {
     navigate(withQuery('/applications', { ...filters, ...patch }))
   }
   const items = list.data?.items ?? []
+  // The built-in admin application is the CLI's, not an integration: it is listed apart.
+  const customers = items.filter((a) => !a.built_in)
+  const builtIn = items.filter((a) => a.built_in)
   const environments = [
     ...new Set([...ENVIRONMENTS, ...(list.data?.items.map((a) => a.environment) ?? [])]),
   ]
@@ -182,73 +185,30 @@ export function ApplicationsPage({ location }: { location: Location }) {
               )}
             </div>
           ) : (
-            <div class="table-wrap" role="region" aria-label="Applications" tabIndex={0}>
-              <table class="table table-cards">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Environment</th>
-                    <th scope="col">Client ID</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Scopes</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">Last used</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((app) => (
-                    <tr key={app.client_id}>
-                      <td data-label="Name">
-                        <Link
-                          href={`/applications/${encodeURIComponent(app.client_id)}`}
-                          class="strong"
-                        >
-                          {app.name}
-                        </Link>
-                        {app.description !== '' && <span class="cell-note">{app.description}</span>}
-                      </td>
-                      <td data-label="Environment">
-                        <span class="env">{app.environment}</span>
-                      </td>
-                      <td data-label="Client ID" class="client-id">
-                        <code>{app.client_id}</code>
-                      </td>
-                      <td data-label="Status">
-                        <StatusBadge status={app.status} />
-                      </td>
-                      <td data-label="Scopes">
-                        <span title={app.grants.flatMap((g) => g.scopes).join(' ')}>
-                          {plural(scopeCount(app), 'scope')}
-                        </span>
-                        {app.grants.length > 0 && (
-                          <span class="cell-note">
-                            {app.grants
-                              .map(
-                                (g) =>
-                                  apis.data?.find((a) => a.audience === g.audience)?.name ??
-                                  g.audience,
-                              )
-                              .join(', ')}
-                          </span>
-                        )}
-                      </td>
-                      <td data-label="Expires">
-                        {app.expires_at === null ? (
-                          <span class="muted">Never</span>
-                        ) : (
-                          <time dateTime={app.expires_at} title={formatDateTime(app.expires_at)}>
-                            {formatDate(app.expires_at)}
-                          </time>
-                        )}
-                      </td>
-                      <td data-label="Last used">
-                        <Time iso={app.last_used_at} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <>
+              {customers.length === 0 ? (
+                <p class="muted">No customer integration{filtered ? ' matches' : ' yet'}.</p>
+              ) : (
+                <ApplicationTable items={customers} label="Applications" apis={apis.data ?? []} />
+              )}
+              {builtIn.length > 0 && (
+                <section class="built-in-apps" aria-labelledby="built-in-title">
+                  <h2 id="built-in-title">Built-in</h2>
+                  <p class="hint">
+                    The tenant's own admin application: the <code>tokenmint</code> CLI signs in with
+                    its credentials. It is not a customer integration
+                    {isOwner
+                      ? '; revoking or deleting it stops the CLI.'
+                      : ', and only an owner may change it.'}
+                  </p>
+                  <ApplicationTable
+                    items={builtIn}
+                    label="Built-in applications"
+                    apis={apis.data ?? []}
+                  />
+                </section>
+              )}
+            </>
           )}
           <Pager
             label="Application pages"
@@ -260,6 +220,99 @@ export function ApplicationsPage({ location }: { location: Location }) {
           />
         </>
       )}
+    </div>
+  )
+}
+
+/** What an application is for, in the Scopes column: its scopes, or what its credentials do. */
+function ScopesCell({ app, apis }: { app: Application; apis: Api[] }) {
+  if (app.can_introspect && scopeCount(app) === 0)
+    return (
+      <div>
+        <span class="tag">API credentials</span>
+        <span class="cell-note">Introspection and revocation feed</span>
+      </div>
+    )
+  return (
+    <div>
+      <span title={app.grants.flatMap((g) => g.scopes).join(' ')}>
+        {plural(scopeCount(app), 'scope')}
+      </span>
+      {app.grants.length > 0 && (
+        <span class="cell-note">
+          {app.grants
+            .map((g) => apis.find((a) => a.audience === g.audience)?.name ?? g.audience)
+            .join(', ')}
+        </span>
+      )}
+    </div>
+  )
+}
+
+function ApplicationTable({
+  items,
+  label,
+  apis,
+}: {
+  items: Application[]
+  label: string
+  apis: Api[]
+}) {
+  return (
+    <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      <table class="table table-cards">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Environment</th>
+            <th scope="col">Client ID</th>
+            <th scope="col">Status</th>
+            <th scope="col">Scopes</th>
+            <th scope="col">Expires</th>
+            <th scope="col">Last used</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((app) => (
+            <tr key={app.client_id}>
+              <td data-label="Name">
+                {/* One block, so the card layout on phones keeps it beside its label. */}
+                <div>
+                  <Link href={`/applications/${encodeURIComponent(app.client_id)}`} class="strong">
+                    {app.name}
+                  </Link>
+                  {app.built_in && <span class="tag tag-built-in">Built-in · CLI</span>}
+                  {app.description !== '' && <span class="cell-note">{app.description}</span>}
+                </div>
+              </td>
+              <td data-label="Environment">
+                <span class="env">{app.environment}</span>
+              </td>
+              <td data-label="Client ID" class="client-id">
+                <code>{app.client_id}</code>
+              </td>
+              <td data-label="Status">
+                <StatusBadge status={app.status} />
+              </td>
+              <td data-label="Scopes">
+                <ScopesCell app={app} apis={apis} />
+              </td>
+              <td data-label="Expires">
+                {app.expires_at === null ? (
+                  <span class="muted">Never</span>
+                ) : (
+                  <time dateTime={app.expires_at} title={formatDateTime(app.expires_at)}>
+                    {formatDate(app.expires_at)}
+                  </time>
+                )}
+              </td>
+              <td data-label="Last used">
+                <Time iso={app.last_used_at} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   )
 }

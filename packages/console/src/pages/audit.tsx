@@ -128,11 +128,61 @@ export function describe(type: string, data: Record<string, unknown>): string {
     .join(' · ')
 }
 
-/** "client:tmc_…" → the application's name when known; "admin:alice" → "alice (console)". */
-function actorLabel(actor: string, selfClientId?: string): string {
+/** What the console knows of each application, to name actors and applications. */
+export type ApplicationNames = ReadonlyMap<string, { name: string; builtIn: boolean }>
+
+/**
+ * The tenant's applications by client id (the first 1000), so the log can show names, and the
+ * built-in admin application (the CLI's) can be told apart.
+ */
+export function useApplicationNames() {
+  const { tenant } = useSession()
+  return useAsync(
+    async (signal): Promise<ApplicationNames> => {
+      const names = new Map<string, { name: string; builtIn: boolean }>()
+      let cursor: string | undefined
+      for (let page = 0; page < 5; page++) {
+        const { data } = await api.get('/admin/v1/tenants/{tenant}/applications', {
+          path: { tenant },
+          query: { limit: 200, cursor },
+          signal,
+        })
+        for (const app of data.items)
+          names.set(app.client_id, { name: app.name, builtIn: app.built_in })
+        if (data.next_cursor === null) break
+        cursor = data.next_cursor
+      }
+      return names
+    },
+    [tenant],
+  )
+}
+
+/** "client:tmc_…" → the application's name; "admin:alice" → "alice (console)". */
+function actorLabel(actor: string, names: ApplicationNames, selfClientId?: string): string {
   if (selfClientId !== undefined && actor === `client:${selfClientId}`) return 'this application'
   if (actor.startsWith('admin:')) return `${actor.slice(6)} (console)`
+  if (actor === 'system') return 'Tokenmint'
+  if (actor.startsWith('client:')) {
+    const known = names.get(actor.slice(7))
+    if (known !== undefined) return known.builtIn ? `${known.name} (CLI)` : known.name
+  }
   return actor
+}
+
+/** A token the CLI got for itself: the built-in admin application's `token.issued`. */
+function isCliToken(event: AuditEvent, names: ApplicationNames): boolean {
+  return (
+    event.type === 'token.issued' &&
+    event.client_id !== null &&
+    names.get(event.client_id)?.builtIn === true
+  )
+}
+
+function cliTokensHidden(events: AuditEvent[], names: ApplicationNames | undefined): string {
+  const count = events.filter((e) => isCliToken(e, names ?? new Map())).length
+  if (count === 0) return 'None on this page.'
+  return `${plural(count, 'token')} the CLI issued to itself ${count === 1 ? 'is' : 'are'} hidden on this page.`
 }
 
 export function AuditTable({
@@ -140,17 +190,33 @@ export function AuditTable({
   showApplication,
   label,
   selfClientId,
+  names = new Map(),
+  hideCli = false,
 }: {
   events: AuditEvent[]
   showApplication: boolean
   label: string
   /** On an application's page: its own client id, shown as "this application". */
   selfClientId?: string
+  names?: ApplicationNames | undefined
+  /** Leave out the CLI's own tokens (the page says how many). */
+  hideCli?: boolean
 }) {
-  if (events.length === 0) return <p class="muted">No events.</p>
+  const shown = hideCli ? events.filter((e) => !isCliToken(e, names)) : events
+  if (shown.length === 0)
+    return (
+      <p class="muted">{events.length === 0 ? 'No events.' : 'No other events on this page.'}</p>
+    )
   return (
     <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
       <table class="table table-cards audit-table">
+        <colgroup>
+          <col class="audit-col-when" />
+          <col class="audit-col-event" />
+          <col class="audit-col-by" />
+          {showApplication && <col class="audit-col-app" />}
+          <col />
+        </colgroup>
         <thead>
           <tr>
             <th scope="col">When</th>
@@ -161,35 +227,41 @@ export function AuditTable({
           </tr>
         </thead>
         <tbody>
-          {events.map((event) => (
-            <tr key={event.id}>
-              <td data-label="When" class="nowrap">
-                <DateTime iso={event.occurred_at} />
-              </td>
-              <td data-label="Event">
-                <span class={`event event-${event.type.replace(/[^a-z]+/g, '-')}`}>
-                  {eventLabel(event.type)}
-                </span>
-              </td>
-              <td data-label="By" class="actor">
-                {actorLabel(event.actor, selfClientId)}
-              </td>
-              {showApplication && (
-                <td data-label="Application">
-                  {event.client_id === null ? (
-                    <span class="muted">—</span>
-                  ) : (
-                    <Link href={`/applications/${encodeURIComponent(event.client_id)}`}>
-                      <code>{event.client_id}</code>
-                    </Link>
-                  )}
+          {shown.map((event) => {
+            const app = event.client_id === null ? undefined : names.get(event.client_id)
+            return (
+              <tr key={event.id}>
+                <td data-label="When" class="audit-when">
+                  <DateTime iso={event.occurred_at} />
                 </td>
-              )}
-              <td data-label="Details" class="audit-data">
-                {describe(event.type, event.data)}
-              </td>
-            </tr>
-          ))}
+                <td data-label="Event" class="audit-event">
+                  <span class={`event event-${event.type.replace(/[^a-z]+/g, '-')}`}>
+                    {eventLabel(event.type)}
+                  </span>
+                </td>
+                <td data-label="By" class="actor">
+                  {actorLabel(event.actor, names, selfClientId)}
+                </td>
+                {showApplication && (
+                  <td data-label="Application" class="audit-app">
+                    {event.client_id === null ? (
+                      <span class="muted">—</span>
+                    ) : (
+                      <Link
+                        href={`/applications/${encodeURIComponent(event.client_id)}`}
+                        title={event.client_id}
+                      >
+                        {app === undefined ? <code>{event.client_id}</code> : app.name}
+                      </Link>
+                    )}
+                  </td>
+                )}
+                <td data-label="Details" class="audit-data">
+                  {describe(event.type, event.data)}
+                </td>
+              </tr>
+            )
+          })}
         </tbody>
       </table>
     </div>
@@ -244,6 +316,8 @@ export function AuditPage({ location }: { location: Location }) {
   const [exporting, setExporting] = useState(false)
   const [exportError, setExportError] = useState<string | undefined>(undefined)
   const [exported, setExported] = useState<string | undefined>(undefined)
+  const [showCliTokens, setShowCliTokens] = useState(false)
+  const names = useApplicationNames()
 
   const events = useAsync(
     async (signal) =>
@@ -391,7 +465,29 @@ export function AuditPage({ location }: { location: Location }) {
       {events.data === undefined && events.error === undefined && <p aria-busy="true">Loading…</p>}
       {events.data !== undefined && (
         <>
-          <AuditTable events={events.data.items} showApplication label="Audit events" />
+          <div class="audit-options">
+            <input
+              type="checkbox"
+              id="audit-show-cli"
+              checked={showCliTokens}
+              onChange={(e) => {
+                setShowCliTokens(e.currentTarget.checked)
+              }}
+            />
+            <label for="audit-show-cli">Show each token the CLI issued to itself</label>
+            {!showCliTokens && (
+              <span class="hint" role="status">
+                {cliTokensHidden(events.data.items, names.data)}
+              </span>
+            )}
+          </div>
+          <AuditTable
+            events={events.data.items}
+            showApplication
+            label="Audit events"
+            names={names.data}
+            hideCli={!showCliTokens}
+          />
           <Pager
             label="Audit pages"
             page={pages.page}

@@ -38,6 +38,7 @@ export function CreateApplicationPage() {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>(undefined)
   const [created, setCreated] = useState<CreatedApplication | undefined>(undefined)
+  const [adminAcknowledged, setAdminAcknowledged] = useState(false)
   const heading = useRef<HTMLHeadingElement>(null)
 
   // Each step starts at its heading, so screen readers and keyboard users begin at the top.
@@ -50,9 +51,10 @@ export function CreateApplicationPage() {
     heading.current?.focus()
   }, [step])
 
+  // The admin API (offered to owners only) is never preselected: it is chosen on purpose.
   useEffect(() => {
     if (audience === '' && apis.data !== undefined) {
-      const first = apis.data.find((a) => !a.built_in) ?? apis.data[0]
+      const first = apis.data.find((a) => !a.built_in)
       if (first !== undefined) setAudience(first.audience)
     }
   }, [apis.data, audience])
@@ -67,6 +69,9 @@ export function CreateApplicationPage() {
   }
 
   const selectedApi = apis.data?.find((a) => a.audience === audience)
+  const customerApis = apis.data?.filter((a) => !a.built_in) ?? []
+  const builtInApis = apis.data?.filter((a) => a.built_in) ?? []
+  const grantsAdmin = selectedApi?.built_in === true && scopes.length > 0
 
   const submitDetails = (event: Event) => {
     event.preventDefault()
@@ -81,7 +86,7 @@ export function CreateApplicationPage() {
 
   const submitScopes = (event: Event) => {
     event.preventDefault()
-    if (busy) return
+    if (busy || (grantsAdmin && !adminAcknowledged)) return
     setBusy(true)
     setError(undefined)
     api
@@ -173,7 +178,7 @@ export function CreateApplicationPage() {
             change applies to the next token it requests.
           </p>
           <ErrorMessage>{apis.error}</ErrorMessage>
-          {apis.data !== undefined && apis.data.length === 0 && (
+          {apis.data !== undefined && customerApis.length === 0 && (
             <Warning>
               This tenant has no API yet. <Link href="/apis/new">Register an API</Link> with its
               scopes first, or create the application without scopes.
@@ -188,16 +193,51 @@ export function CreateApplicationPage() {
                 onChange={(e) => {
                   setAudience(e.currentTarget.value)
                   setScopes([])
+                  setAdminAcknowledged(false)
                 }}
               >
-                {apis.data.map((a) => (
+                {customerApis.length === 0 && <option value="">No API: no scopes</option>}
+                {customerApis.map((a) => (
                   <option key={a.id} value={a.audience}>
                     {apiLabel(a)}
-                    {a.built_in ? ' — built-in' : ''}
                   </option>
                 ))}
+                {builtInApis.length > 0 && (
+                  <optgroup label="Administration (owners only)">
+                    {builtInApis.map((a) => (
+                      <option key={a.id} value={a.audience}>
+                        {apiLabel(a)} — manages this tenant
+                      </option>
+                    ))}
+                  </optgroup>
+                )}
               </select>
             </Field>
+          )}
+          {selectedApi?.built_in === true && (
+            <div class="alert alert-warning" role="note">
+              <p>
+                <strong>This is Tokenmint's own admin API.</strong> Its scopes let this application
+                administer the tenant through the admin API and the CLI: create, change and delete
+                applications, APIs and users. Grant it only to automation you trust as much as an
+                owner, and only the scopes it needs.
+              </p>
+              {scopes.length > 0 && (
+                <div class="confirm-stored">
+                  <input
+                    type="checkbox"
+                    id="admin-acknowledged"
+                    checked={adminAcknowledged}
+                    onChange={(e) => {
+                      setAdminAcknowledged(e.currentTarget.checked)
+                    }}
+                  />
+                  <label for="admin-acknowledged">
+                    I understand this application will be able to administer the tenant
+                  </label>
+                </div>
+              )}
+            </div>
           )}
           {selectedApi !== undefined && (
             <ScopePicker
@@ -218,6 +258,7 @@ export function CreateApplicationPage() {
             submit="Create application"
             busyLabel="Creating…"
             busy={busy}
+            ready={!grantsAdmin || adminAcknowledged}
             cancel={() => {
               setStep(1)
             }}

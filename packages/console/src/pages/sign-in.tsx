@@ -25,7 +25,16 @@ export function SignInPage({
   reason?: string | undefined
   tenantHint?: string | undefined
 }) {
-  const [tenant, setTenant] = useState(() => tenantHint ?? rememberedTenant())
+  // The server names no tenant before sign-in (it would tell anyone which exist), so the field
+  // starts with the link's tenant or the one last used in this browser.
+  const [remembered] = useState(rememberedTenant)
+  const [tenant, setTenant] = useState(() => tenantHint ?? remembered)
+  const tenantNote =
+    tenantHint !== undefined
+      ? 'From the link you followed.'
+      : remembered !== '' && tenant === remembered
+        ? 'The tenant you last signed in to in this browser.'
+        : 'Your organisation’s tenant id, as in your console link. This browser remembers it once you sign in.'
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const [error, setError] = useState<string | undefined>(undefined)
@@ -76,7 +85,7 @@ export function SignInPage({
               )
           }}
         >
-          <Field id="signin-tenant" label="Tenant">
+          <Field id="signin-tenant" label="Tenant" hint={tenantNote}>
             <input
               ref={first}
               id="signin-tenant"
@@ -84,6 +93,7 @@ export function SignInPage({
               type="text"
               required
               autoComplete="organization"
+              aria-describedby="signin-tenant-hint"
               autoCapitalize="none"
               spellcheck={false}
               value={tenant}

@@ -30,12 +30,13 @@ export interface ConsolePage {
 export async function openConsole(
   browser: Browser,
   base: string,
-  options: { width?: number; height?: number } = {},
+  options: { width?: number; height?: number; timezoneId?: string } = {},
 ): Promise<ConsolePage> {
   const context = await browser.newContext({
     baseURL: base,
     viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     reducedMotion: 'reduce',
+    ...(options.timezoneId !== undefined && { timezoneId: options.timezoneId }),
   })
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base })
   context.setDefaultTimeout(10_000)

@@ -2,13 +2,15 @@ import { api } from '../../api/client'
 import { ErrorMessage } from '../../components/alert'
 import { Link } from '../../components/link'
 import { Pager } from '../../components/pager'
-import { AuditTable } from '../audit'
+import { AuditTable, useApplicationNames } from '../audit'
 import { useSession } from '../../lib/session'
 import { useAsync, useCursor } from '../../lib/use-async'
 
-export function ActivitySection({ clientId }: { clientId: string }) {
+/** `version` changes with every change to the application, which reloads its events. */
+export function ActivitySection({ clientId, version }: { clientId: string; version: number }) {
   const { tenant } = useSession()
   const pages = useCursor(clientId)
+  const names = useApplicationNames()
   const events = useAsync(
     async (signal) =>
       (
@@ -18,7 +20,7 @@ export function ActivitySection({ clientId }: { clientId: string }) {
           signal,
         })
       ).data,
-    [tenant, clientId, pages.cursor],
+    [tenant, clientId, pages.cursor, version],
   )
   return (
     <section class="card" id="activity" aria-labelledby="activity-title">
@@ -34,6 +36,7 @@ export function ActivitySection({ clientId }: { clientId: string }) {
             showApplication={false}
             label="Activity"
             selfClientId={clientId}
+            names={names.data}
           />
           <Pager
             label="Activity pages"

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks'
 
 import { api } from '../../api/client'
 import type { ApplicationDetail as Application } from '../../api/types'
+import { Warning } from '../../components/alert'
 import { ConfirmDialog } from '../../components/dialog'
 import { navigate } from '../../lib/router'
 import { useSession } from '../../lib/session'
@@ -20,6 +21,13 @@ export function DangerSection({
   return (
     <section class="card card-danger" id="danger" aria-labelledby="danger-title">
       <h2 id="danger-title">Revoke or delete</h2>
+      {app.built_in && (
+        <Warning>
+          <strong>The tokenmint CLI depends on this application.</strong> It is the tenant's
+          built-in admin application: revoking it stops every CLI command at once, and deleting it
+          leaves the CLI with no credentials. Rotate its secret instead if it may have leaked.
+        </Warning>
+      )}
       {app.status !== 'revoked' && (
         <div class="danger-row">
           <div>
@@ -77,6 +85,7 @@ export function DangerSection({
           Tokenmint reject its unexpired tokens within a second.
         </p>
         <p>Revocation cannot be undone.</p>
+        {app.built_in && <BuiltInWarning />}
       </ConfirmDialog>
       <ConfirmDialog
         title={`Delete ${app.name}?`}
@@ -98,7 +107,17 @@ export function DangerSection({
           The application and its secrets are removed and it can no longer get tokens. Its audit
           history stays. This cannot be undone.
         </p>
+        {app.built_in && <BuiltInWarning />}
       </ConfirmDialog>
     </section>
+  )
+}
+
+function BuiltInWarning() {
+  return (
+    <p class="text-warning">
+      <strong>The tokenmint CLI stops working:</strong> this is the built-in admin application whose
+      credentials the CLI uses.
+    </p>
   )
 }

@@ -15,7 +15,7 @@ import {
 import { FormActions } from '../../components/form-actions'
 import { DateTime } from '../../components/time'
 import { lifetimeChoices, useTenant } from '../../lib/data'
-import { formatDuration } from '../../lib/format'
+import { formatDateTimeInZone, formatDuration } from '../../lib/format'
 import { useSession } from '../../lib/session'
 import type { Loaded } from './loaded'
 
@@ -49,6 +49,9 @@ export function DetailsSection({
     }
     setBusy(true)
     setError(undefined)
+    // An untouched expiry keeps its exact instant (it may have been set elsewhere, to the second).
+    const before = detailsFrom(app)
+    const expiryChanged = value.expiry !== before.expiry || value.expiresOn !== before.expiresOn
     api
       .patch('/admin/v1/tenants/{tenant}/applications/{clientId}', {
         path: { tenant, clientId: app.client_id },
@@ -57,7 +60,7 @@ export function DetailsSection({
           name: value.name.trim(),
           description: value.description.trim(),
           environment: value.environment.trim(),
-          expires_at: expiresAtOf(value),
+          ...(expiryChanged && { expires_at: expiresAtOf(value) }),
           ...(lifetime !== app.token_lifetime_seconds && { token_lifetime_seconds: lifetime }),
         },
       })
@@ -113,7 +116,11 @@ export function DetailsSection({
           </dd>
           <dt>Expires</dt>
           <dd>
-            <DateTime iso={app.expires_at} never="Never" />
+            {app.expires_at === null ? (
+              <span class="muted">Never</span>
+            ) : (
+              <time dateTime={app.expires_at}>{formatDateTimeInZone(app.expires_at)}</time>
+            )}
           </dd>
           <dt>Access token lifetime</dt>
           <dd>

@@ -6,7 +6,7 @@ import { ErrorMessage, Notice } from '../../components/alert'
 import { Field } from '../../components/field'
 import { FormActions } from '../../components/form-actions'
 import { ScopePicker } from '../../components/scope-picker'
-import { apiLabel } from '../../lib/data'
+import { apiLabel, isApiCredentials } from '../../lib/data'
 import { sortScopes } from '../../lib/scopes'
 import { useSession } from '../../lib/session'
 import type { Loaded } from './loaded'
@@ -81,14 +81,16 @@ export function ScopesSection({
       </div>
       {notice !== undefined && (
         <Notice tone="success">
-          {notice}{' '}
-          {app.status === 'active' && (
-            <a href="#danger">Revoke the application to end issued tokens now.</a>
-          )}
+          <NoticeText notice={notice} canRevoke={app.status === 'active'} />
         </Notice>
       )}
       {!editing ? (
-        app.grants.length === 0 ? (
+        isApiCredentials(app) ? (
+          <p class="muted">
+            None needed: these are API credentials, used by a resource server to introspect tokens
+            and follow the revocation feed.
+          </p>
+        ) : app.grants.length === 0 ? (
           <p class="muted">No scopes: this application cannot get a token for any API yet.</p>
         ) : (
           app.grants.map((grant) => {
@@ -190,5 +192,27 @@ export function ScopesSection({
         </form>
       )}
     </section>
+  )
+}
+
+/**
+ * The server's notice already says to revoke the application to end issued tokens: that phrase
+ * becomes the link to the revoke section rather than a second sentence saying it again.
+ */
+function NoticeText({ notice, canRevoke }: { notice: string; canRevoke: boolean }) {
+  const phrase = /revoke the application/i.exec(notice)
+  if (!canRevoke) return <>{notice}</>
+  if (phrase === null)
+    return (
+      <>
+        {notice} <a href="#danger">Revoke the application to end issued tokens now.</a>
+      </>
+    )
+  return (
+    <>
+      {notice.slice(0, phrase.index)}
+      <a href="#danger">{phrase[0]}</a>
+      {notice.slice(phrase.index + phrase[0].length)}
+    </>
   )
 }

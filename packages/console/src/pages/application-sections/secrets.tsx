@@ -7,6 +7,7 @@ import { ConfirmDialog, Dialog } from '../../components/dialog'
 import { Field } from '../../components/field'
 import { SecretReveal } from '../../components/secret-reveal'
 import { DateTime, Time } from '../../components/time'
+import { isApiCredentials } from '../../lib/data'
 import { formatDuration, plural } from '../../lib/format'
 import { useSession } from '../../lib/session'
 
@@ -35,7 +36,8 @@ export function SecretsSection({
   const [notice, setNotice] = useState<string | undefined>(undefined)
   const secrets = app.secrets ?? []
   const ending = secrets.filter((s) => s.expires_at !== null)
-  const inUse = ending.filter((s) => s.still_in_use)
+  // A revoked or expired application's secrets no longer work: no client "still uses" them.
+  const inUse = app.status === 'active' ? ending.filter((s) => s.still_in_use) : []
 
   return (
     <section class="card" id="secrets" aria-labelledby="secrets-title">
@@ -45,6 +47,12 @@ export function SecretsSection({
         and the new secret work, so clients can switch without downtime.
       </p>
       {notice !== undefined && <Notice tone="success">{notice}</Notice>}
+      {isApiCredentials(app) && (
+        <p class="hint">
+          “Last used” counts token requests only: this server does not yet record a secret’s use for
+          introspection or the revocation feed, so a resource server using it may show never.
+        </p>
+      )}
       {inUse.map((s) => (
         <Warning key={s.id}>
           Secret <code>{s.hint}</code> stops working <Time iso={s.expires_at} /> but was used{' '}

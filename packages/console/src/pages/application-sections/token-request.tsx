@@ -4,6 +4,7 @@ import type { ApplicationDetail as Application } from '../../api/types'
 import { CopyValue } from '../../components/code-block'
 import { Field } from '../../components/field'
 import { SnippetTabs } from '../../components/snippet-tabs'
+import { isApiCredentials } from '../../lib/data'
 
 export function TokenRequestSection({ app }: { app: Application }) {
   const [audience, setAudience] = useState(app.grants[0]?.audience ?? '')
@@ -12,6 +13,30 @@ export function TokenRequestSection({ app }: { app: Application }) {
   const snippets =
     app.token_requests.find((s) => s.audience === (grant?.audience ?? null)) ??
     app.token_requests[0]
+  if (isApiCredentials(app)) {
+    const issuer = app.token_endpoint.replace(/\/oauth\/token$/, '')
+    return (
+      <section class="card" id="token-request" aria-labelledby="token-request-title">
+        <h2 id="token-request-title">How these credentials are used</h2>
+        <p>
+          A resource server authenticates with this client ID and secret (HTTP Basic or in the body)
+          to introspect tokens (RFC 7662) and to follow the revocation feed, for example with{' '}
+          <code>@tokenmint/verify</code>. It does not request tokens.
+        </p>
+        <dl class="details">
+          <dt>Introspection URL</dt>
+          <dd>
+            <code>{issuer}/oauth/introspect</code>
+          </dd>
+          <dt>Revocation feed</dt>
+          <dd>
+            <code>{issuer}/oauth/revocations</code>
+          </dd>
+        </dl>
+        <CopyValue id="app-client-id" label="Client ID" value={app.client_id} />
+      </section>
+    )
+  }
   return (
     <section class="card" id="token-request" aria-labelledby="token-request-title">
       <h2 id="token-request-title">Token request</h2>
@@ -47,7 +72,14 @@ export function TokenRequestSection({ app }: { app: Application }) {
           </select>
         </Field>
       )}
-      {snippets !== undefined && <SnippetTabs snippets={snippets} />}
+      {app.status === 'revoked' ? (
+        <p class="muted">
+          This application is revoked: every token request is refused, so there is no request to
+          show.
+        </p>
+      ) : (
+        snippets !== undefined && <SnippetTabs snippets={snippets} />
+      )}
     </section>
   )
 }

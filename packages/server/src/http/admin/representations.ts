@@ -41,7 +41,12 @@ export function apiView(api: Api): Static<typeof S.Api> {
   }
 }
 
-export function secretView(secret: ClientSecret, now: Date): Static<typeof S.SecretSummary> {
+/** `applicationActive`: a revoked or expired application's secrets are in use by nobody. */
+export function secretView(
+  secret: ClientSecret,
+  now: Date,
+  applicationActive = true,
+): Static<typeof S.SecretSummary> {
   return {
     id: secret.id,
     hint: secret.hint,
@@ -49,7 +54,7 @@ export function secretView(secret: ClientSecret, now: Date): Static<typeof S.Sec
     expires_at: iso(secret.expiresAt),
     last_used_at: iso(secret.lastUsedAt),
     last_used_ip: secret.lastUsedIp,
-    still_in_use: isStillInUse(secret, now),
+    still_in_use: applicationActive && isStillInUse(secret, now),
   }
 }
 
@@ -70,7 +75,9 @@ export function applicationView(
       s.lastUsedAt !== null && (latest?.lastUsedAt ?? new Date(0)) < s.lastUsedAt ? s : latest,
     undefined,
   )
-  const warnings = (secrets ?? [])
+  const status = effectiveStatus(application, now)
+  const isActive = status === 'active'
+  const warnings = (isActive ? (secrets ?? []) : [])
     .filter((s) => isStillInUse(s, now))
     .map(
       (s) =>
@@ -82,7 +89,7 @@ export function applicationView(
     name: application.name,
     description: application.description,
     environment: application.environment,
-    status: effectiveStatus(application, now),
+    status,
     grant_types: application.grantTypes,
     grants: application.grants,
     token_lifetime_seconds: application.tokenLifetimeSeconds,
@@ -95,7 +102,7 @@ export function applicationView(
     token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
     built_in: application.isBuiltIn,
     version: application.version,
-    ...(secrets && { secrets: secrets.map((s) => secretView(s, now)) }),
+    ...(secrets && { secrets: secrets.map((s) => secretView(s, now, isActive)) }),
     ...(details.usage && {
       usage: {
         last_used_at: iso(application.lastUsedAt),
