@@ -213,6 +213,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     tokens: ownTokens,
     revocations,
     refreshTokens: storage.refreshTokens,
+    usage: storage.secretUsage,
   }
   // Feed entries are dropped once every token they concern has expired, so the feed stays small.
   const pruning = setInterval(() => {

@@ -100,7 +100,7 @@ export function registerRevocationRoutes(oauth: FastifyInstance, services: Servi
         services.protectedEndpoints,
         request.params.tenant,
         requestParameters(request.body),
-        request.headers.authorization,
+        { authorization: request.headers.authorization, ip: request.ip },
       )
       void reply.headers(NO_STORE)
       return result
@@ -115,7 +115,7 @@ export function registerRevocationRoutes(oauth: FastifyInstance, services: Servi
         services.protectedEndpoints,
         request.params.tenant,
         requestParameters(request.body),
-        request.headers.authorization,
+        { authorization: request.headers.authorization, ip: request.ip },
       )
       // RFC 7009 §2.2: 200 with an empty body; `{}` as JSON, which every client library can parse.
       void reply.headers(NO_STORE)
@@ -131,7 +131,7 @@ export function registerRevocationRoutes(oauth: FastifyInstance, services: Servi
         services.protectedEndpoints,
         request.params.tenant,
         {},
-        request.headers.authorization,
+        { authorization: request.headers.authorization, ip: request.ip },
       )
       const since = cursorOf(request)
       if ((request.headers.accept ?? '').includes('text/event-stream')) {

@@ -4,7 +4,7 @@ import { isWellFormedClientId, isWellFormedClientSecret } from '../crypto/secret
 import type { SecretHasher } from '../crypto/secret-hasher.js'
 import { effectiveStatus, type Application, type ClientSecret } from '../domain/model.js'
 import { isSecretLive } from '../domain/token-policy.js'
-import type { ClientRecord } from '../storage/contract.js'
+import type { ClientRecord, SecretUsage } from '../storage/contract.js'
 import { OAuthError } from './errors.js'
 import { BASIC_CHALLENGE, type PresentedCredentials } from './token-request.js'
 
@@ -17,6 +17,30 @@ export interface AuthenticatedClient {
   application: Application
   secret: ClientSecret
   method: PresentedCredentials['method']
+}
+
+/** Who sent a request to an endpoint other than the token endpoint, for "last used". */
+export interface Caller {
+  authorization: string | undefined
+  ip: string
+}
+
+/**
+ * Records a secret's use by introspection, revocation or the feed (the token endpoint records
+ * its own with the token's audit record). Not awaited: "last used" never delays an answer.
+ */
+export function recordSecretUse(
+  usage: Pick<SecretUsage, 'record'>,
+  client: AuthenticatedClient,
+  ip: string,
+  now: Date,
+): void {
+  usage
+    .record(
+      [{ secretId: client.secret.id, clientId: client.application.clientId, ip, at: now }],
+      now,
+    )
+    .catch(() => undefined)
 }
 
 /**

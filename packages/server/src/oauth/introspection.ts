@@ -1,9 +1,12 @@
 // RFC 7662: Token Introspection. Only applications allowed to introspect (a resource server's
 // own credentials) may call it; every token that is not active answers just {"active":false}.
 import { effectiveStatus } from '../domain/model.js'
+import type { SecretUsage } from '../storage/contract.js'
 import {
   authenticateClient,
+  recordSecretUse,
   type AuthenticatedClient,
+  type Caller,
   type ClientAuthenticationDeps,
 } from './client-authentication.js'
 import { OAuthError } from './errors.js'
@@ -11,20 +14,24 @@ import type { OwnTokenVerifier } from './own-token-verifier.js'
 import type { Revocations } from './revocation-feed.js'
 import { parseClientCredentials, type RequestParameters } from './token-request.js'
 
-export interface ProtectedEndpointDeps extends ClientAuthenticationDeps {
+export interface ProtectedEndpointDeps extends ResourceServerDeps {
   tokens: Pick<OwnTokenVerifier, 'claims'>
   revocations: Pick<Revocations, 'isRevoked'>
 }
 
+export interface ResourceServerDeps extends ClientAuthenticationDeps {
+  usage: Pick<SecretUsage, 'record'>
+}
+
 /** Authenticates a resource server's application; others get 403 unauthorized_client. */
 export async function authenticateResourceServer(
-  deps: ClientAuthenticationDeps,
+  deps: ResourceServerDeps,
   tenantId: string,
   parameters: RequestParameters,
-  authorization: string | undefined,
+  caller: Caller,
 ): Promise<AuthenticatedClient> {
   const client = await authenticateClient(
-    parseClientCredentials(parameters, authorization),
+    parseClientCredentials(parameters, caller.authorization),
     deps,
     tenantId,
   )
@@ -35,6 +42,7 @@ export async function authenticateResourceServer(
       { status: 403 },
     )
   }
+  recordSecretUse(deps.usage, client, caller.ip, deps.now())
   return client
 }
 
@@ -59,9 +67,9 @@ export async function introspect(
   deps: ProtectedEndpointDeps,
   tenantId: string,
   parameters: RequestParameters,
-  authorization: string | undefined,
+  caller: Caller,
 ): Promise<IntrospectionResponse> {
-  await authenticateResourceServer(deps, tenantId, parameters, authorization)
+  await authenticateResourceServer(deps, tenantId, parameters, caller)
   const token = parameters['token']
   if (token === undefined) throw new OAuthError('invalid_request', 'token is missing')
   let claims

@@ -1,7 +1,12 @@
 // RFC 7009: Token Revocation. An application revokes its own access tokens (by jti, through the
 // revocation feed) and refresh tokens (their whole family).
-import type { RefreshTokenStore } from '../storage/contract.js'
-import { authenticateClient, type ClientAuthenticationDeps } from './client-authentication.js'
+import type { RefreshTokenStore, SecretUsage } from '../storage/contract.js'
+import {
+  authenticateClient,
+  recordSecretUse,
+  type Caller,
+  type ClientAuthenticationDeps,
+} from './client-authentication.js'
 import { OAuthError } from './errors.js'
 import { hashRefreshToken, REFRESH_TOKEN_PREFIX } from './grants/refresh-tokens.js'
 import type { OwnTokenVerifier } from './own-token-verifier.js'
@@ -12,6 +17,7 @@ export interface TokenRevocationDeps extends ClientAuthenticationDeps {
   tokens: Pick<OwnTokenVerifier, 'claims'>
   revocations: Pick<Revocations, 'revokeAccessToken'>
   refreshTokens: Pick<RefreshTokenStore, 'findByHash' | 'revokeFamily'>
+  usage: Pick<SecretUsage, 'record'>
 }
 
 /**
@@ -22,13 +28,14 @@ export async function revokeToken(
   deps: TokenRevocationDeps,
   tenantId: string,
   parameters: RequestParameters,
-  authorization: string | undefined,
+  caller: Caller,
 ): Promise<void> {
   const client = await authenticateClient(
-    parseClientCredentials(parameters, authorization),
+    parseClientCredentials(parameters, caller.authorization),
     deps,
     tenantId,
   )
+  recordSecretUse(deps.usage, client, caller.ip, deps.now())
   const token = parameters['token']
   if (token === undefined) throw new OAuthError('invalid_request', 'token is missing')
   if (token.startsWith(REFRESH_TOKEN_PREFIX)) {

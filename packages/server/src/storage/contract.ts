@@ -242,6 +242,19 @@ export interface AuditStore {
   list(query: AuditQuery): Promise<Page<StoredAuditEvent>>
 }
 
+/** One authentication with a client secret, for its "last used" (time and address). */
+export interface SecretUse {
+  secretId: string
+  clientId: string
+  ip: string
+  at: Date
+}
+
+export interface SecretUsage {
+  /** Best effort and throttled per secret; never call it inside a transaction. */
+  record(uses: readonly SecretUse[], now: Date): Promise<void>
+}
+
 export interface Storage {
   readonly dialect: 'sqlite' | 'postgres'
   readonly tenants: TenantStore
@@ -249,6 +262,7 @@ export interface Storage {
   readonly apis: ApiStore
   readonly applications: ApplicationStore
   readonly audit: AuditStore
+  readonly secretUsage: SecretUsage
   readonly revocations: RevocationStore
   readonly users: UserStore
   readonly refreshTokens: RefreshTokenStore

@@ -64,6 +64,65 @@ describe('introspection (RFC 7662), revocation (RFC 7009) and the revocation fee
     }
   }
 
+  it('records when and from where a secret last authenticated introspection, the feed and revocation', async () => {
+    const created = await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/applications`, {
+      name: 'Gateway',
+      can_introspect: true,
+    })
+    const gateway = (await created.json()) as { client_id: string; client_secret: string }
+    const lastUse = async (clientId: string) => {
+      const response = await server.admin_(
+        'GET',
+        `/admin/v1/tenants/${server.tenant}/applications/${clientId}`,
+      )
+      const body = (await response.json()) as {
+        last_used_at: string | null
+        secrets: { last_used_at: string | null; last_used_ip: string | null }[]
+      }
+      return { app: body.last_used_at, secret: body.secrets[0] }
+    }
+    const eventually = async (clientId: string) => {
+      for (let i = 0; i < 50; i++) {
+        const use = await lastUse(clientId)
+        if (use.secret?.last_used_at !== null) return use
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      return lastUse(clientId)
+    }
+    expect((await lastUse(gateway.client_id)).secret?.last_used_at).toBeNull()
+    const asGateway = { clientId: gateway.client_id, clientSecret: gateway.client_secret, body: {} }
+    expect((await introspect(await mint(), asGateway)).status).toBe(200)
+    const afterIntrospection = await eventually(gateway.client_id)
+    expect(afterIntrospection.secret?.last_used_ip).toBe('127.0.0.1')
+    expect(afterIntrospection.app).not.toBeNull()
+
+    // The feed alone counts too (a verifier that only follows it), as does RFC 7009 revocation.
+    const follower = (await (
+      await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/applications`, {
+        name: 'Feed follower',
+        can_introspect: true,
+      })
+    ).json()) as { client_id: string; client_secret: string }
+    const read = await fetch(`${server.issuer}/oauth/revocations`, {
+      headers: { authorization: basic(follower.client_id, follower.client_secret) },
+    })
+    expect(read.status).toBe(200)
+    expect((await eventually(follower.client_id)).secret?.last_used_at).not.toBeNull()
+
+    const revoker = await createApplication(server, {
+      grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }],
+    })
+    const before = (await lastUse(revoker.clientId)).secret?.last_used_at
+    expect(before).toBeNull()
+    const revoked = await postForm(
+      `${server.issuer}/oauth/revoke`,
+      { token: 'not-a-token' },
+      { authorization: basic(revoker.clientId, revoker.clientSecret) },
+    )
+    expect(revoked.status).toBe(200)
+    expect((await eventually(revoker.clientId)).secret?.last_used_at).not.toBeNull()
+  })
+
   it('describes an active token with the RFC 7662 members', async () => {
     const { status, body, response } = await introspect(await mint())
     expect(status).toBe(200)

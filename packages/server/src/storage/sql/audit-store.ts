@@ -7,6 +7,7 @@ import type {
   AuditQuery,
   AuditStore,
   Page,
+  SecretUsage,
   StoredAuditEvent,
   TokenAuditEvent,
 } from '../contract.js'
@@ -16,13 +17,12 @@ import type { Database } from './schema.js'
 import type { SqliteTokenAudit } from './sqlite-token-audit.js'
 import { acceptedEvents, recordedEvent } from './token-liveness.js'
 
-const USAGE_PRECISION_MS = 10_000
-
 export class SqlAuditStore implements AuditStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: SqlDialectName,
     /** SQLite, outside transactions: the hot path's prepared-statement commit. */
+    private readonly usage: SecretUsage,
     private readonly sqliteFastPath?: SqliteTokenAudit,
   ) {}
 
@@ -31,20 +31,21 @@ export class SqlAuditStore implements AuditStore {
     await this.db.insertInto('audit_events').values(events.map(auditEventRow)).execute()
   }
 
-  /** When each secret's use was last written, and from where: usage is kept to 10 s precision. */
-  readonly #usageWritten = new Map<string, { at: number; ip: string }>()
-
   async appendTokenEvents(events: readonly TokenAuditEvent[], now: Date): Promise<boolean[]> {
     if (events.length === 0) return []
     const nowMs = ms(now)
     const accepted =
       this.sqliteFastPath?.tryCommit(events, nowMs) ?? (await this.#commitPortable(events, nowMs))
-    // Usage: the last use of each secret and application, written at most every 10 s per
-    // secret (or when the address changes), so a busy client does not cost two extra writes
-    // per batch. After the commit, never inside it: under the FOR SHARE locks two nodes
-    // upgrading to an UPDATE of the same row would deadlock. Best effort: a lost write only
-    // makes "last used" a few seconds older.
-    await this.#recordUsage(events, accepted, nowMs).catch(() => undefined)
+    // After the commit, never inside it (see SqlSecretUsage).
+    const uses = events
+      .filter((_, i) => accepted[i] === true)
+      .map((e) => ({
+        secretId: e.live.secretId,
+        clientId: e.live.clientId,
+        ip: e.live.ip,
+        at: e.occurredAt,
+      }))
+    await this.usage.record(uses, now).catch(() => undefined)
     return accepted
   }
 
@@ -75,45 +76,6 @@ export class SqlAuditStore implements AuditStore {
 
       return accepted
     })
-  }
-
-  async #recordUsage(
-    events: readonly TokenAuditEvent[],
-    accepted: readonly boolean[],
-    nowMs: number,
-  ): Promise<void> {
-    const lastUse = new Map<string, TokenAuditEvent>()
-    events.forEach((event, i) => {
-      if (accepted[i] === true) lastUse.set(event.live.secretId, event)
-    })
-    const usedApps = new Set<string>()
-    // In a fixed order, so two nodes' multi-row writes never wait on each other in a cycle.
-    for (const event of [...lastUse.values()].sort((a, b) =>
-      a.live.secretId < b.live.secretId ? -1 : 1,
-    )) {
-      const written = this.#usageWritten.get(event.live.secretId)
-      if (
-        written !== undefined &&
-        nowMs - written.at < USAGE_PRECISION_MS &&
-        written.ip === event.live.ip
-      )
-        continue
-      await this.db
-        .updateTable('client_secrets')
-        .set({ last_used_at: ms(event.occurredAt), last_used_ip: event.live.ip })
-        .where('id', '=', event.live.secretId)
-        .execute()
-      if (this.#usageWritten.size >= 100_000) this.#usageWritten.clear()
-      this.#usageWritten.set(event.live.secretId, { at: nowMs, ip: event.live.ip })
-      usedApps.add(event.live.clientId)
-    }
-    if (usedApps.size > 0) {
-      await this.db
-        .updateTable('applications')
-        .set({ last_used_at: nowMs })
-        .where('client_id', 'in', [...usedApps].sort())
-        .execute()
-    }
   }
 
   async list(query: AuditQuery): Promise<Page<StoredAuditEvent>> {

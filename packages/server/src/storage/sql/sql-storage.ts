@@ -14,6 +14,7 @@ import type {
   AuditStore,
   RefreshTokenStore,
   RevocationStore,
+  SecretUsage,
   SigningKeyStore,
   Storage,
   TenantStore,
@@ -27,6 +28,7 @@ import { SqliteTokenAudit } from './sqlite-token-audit.js'
 import { openDatabase, type SqlDialectName } from './dialect.js'
 import { migrateToLatest } from './migrate.js'
 import { SqlRevocationStore } from './revocation-store.js'
+import { SqlSecretUsage } from './secret-usage.js'
 import { SqlRefreshTokenStore, SqlUserStore } from './user-store.js'
 import { apiFromRow, keyFromRow, ms, msOrNull, tenantFromRow, translateConflicts } from './rows.js'
 import type { Database } from './schema.js'
@@ -269,6 +271,7 @@ export class SqlStorage implements Storage {
   readonly apis: ApiStore
   readonly applications: ApplicationStore
   readonly audit: AuditStore
+  readonly secretUsage: SecretUsage
   readonly revocations: RevocationStore
   readonly users: UserStore
   readonly refreshTokens: RefreshTokenStore
@@ -290,7 +293,8 @@ export class SqlStorage implements Storage {
     this.signingKeys = new SqlSigningKeyStore(db)
     this.apis = new SqlApiStore(db)
     this.applications = new SqlApplicationStore(db, dialect)
-    this.audit = new SqlAuditStore(db, dialect, sqliteFastPath)
+    this.secretUsage = new SqlSecretUsage(db)
+    this.audit = new SqlAuditStore(db, dialect, this.secretUsage, sqliteFastPath)
     this.revocations = new SqlRevocationStore(db, dialect)
     this.users = new SqlUserStore(db)
     this.refreshTokens = new SqlRefreshTokenStore(db, dialect, isTransaction)
