@@ -49,8 +49,8 @@ export function SecretsSection({
       {notice !== undefined && <Notice tone="success">{notice}</Notice>}
       {isApiCredentials(app) && (
         <p class="hint">
-          “Last used” counts token requests only: this server does not yet record a secret’s use for
-          introspection or the revocation feed, so a resource server using it may show never.
+          “Last used” counts introspection, the revocation feed and revocation as well as token
+          requests, to within about ten seconds.
         </p>
       )}
       {inUse.map((s) => (
