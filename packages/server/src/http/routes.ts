@@ -20,7 +20,9 @@ import { registerOAuthRoutes } from './oauth-routes.js'
  *   POST /t/:tenant/oauth/introspect                         revocation-routes.ts (RFC 7662)
  *   POST /t/:tenant/oauth/revoke                             revocation-routes.ts (RFC 7009)
  *   GET  /t/:tenant/oauth/revocations                        revocation-routes.ts (JSON or SSE)
+ *   GET  /                                                   here: redirects to /console/
  *   GET  /admin/v1/openapi.json                              admin/admin-routes.ts
+ *   GET  /admin/v1/docs[/*] (the OpenAPI document, rendered) admin/admin-docs.ts
  *   *    /admin/v1/tenants[/:tenant[/apis|applications|users|administrators|keys|audit]]
  *                                                            admin/admin-routes.ts
  *   *    /console/api/session (sign in, who am I, sign out)  console/console-routes.ts
@@ -34,6 +36,8 @@ export async function registerRoutes(
   metrics: TokenMetrics,
 ): Promise<void> {
   registerHealthRoutes(app, services)
+  // Someone who opens the server's address in a browser wants the console.
+  app.get('/', (_request, reply) => reply.redirect('/console/', 302))
   registerOAuthRoutes(app, services, metrics)
   // Only the console and the admin API read the session cookie, so only their requests pay for
   // cookie parsing; the token endpoint's do not.

@@ -7,6 +7,7 @@ import type { SigningAlgorithm } from '../../domain/model.js'
 import { queryAudit } from '../../management/audit.js'
 import { listKeys, rotateKeys } from '../../management/keys.js'
 import { createTenant, getTenant, listTenants } from '../../management/tenants.js'
+import { registerAdminDocs } from './admin-docs.js'
 import { registerApiRoutes } from './api-routes.js'
 import { registerApplicationRoutes } from './application-routes.js'
 import { registerConfigRoutes } from './config-routes.js'
@@ -16,7 +17,7 @@ import { auditView, keyView, tenantView } from './representations.js'
 import { bearer, callerOf, config, errors, guardFor, refuseNonFiniteQuery } from './route-kit.js'
 import * as S from './schemas.js'
 
-/** The admin REST API, `/admin/v1`, documented at `/admin/v1/openapi.json`. */
+/** The admin REST API, `/admin/v1`, documented at `/admin/v1/openapi.json` and `/admin/v1/docs`. */
 export async function registerAdminRoutes(
   root: FastifyInstance,
   services: Services,
@@ -59,6 +60,7 @@ export async function registerAdminRoutes(
   })
 
   app.get('/admin/v1/openapi.json', { config, schema: { hide: true } }, () => root.swagger())
+  await registerAdminDocs(root)
 
   app.get(
     '/admin/v1/tenants',

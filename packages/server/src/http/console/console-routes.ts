@@ -30,7 +30,7 @@ const CONSOLE_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
 }
 
-/** The built console (`@tokenmint/console`'s dist), or undefined when it was not built. */
+/** The built console (`@tokenmint/console`'s dist, or the copy packed with the server), or undefined when it was not built. */
 export function consoleAssetsDir(): string | undefined {
   const candidates: string[] = []
   try {
@@ -39,8 +39,11 @@ export function consoleAssetsDir(): string | undefined {
   } catch {
     // Not installed as a package: fall back to the monorepo layout.
   }
+  const here = path.dirname(fileURLToPath(import.meta.url))
   candidates.push(
-    path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../console/dist'),
+    path.resolve(here, '../../../../console/dist'),
+    // An installed @tokenmint/server carries a copy (scripts/bundle-console.mjs, at pack time).
+    path.resolve(here, '../../console'),
   )
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html')))
 }
