@@ -83,9 +83,10 @@ function harness() {
     },
     startRefusalFloor() {
       events.push('floor started')
-      return new Promise<void>((resolve) => {
+      const reached = new Promise<void>((resolve) => {
         release = resolve
       })
+      return { reached: () => reached }
     },
   }
   return { deps, events, release: () => release() }

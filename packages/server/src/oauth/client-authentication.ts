@@ -52,10 +52,28 @@ export function recordSecretUse(
  */
 export const REFUSAL_FLOOR_MS = 10
 
-// Started before the work, not sized to what is left after it: a timer counts from the event
-// loop's cached time, so one set after synchronous work (better-sqlite3) would fire that much
-// early, and the slow path would answer first. Unref'd: it never holds the process open.
-const startRefusalFloor = () => sleep(REFUSAL_FLOOR_MS, undefined, { ref: false })
+/** When a refusal may be answered; started before the work, waited for only by a refusal. */
+export interface RefusalFloor {
+  reached(): Promise<void>
+}
+
+// Only a timestamp on the way in: a success (every token) creates no timer. A refusal sleeps for
+// what is left and checks the real clock again on waking, since a timer counts from the event
+// loop's cached time and, set after synchronous work (better-sqlite3), fires that much early.
+// Unref'd: it never holds the process open.
+const startRefusalFloor = (): RefusalFloor => {
+  const startedAt = performance.now()
+  return {
+    async reached() {
+      for (
+        let left = REFUSAL_FLOOR_MS - (performance.now() - startedAt);
+        left > 0;
+        left = REFUSAL_FLOOR_MS - (performance.now() - startedAt)
+      )
+        await sleep(Math.ceil(left), undefined, { ref: false })
+    },
+  }
+}
 
 export interface ClientAuthenticationDeps {
   clients: ClientDirectory
@@ -71,8 +89,8 @@ export interface ClientAuthenticationDeps {
     application: Application | undefined,
     reason: string,
   ) => Promise<OAuthError>
-  /** Starts the refusal floor (tests pass a fake): resolves when a refusal may be answered. */
-  startRefusalFloor?: () => Promise<void>
+  /** Starts the refusal floor (tests pass a fake). */
+  startRefusalFloor?: () => RefusalFloor
 }
 
 const FAILED = 'client authentication failed: unknown client or wrong client secret'
@@ -116,7 +134,7 @@ export async function authenticateClient(
     deps.onRefused === undefined
       ? outcome.error
       : await deps.onRefused(outcome.error, outcome.application, outcome.reason)
-  await floor
+  await floor.reached()
   throw answer
 }
 
