@@ -474,12 +474,16 @@ function applyMutation(context: FuzzContext, draft: OAuthDraft, mutation: Mutati
       describe(`header ${mutation.name}`)
       draft.headers.push([mutation.name, mutation.value])
       return
-    case 'framing':
+    case 'framing': {
       describe(`framing ${mutation.framing}`)
       draft.framing = mutation.framing
+      // Only the last framing is sent: an earlier broken one no longer makes the request fail.
+      const earlier = draft.broken.indexOf('broken HTTP framing')
+      if (earlier !== -1) draft.broken.splice(earlier, 1)
       if (mutation.framing !== 'short' && mutation.framing !== 'chunked')
         draft.broken.push('broken HTTP framing')
       return
+    }
   }
 }
 
