@@ -120,6 +120,7 @@ describe('console: every page is accessible and fits 1280 px and 390 px', () => 
 
       // Drop the Evidence category: the console names the scopes that go away and asks.
       await page.getByRole('button', { name: 'Edit API' }).click()
+      await page.getByRole('button', { name: 'Edit as YAML' }).click()
       const editor = page.getByLabel('Scope catalog')
       await expect.poll(() => editor.inputValue()).toContain('Evidence')
       const yaml = await editor.inputValue()

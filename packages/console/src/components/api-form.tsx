@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useState } from 'preact/hooks'
 
 import { ApiError, messageOf } from '../api/client'
 import type { Api, Catalog } from '../api/types'
@@ -6,9 +6,10 @@ import { ErrorMessage, Warning } from './alert'
 import { ConfirmDialog } from './dialog'
 import { describedBy, Field } from './field'
 import { FormActions } from './form-actions'
-import { catalogToYaml, parseCatalog } from '../lib/catalog-file'
+import { plural } from '../lib/format'
 import { catalogScopes } from '../lib/scopes'
-import { CatalogView } from './catalog-view'
+import { definedScopes } from './catalog-draft'
+import { CatalogEditor, useCatalogEditor } from './catalog-editor'
 
 function splitScopes(text: string): string[] {
   return [...new Set(text.split(/[\s,]+/).filter((s) => s !== ''))]
@@ -18,6 +19,13 @@ function splitScopes(text: string): string[] {
 export function extraScopesOf(item: Api): string[] {
   const defined = new Set(catalogScopes(item))
   return item.scopes.filter((s) => !defined.has(s))
+}
+
+/** The scopes an edit takes away from the API. */
+function removedScopes(existing: Api | undefined, next: ApiFormValue | undefined): string[] {
+  if (existing === undefined || next === undefined) return []
+  const kept = new Set([...definedScopes(next.catalog), ...next.scopes])
+  return existing.scopes.filter((s) => !kept.has(s))
 }
 
 export interface ApiFormValue {
@@ -41,56 +49,17 @@ export function ApiForm({
   const [scopesText, setScopesText] = useState(
     existing === undefined ? '' : extraScopesOf(existing).join(' '),
   )
-  const [catalogText, setCatalogText] = useState('')
-  const [catalog, setCatalog] = useState<Catalog | null>(existing?.catalog ?? null)
-  const [catalogError, setCatalogError] = useState<string | undefined>(undefined)
+  const catalogEditor = useCatalogEditor(existing?.catalog ?? null)
   const [error, setError] = useState<string | undefined>(undefined)
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
   const [busy, setBusy] = useState(false)
-  const [confirm, setConfirm] = useState<string[] | undefined>(undefined)
+  const [confirm, setConfirm] = useState<ApiFormValue | undefined>(undefined)
 
-  useEffect(() => {
-    if (existing?.catalog !== null && existing?.catalog !== undefined)
-      void catalogToYaml(existing.catalog).then(setCatalogText)
-  }, [existing])
-
-  // Parse as the user types (or imports), so the preview and errors follow along.
-  useEffect(() => {
-    let current = true
-    parseCatalog(catalogText).then(
-      (parsed) => {
-        if (!current) return
-        setCatalog(
-          parsed.categories.length === 0 &&
-            (parsed.custom_scopes ?? []).length === 0 &&
-            (parsed.presets ?? []).length === 0
-            ? null
-            : parsed,
-        )
-        setCatalogError(undefined)
-      },
-      (reason: unknown) => {
-        if (!current) return
-        setCatalogError(messageOf(reason))
-      },
-    )
-    return () => {
-      current = false
-    }
-  }, [catalogText])
-
-  const value = (): ApiFormValue => ({
-    name: name.trim(),
-    audience: audience.trim(),
-    scopes: splitScopes(scopesText),
-    catalog,
-  })
-
-  const submit = async () => {
+  const submit = async (value: ApiFormValue) => {
     setBusy(true)
     setError(undefined)
     try {
-      await onSubmit(value())
+      await onSubmit(value)
     } catch (reason) {
       setBusy(false)
       if (reason instanceof ApiError) {
@@ -106,8 +75,6 @@ export function ApiForm({
 
   const scopesHint =
     'Scopes outside the catalog, separated by spaces, such as read:reports. With no catalog, these are all the scopes.'
-  const catalogHint =
-    'YAML or JSON: categories → resources with actions (read, create, update, delete), custom_scopes and presets. See examples/policies-catalog.yaml.'
   return (
     <>
       <form
@@ -115,25 +82,29 @@ export function ApiForm({
         noValidate
         onSubmit={(e) => {
           e.preventDefault()
-          if (catalogError !== undefined) {
-            document.getElementById('api-catalog-text')?.focus()
-            return
-          }
-          if (existing !== undefined) {
-            const next = value()
-            const kept = new Set([
-              ...(next.catalog === null
-                ? []
-                : catalogScopes({ ...existing, catalog: next.catalog })),
-              ...next.scopes,
-            ])
-            const removed = existing.scopes.filter((s) => !kept.has(s))
-            if (removed.length > 0) {
-              setConfirm(removed)
+          const form = e.currentTarget
+          void catalogEditor.read().then((reading) => {
+            if (reading.problem !== undefined || reading.issues.length > 0) {
+              setError(
+                reading.problem === undefined
+                  ? `The scope catalog has ${plural(reading.issues.length, 'problem')} to fix, marked above.`
+                  : 'The scope catalog cannot be read: see the message under it.',
+              )
+              form.querySelector<HTMLElement>('.catalog-editor [aria-invalid="true"]')?.focus()
               return
             }
-          }
-          void submit()
+            const next: ApiFormValue = {
+              name: name.trim(),
+              audience: audience.trim(),
+              scopes: splitScopes(scopesText),
+              catalog: reading.catalog,
+            }
+            if (removedScopes(existing, next).length > 0) {
+              setConfirm(next)
+              return
+            }
+            void submit(next)
+          })
         }}
       >
         <Field id="api-name" label="Name" error={fieldErrors['name']}>
@@ -178,45 +149,6 @@ export function ApiForm({
           </p>
         )}
         <Field
-          id="api-catalog-text"
-          label="Scope catalog"
-          optional
-          hint={catalogHint}
-          error={catalogError ?? fieldErrors['catalog']}
-        >
-          <textarea
-            id="api-catalog-text"
-            class="code-input"
-            rows={12}
-            spellcheck={false}
-            value={catalogText}
-            aria-invalid={catalogError !== undefined}
-            aria-describedby={describedBy(
-              'api-catalog-text',
-              catalogHint,
-              catalogError ?? fieldErrors['catalog'],
-            )}
-            onInput={(e) => {
-              setCatalogText(e.currentTarget.value)
-            }}
-          />
-        </Field>
-        <div class="field">
-          <label for="api-catalog-file">Import a catalog file</label>
-          <input
-            id="api-catalog-file"
-            type="file"
-            accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml"
-            onChange={(e) => {
-              const file = e.currentTarget.files?.[0]
-              if (file === undefined) return
-              file.text().then(setCatalogText, () => {
-                setCatalogError('The file could not be read.')
-              })
-            }}
-          />
-        </div>
-        <Field
           id="api-scopes"
           label="Other scopes"
           optional
@@ -235,24 +167,11 @@ export function ApiForm({
             }}
           />
         </Field>
-        {catalog !== null && catalogError === undefined && (
-          <section class="preview" aria-labelledby="catalog-preview">
-            <h2 id="catalog-preview">Preview</h2>
-            <CatalogView catalog={catalog} extraScopes={splitScopes(scopesText)} />
-            {(catalog.presets ?? []).length > 0 && (
-              <>
-                <h3>Presets</h3>
-                <ul class="scope-lines">
-                  {(catalog.presets ?? []).map((p) => (
-                    <li key={p.name}>
-                      <strong>{p.name}</strong>: {p.scopes.join(' ')}
-                    </li>
-                  ))}
-                </ul>
-              </>
-            )}
-          </section>
-        )}
+        <CatalogEditor
+          model={catalogEditor}
+          extraScopes={splitScopes(scopesText)}
+          serverError={fieldErrors['catalog']}
+        />
         <ErrorMessage>{error}</ErrorMessage>
         <FormActions
           submit={existing === undefined ? 'Register API' : 'Save API'}
@@ -269,14 +188,14 @@ export function ApiForm({
         }}
         confirmLabel="Remove scopes and save"
         danger
-        onConfirm={submit}
+        onConfirm={() => (confirm === undefined ? Promise.resolve() : submit(confirm))}
       >
         <p>
           These scopes will no longer exist and are taken away from every application and user that
           holds them:
         </p>
         <ul class="chips">
-          {(confirm ?? []).map((s) => (
+          {removedScopes(existing, confirm).map((s) => (
             <li key={s}>
               <code>{s}</code>
             </li>

@@ -157,7 +157,7 @@ export function NewApiPage() {
     )
   }
   return (
-    <div class="page page-narrow">
+    <div class="page">
       <p class="breadcrumb">
         <Link href="/apis">APIs</Link> <span aria-hidden="true">/</span> New
       </p>

@@ -1,0 +1,515 @@
+import { useEffect, useState } from 'preact/hooks'
+
+import type { CatalogAction } from '../api/types'
+import { ACTION_LABELS, ACTIONS, scopeOf, slugify } from '../lib/scopes'
+import {
+  nextKey,
+  resourceSlug,
+  type CatalogDraft,
+  type CatalogIssue,
+  type CategoryDraft,
+  type ResourceDraft,
+} from './catalog-draft'
+import { nextId } from './field'
+
+interface CatalogTableProps {
+  draft: CatalogDraft
+  issues: CatalogIssue[]
+  onChange: (draft: CatalogDraft) => void
+}
+
+/** An error under its field, wired by id to the control's aria-describedby. */
+function CellError({ id, message }: { id: string; message: string | undefined }) {
+  if (message === undefined) return null
+  return (
+    <p class="field-error" id={id}>
+      {message}
+    </p>
+  )
+}
+
+function describe(...ids: (string | false | undefined)[]): string | undefined {
+  const list = ids.filter((id): id is string => typeof id === 'string' && id !== '')
+  return list.length === 0 ? undefined : list.join(' ')
+}
+
+/**
+ * The scope catalog as tables: categories of resources (name, slug, description, one checkbox
+ * per action) with the scopes each row defines, then custom scopes and presets. Every control
+ * has a label (visible on phones, where the column headers are gone).
+ */
+export function CatalogTable({ draft, issues, onChange }: CatalogTableProps) {
+  const [prefix] = useState(() => nextId('catalog'))
+  const [focusId, setFocusId] = useState<string | undefined>(undefined)
+  useEffect(() => {
+    if (focusId === undefined) return
+    document.getElementById(focusId)?.focus()
+    setFocusId(undefined)
+  }, [focusId])
+
+  const issueAt = (path: string) => issues.find((i) => i.path === path)?.message
+  const id = (...parts: (string | number)[]) => [prefix, ...parts].join('-')
+
+  const setCategory = (ci: number, next: CategoryDraft) => {
+    onChange({ ...draft, categories: draft.categories.map((c, i) => (i === ci ? next : c)) })
+  }
+  const setResource = (ci: number, ri: number, change: Partial<ResourceDraft>) => {
+    const category = draft.categories[ci]
+    if (category === undefined) return
+    setCategory(ci, {
+      ...category,
+      resources: category.resources.map((r, i) => (i === ri ? { ...r, ...change } : r)),
+    })
+  }
+  const toggleAction = (ci: number, ri: number, action: CatalogAction, on: boolean) => {
+    const resource = draft.categories[ci]?.resources[ri]
+    if (resource === undefined) return
+    const actions = on
+      ? ACTIONS.filter((a) => a === action || resource.actions.includes(a))
+      : resource.actions.filter((a) => a !== action)
+    setResource(ci, ri, { actions })
+  }
+
+  return (
+    <div class="catalog-table-editor">
+      {draft.categories.length === 0 && (
+        <p class="muted">
+          No categories yet. Add one, or import a catalog you already have in YAML or JSON.
+        </p>
+      )}
+      {draft.categories.map((category, ci) => {
+        const catName = category.name.trim() === '' ? `category ${ci + 1}` : category.name.trim()
+        const nameError = issueAt(`categories.${ci}.name`)
+        return (
+          <fieldset class="catalog-category" key={category.key}>
+            <legend>Category {ci + 1}</legend>
+            <div class="catalog-category-head">
+              <div class={`field${nameError === undefined ? '' : ' field-invalid'}`}>
+                <label for={id(category.key, 'name')}>
+                  Category name<span class="visually-hidden"> {ci + 1}</span>
+                </label>
+                <input
+                  id={id(category.key, 'name')}
+                  type="text"
+                  maxLength={200}
+                  value={category.name}
+                  aria-invalid={nameError !== undefined}
+                  aria-describedby={describe(
+                    nameError !== undefined && id(category.key, 'name-error'),
+                  )}
+                  onInput={(e) => {
+                    setCategory(ci, { ...category, name: e.currentTarget.value })
+                  }}
+                />
+                <CellError id={id(category.key, 'name-error')} message={nameError} />
+              </div>
+              <button
+                type="button"
+                class="button button-small"
+                onClick={() => {
+                  onChange({ ...draft, categories: draft.categories.filter((_, i) => i !== ci) })
+                  setFocusId(id('add-category'))
+                }}
+              >
+                Remove category<span class="visually-hidden"> {catName}</span>
+              </button>
+            </div>
+            {category.resources.length > 0 && (
+              <table
+                class="table table-compact catalog-table"
+                aria-label={`${category.name.trim() === '' ? `Category ${ci + 1}` : category.name.trim()} resources`}
+              >
+                <thead>
+                  <tr>
+                    <th scope="col">Resource</th>
+                    <th scope="col">Slug</th>
+                    <th scope="col">Description</th>
+                    {ACTIONS.map((a) => (
+                      <th scope="col" key={a} class="catalog-col-action">
+                        {ACTION_LABELS[a]}
+                      </th>
+                    ))}
+                    <th scope="col" class="catalog-col-remove">
+                      <span class="visually-hidden">Remove</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {category.resources.map((resource, ri) => {
+                    const at = `categories.${ci}.resources.${ri}`
+                    const rid = (part: string) => id(resource.key, part)
+                    const errors = {
+                      name: issueAt(`${at}.name`),
+                      slug: issueAt(`${at}.slug`),
+                      actions: issueAt(`${at}.actions`),
+                    }
+                    const slug = resourceSlug(resource)
+                    const label =
+                      resource.name.trim() === '' ? `resource ${ri + 1}` : resource.name.trim()
+                    const scopes = slug === '' ? [] : resource.actions.map((a) => scopeOf(a, slug))
+                    return (
+                      <tr key={resource.key}>
+                        <td class="catalog-cell-name">
+                          <label class="cell-label" for={rid('name')}>
+                            <span class="visually-hidden">Resource {ri + 1} </span>Name
+                          </label>
+                          <input
+                            id={rid('name')}
+                            type="text"
+                            maxLength={200}
+                            value={resource.name}
+                            aria-invalid={errors.name !== undefined}
+                            aria-describedby={describe(
+                              errors.name !== undefined && rid('name-error'),
+                              rid('scopes'),
+                            )}
+                            onInput={(e) => {
+                              setResource(ci, ri, { name: e.currentTarget.value })
+                            }}
+                          />
+                          <CellError id={rid('name-error')} message={errors.name} />
+                          <p class="resource-scopes" id={rid('scopes')}>
+                            <span class="visually-hidden">Scopes: </span>
+                            {scopes.length === 0 ? (
+                              <span class="muted">no scopes yet</span>
+                            ) : (
+                              scopes.map((s) => <code key={s}>{s}</code>)
+                            )}
+                          </p>
+                          <CellError id={rid('actions-error')} message={errors.actions} />
+                        </td>
+                        <td>
+                          <label class="cell-label" for={rid('slug')}>
+                            <span class="visually-hidden">Resource {ri + 1} </span>Slug
+                          </label>
+                          <input
+                            id={rid('slug')}
+                            type="text"
+                            class="code-input"
+                            maxLength={100}
+                            spellcheck={false}
+                            value={resource.slug}
+                            placeholder={slugify(resource.name)}
+                            aria-invalid={errors.slug !== undefined}
+                            aria-describedby={describe(
+                              errors.slug !== undefined && rid('slug-error'),
+                            )}
+                            onInput={(e) => {
+                              setResource(ci, ri, { slug: e.currentTarget.value })
+                            }}
+                          />
+                          <CellError id={rid('slug-error')} message={errors.slug} />
+                        </td>
+                        <td>
+                          <label class="cell-label" for={rid('description')}>
+                            <span class="visually-hidden">Resource {ri + 1} </span>Description
+                          </label>
+                          <input
+                            id={rid('description')}
+                            type="text"
+                            maxLength={1000}
+                            value={resource.description}
+                            onInput={(e) => {
+                              setResource(ci, ri, { description: e.currentTarget.value })
+                            }}
+                          />
+                        </td>
+                        {ACTIONS.map((a) => (
+                          <td key={a} class="catalog-cell-action">
+                            <label class="action-check">
+                              <input
+                                type="checkbox"
+                                checked={resource.actions.includes(a)}
+                                aria-invalid={errors.actions !== undefined}
+                                aria-describedby={describe(
+                                  errors.actions !== undefined && rid('actions-error'),
+                                )}
+                                onChange={(e) => {
+                                  toggleAction(ci, ri, a, e.currentTarget.checked)
+                                }}
+                              />
+                              <span class="cell-label">{ACTION_LABELS[a]}</span>
+                              <span class="visually-hidden"> {label}</span>
+                            </label>
+                          </td>
+                        ))}
+                        <td class="catalog-cell-remove">
+                          <button
+                            type="button"
+                            class="button button-small"
+                            onClick={() => {
+                              setCategory(ci, {
+                                ...category,
+                                resources: category.resources.filter((_, i) => i !== ri),
+                              })
+                              setFocusId(id(category.key, 'add-resource'))
+                            }}
+                          >
+                            Remove<span class="visually-hidden"> {label}</span>
+                          </button>
+                        </td>
+                      </tr>
+                    )
+                  })}
+                </tbody>
+              </table>
+            )}
+            <button
+              type="button"
+              class="button button-small"
+              id={id(category.key, 'add-resource')}
+              onClick={() => {
+                const key = nextKey()
+                setCategory(ci, {
+                  ...category,
+                  resources: [
+                    ...category.resources,
+                    { key, name: '', slug: '', description: '', actions: ['read'] },
+                  ],
+                })
+                setFocusId(id(key, 'name'))
+              }}
+            >
+              Add resource<span class="visually-hidden"> to {catName}</span>
+            </button>
+          </fieldset>
+        )
+      })}
+      <div class="catalog-add">
+        <button
+          type="button"
+          class="button"
+          id={id('add-category')}
+          onClick={() => {
+            const key = nextKey()
+            onChange({
+              ...draft,
+              categories: [...draft.categories, { key, name: '', resources: [] }],
+            })
+            setFocusId(id(key, 'name'))
+          }}
+        >
+          Add category
+        </button>
+      </div>
+
+      <h3>Custom scopes</h3>
+      <p class="hint">Scopes outside the resource pattern, such as connectors.self:write.</p>
+      {draft.customScopes.length > 0 && (
+        <table class="table table-compact catalog-table" aria-label="Custom scopes">
+          <thead>
+            <tr>
+              <th scope="col">Scope</th>
+              <th scope="col">Description</th>
+              <th scope="col" class="catalog-col-remove">
+                <span class="visually-hidden">Remove</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {draft.customScopes.map((custom, i) => {
+              const error = issueAt(`custom_scopes.${i}.scope`)
+              const cid = (part: string) => id(custom.key, part)
+              const set = (change: Partial<typeof custom>) => {
+                onChange({
+                  ...draft,
+                  customScopes: draft.customScopes.map((c, j) =>
+                    j === i ? { ...c, ...change } : c,
+                  ),
+                })
+              }
+              return (
+                <tr key={custom.key}>
+                  <td class="catalog-cell-name">
+                    <label class="cell-label" for={cid('scope')}>
+                      Custom scope<span class="visually-hidden"> {i + 1}</span>
+                    </label>
+                    <input
+                      id={cid('scope')}
+                      type="text"
+                      class="code-input"
+                      maxLength={200}
+                      spellcheck={false}
+                      value={custom.scope}
+                      aria-invalid={error !== undefined}
+                      aria-describedby={describe(error !== undefined && cid('scope-error'))}
+                      onInput={(e) => {
+                        set({ scope: e.currentTarget.value })
+                      }}
+                    />
+                    <CellError id={cid('scope-error')} message={error} />
+                  </td>
+                  <td>
+                    <label class="cell-label" for={cid('description')}>
+                      <span class="visually-hidden">Custom scope {i + 1} </span>Description
+                    </label>
+                    <input
+                      id={cid('description')}
+                      type="text"
+                      maxLength={1000}
+                      value={custom.description}
+                      onInput={(e) => {
+                        set({ description: e.currentTarget.value })
+                      }}
+                    />
+                  </td>
+                  <td class="catalog-cell-remove">
+                    <button
+                      type="button"
+                      class="button button-small"
+                      onClick={() => {
+                        onChange({
+                          ...draft,
+                          customScopes: draft.customScopes.filter((_, j) => j !== i),
+                        })
+                        setFocusId(id('add-custom'))
+                      }}
+                    >
+                      Remove<span class="visually-hidden"> custom scope {i + 1}</span>
+                    </button>
+                  </td>
+                </tr>
+              )
+            })}
+          </tbody>
+        </table>
+      )}
+      <div class="catalog-add">
+        <button
+          type="button"
+          class="button button-small"
+          id={id('add-custom')}
+          onClick={() => {
+            const key = nextKey()
+            onChange({
+              ...draft,
+              customScopes: [...draft.customScopes, { key, scope: '', description: '' }],
+            })
+            setFocusId(id(key, 'scope'))
+          }}
+        >
+          Add custom scope
+        </button>
+      </div>
+
+      <h3>Presets</h3>
+      <p class="hint">
+        Named sets of this catalog's scopes offered when granting access, beside Read only and Full
+        access. Scopes are separated by spaces.
+      </p>
+      {draft.presets.length > 0 && (
+        <table class="table table-compact catalog-table" aria-label="Presets">
+          <thead>
+            <tr>
+              <th scope="col">Preset</th>
+              <th scope="col">Description</th>
+              <th scope="col">Scopes</th>
+              <th scope="col" class="catalog-col-remove">
+                <span class="visually-hidden">Remove</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {draft.presets.map((preset, i) => {
+              const pid = (part: string) => id(preset.key, part)
+              const errors = {
+                name: issueAt(`presets.${i}.name`),
+                scopes: issueAt(`presets.${i}.scopes`),
+              }
+              const set = (change: Partial<typeof preset>) => {
+                onChange({
+                  ...draft,
+                  presets: draft.presets.map((p, j) => (j === i ? { ...p, ...change } : p)),
+                })
+              }
+              return (
+                <tr key={preset.key}>
+                  <td>
+                    <label class="cell-label" for={pid('name')}>
+                      <span class="visually-hidden">Preset {i + 1} </span>Name
+                    </label>
+                    <input
+                      id={pid('name')}
+                      type="text"
+                      maxLength={100}
+                      value={preset.name}
+                      aria-invalid={errors.name !== undefined}
+                      aria-describedby={describe(errors.name !== undefined && pid('name-error'))}
+                      onInput={(e) => {
+                        set({ name: e.currentTarget.value })
+                      }}
+                    />
+                    <CellError id={pid('name-error')} message={errors.name} />
+                  </td>
+                  <td>
+                    <label class="cell-label" for={pid('description')}>
+                      <span class="visually-hidden">Preset {i + 1} </span>Description
+                    </label>
+                    <input
+                      id={pid('description')}
+                      type="text"
+                      maxLength={1000}
+                      value={preset.description}
+                      onInput={(e) => {
+                        set({ description: e.currentTarget.value })
+                      }}
+                    />
+                  </td>
+                  <td class="catalog-cell-name">
+                    <label class="cell-label" for={pid('scopes')}>
+                      <span class="visually-hidden">Preset {i + 1} </span>Scopes
+                    </label>
+                    <input
+                      id={pid('scopes')}
+                      type="text"
+                      class="code-input"
+                      spellcheck={false}
+                      value={preset.scopes}
+                      aria-invalid={errors.scopes !== undefined}
+                      aria-describedby={describe(
+                        errors.scopes !== undefined && pid('scopes-error'),
+                      )}
+                      onInput={(e) => {
+                        set({ scopes: e.currentTarget.value })
+                      }}
+                    />
+                    <CellError id={pid('scopes-error')} message={errors.scopes} />
+                  </td>
+                  <td class="catalog-cell-remove">
+                    <button
+                      type="button"
+                      class="button button-small"
+                      onClick={() => {
+                        onChange({ ...draft, presets: draft.presets.filter((_, j) => j !== i) })
+                        setFocusId(id('add-preset'))
+                      }}
+                    >
+                      Remove<span class="visually-hidden"> preset {i + 1}</span>
+                    </button>
+                  </td>
+                </tr>
+              )
+            })}
+          </tbody>
+        </table>
+      )}
+      <div class="catalog-add">
+        <button
+          type="button"
+          class="button button-small"
+          id={id('add-preset')}
+          onClick={() => {
+            const key = nextKey()
+            onChange({
+              ...draft,
+              presets: [...draft.presets, { key, name: '', description: '', scopes: '' }],
+            })
+            setFocusId(id(key, 'name'))
+          }}
+        >
+          Add preset
+        </button>
+      </div>
+    </div>
+  )
+}
