@@ -33,6 +33,50 @@ function describe(...ids: (string | false | undefined)[]): string | undefined {
   return list.length === 0 ? undefined : list.join(' ')
 }
 
+interface CellInputProps {
+  id: string
+  /** What the label says; `row` is read to screen readers before it ("Preset 2 Name"). */
+  label: string
+  row: string
+  value: string
+  error?: string | undefined
+  maxLength?: number
+  /** Scope-like text: monospace, no spell check. */
+  code?: boolean
+  placeholder?: string
+  /** Further ids that describe the input (the scopes a resource row defines). */
+  describedBy?: string
+  onInput: (value: string) => void
+}
+
+/** One text cell: its label (visible on phones, where the column headers are gone) and error. */
+function CellInput(props: CellInputProps) {
+  const errorId = `${props.id}-error`
+  return (
+    <>
+      <label class="cell-label" for={props.id}>
+        <span class="visually-hidden">{props.row} </span>
+        {props.label}
+      </label>
+      <input
+        id={props.id}
+        type="text"
+        class={props.code === true ? 'code-input' : undefined}
+        maxLength={props.maxLength}
+        spellcheck={props.code === true ? false : undefined}
+        value={props.value}
+        placeholder={props.placeholder}
+        aria-invalid={props.error !== undefined}
+        aria-describedby={describe(props.error !== undefined && errorId, props.describedBy)}
+        onInput={(e) => {
+          props.onInput(e.currentTarget.value)
+        }}
+      />
+      <CellError id={errorId} message={props.error} />
+    </>
+  )
+}
+
 /**
  * The scope catalog as tables: categories of resources (name, slug, description, one checkbox
  * per action) with the scopes each row defines, then custom scopes and presets. Every control
@@ -150,24 +194,18 @@ export function CatalogTable({ draft, issues, onChange }: CatalogTableProps) {
                     return (
                       <tr key={resource.key}>
                         <td class="catalog-cell-name">
-                          <label class="cell-label" for={rid('name')}>
-                            <span class="visually-hidden">Resource {ri + 1} </span>Name
-                          </label>
-                          <input
+                          <CellInput
                             id={rid('name')}
-                            type="text"
+                            row={`Resource ${ri + 1}`}
+                            label="Name"
                             maxLength={200}
                             value={resource.name}
-                            aria-invalid={errors.name !== undefined}
-                            aria-describedby={describe(
-                              errors.name !== undefined && rid('name-error'),
-                              rid('scopes'),
-                            )}
-                            onInput={(e) => {
-                              setResource(ci, ri, { name: e.currentTarget.value })
+                            error={errors.name}
+                            describedBy={rid('scopes')}
+                            onInput={(name) => {
+                              setResource(ci, ri, { name })
                             }}
                           />
-                          <CellError id={rid('name-error')} message={errors.name} />
                           <p class="resource-scopes" id={rid('scopes')}>
                             <span class="visually-hidden">Scopes: </span>
                             {scopes.length === 0 ? (
@@ -179,38 +217,29 @@ export function CatalogTable({ draft, issues, onChange }: CatalogTableProps) {
                           <CellError id={rid('actions-error')} message={errors.actions} />
                         </td>
                         <td>
-                          <label class="cell-label" for={rid('slug')}>
-                            <span class="visually-hidden">Resource {ri + 1} </span>Slug
-                          </label>
-                          <input
+                          <CellInput
                             id={rid('slug')}
-                            type="text"
-                            class="code-input"
+                            row={`Resource ${ri + 1}`}
+                            label="Slug"
+                            code
                             maxLength={100}
-                            spellcheck={false}
                             value={resource.slug}
                             placeholder={slugify(resource.name)}
-                            aria-invalid={errors.slug !== undefined}
-                            aria-describedby={describe(
-                              errors.slug !== undefined && rid('slug-error'),
-                            )}
-                            onInput={(e) => {
-                              setResource(ci, ri, { slug: e.currentTarget.value })
+                            error={errors.slug}
+                            onInput={(slug) => {
+                              setResource(ci, ri, { slug })
                             }}
                           />
-                          <CellError id={rid('slug-error')} message={errors.slug} />
                         </td>
                         <td>
-                          <label class="cell-label" for={rid('description')}>
-                            <span class="visually-hidden">Resource {ri + 1} </span>Description
-                          </label>
-                          <input
+                          <CellInput
                             id={rid('description')}
-                            type="text"
+                            row={`Resource ${ri + 1}`}
+                            label="Description"
                             maxLength={1000}
                             value={resource.description}
-                            onInput={(e) => {
-                              setResource(ci, ri, { description: e.currentTarget.value })
+                            onInput={(description) => {
+                              setResource(ci, ri, { description })
                             }}
                           />
                         </td>
@@ -340,16 +369,14 @@ export function CatalogTable({ draft, issues, onChange }: CatalogTableProps) {
                     <CellError id={cid('scope-error')} message={error} />
                   </td>
                   <td>
-                    <label class="cell-label" for={cid('description')}>
-                      <span class="visually-hidden">Custom scope {i + 1} </span>Description
-                    </label>
-                    <input
+                    <CellInput
                       id={cid('description')}
-                      type="text"
+                      row={`Custom scope ${i + 1}`}
+                      label="Description"
                       maxLength={1000}
                       value={custom.description}
-                      onInput={(e) => {
-                        set({ description: e.currentTarget.value })
+                      onInput={(description) => {
+                        set({ description })
                       }}
                     />
                   </td>
@@ -425,55 +452,42 @@ export function CatalogTable({ draft, issues, onChange }: CatalogTableProps) {
               return (
                 <tr key={preset.key}>
                   <td>
-                    <label class="cell-label" for={pid('name')}>
-                      <span class="visually-hidden">Preset {i + 1} </span>Name
-                    </label>
-                    <input
+                    <CellInput
                       id={pid('name')}
-                      type="text"
+                      row={`Preset ${i + 1}`}
+                      label="Name"
                       maxLength={100}
                       value={preset.name}
-                      aria-invalid={errors.name !== undefined}
-                      aria-describedby={describe(errors.name !== undefined && pid('name-error'))}
-                      onInput={(e) => {
-                        set({ name: e.currentTarget.value })
+                      error={errors.name}
+                      onInput={(name) => {
+                        set({ name })
                       }}
                     />
-                    <CellError id={pid('name-error')} message={errors.name} />
                   </td>
                   <td>
-                    <label class="cell-label" for={pid('description')}>
-                      <span class="visually-hidden">Preset {i + 1} </span>Description
-                    </label>
-                    <input
+                    <CellInput
                       id={pid('description')}
-                      type="text"
+                      row={`Preset ${i + 1}`}
+                      label="Description"
                       maxLength={1000}
                       value={preset.description}
-                      onInput={(e) => {
-                        set({ description: e.currentTarget.value })
+                      onInput={(description) => {
+                        set({ description })
                       }}
                     />
                   </td>
                   <td class="catalog-cell-name">
-                    <label class="cell-label" for={pid('scopes')}>
-                      <span class="visually-hidden">Preset {i + 1} </span>Scopes
-                    </label>
-                    <input
+                    <CellInput
                       id={pid('scopes')}
-                      type="text"
-                      class="code-input"
-                      spellcheck={false}
+                      row={`Preset ${i + 1}`}
+                      label="Scopes"
+                      code
                       value={preset.scopes}
-                      aria-invalid={errors.scopes !== undefined}
-                      aria-describedby={describe(
-                        errors.scopes !== undefined && pid('scopes-error'),
-                      )}
-                      onInput={(e) => {
-                        set({ scopes: e.currentTarget.value })
+                      error={errors.scopes}
+                      onInput={(scopes) => {
+                        set({ scopes })
                       }}
                     />
-                    <CellError id={pid('scopes-error')} message={errors.scopes} />
                   </td>
                   <td class="catalog-cell-remove">
                     <button
