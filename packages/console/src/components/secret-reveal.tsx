@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 
 import type { Snippets } from '../api/types'
 import { setNavigationGuard } from '../lib/router'
@@ -27,6 +27,9 @@ export function SecretReveal({
   onClose,
 }: SecretRevealProps) {
   const [stored, setStored] = useState(false)
+  // Read by the navigation guard: effects run after paint, so a Close pressed right after the
+  // box is ticked could still meet the guard of the unticked state and be held.
+  const storedNow = useRef(false)
   const [checkboxId] = useState(() => nextId('stored'))
   const [leaveId] = useState(() => nextId('stored-leave'))
   // A navigation held until the user confirms, as the close button asks, that the secret is stored.
@@ -40,6 +43,10 @@ export function SecretReveal({
     }
     window.addEventListener('beforeunload', warn)
     const release = setNavigationGuard((proceed) => {
+      if (storedNow.current) {
+        proceed()
+        return
+      }
       setLeaveConfirmed(false)
       setLeaving(() => proceed)
     })
@@ -80,6 +87,7 @@ export function SecretReveal({
           checked={stored}
           required
           onChange={(event) => {
+            storedNow.current = event.currentTarget.checked
             setStored(event.currentTarget.checked)
           }}
         />
@@ -114,6 +122,7 @@ export function SecretReveal({
             if (!leaveConfirmed || leaving === undefined) return
             const proceed = leaving
             setLeaving(undefined)
+            storedNow.current = true
             setStored(true)
             proceed()
           }}
