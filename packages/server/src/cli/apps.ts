@@ -133,11 +133,24 @@ function grantsFrom(flags: GrantFlags): NamedGrant[] | undefined {
   return grants.length === 0 ? undefined : grants
 }
 
-/** The application's grants with the named APIs' replaced or added, and every other one kept. */
-function mergeGrants(current: readonly NamedGrant[], named: readonly NamedGrant[]): NamedGrant[] {
-  const merged = current.map(
-    (grant) => named.find((n) => n.audience === grant.audience) ?? { ...grant },
-  )
+/**
+ * The application's grants with the named APIs' replaced or added, the removed ones gone, and
+ * every other one kept.
+ */
+function mergeGrants(
+  current: readonly NamedGrant[],
+  named: readonly NamedGrant[],
+  removed: readonly string[] = [],
+): NamedGrant[] {
+  for (const audience of removed) {
+    if (named.some((n) => n.audience === audience))
+      throw new CliError(`${audience} is both granted and removed: name it once`)
+    if (!current.some((c) => c.audience === audience))
+      throw new CliError(`the application holds no scopes on ${audience}; nothing to remove`)
+  }
+  const merged = current
+    .filter((grant) => !removed.includes(grant.audience))
+    .map((grant) => named.find((n) => n.audience === grant.audience) ?? { ...grant })
   for (const grant of named)
     if (!current.some((c) => c.audience === grant.audience)) merged.push(grant)
   return merged
@@ -267,18 +280,25 @@ export function registerApps(program: Command): void {
     .option('--environment <env>', 'new environment label')
   addGrantOptions(update, 'replaces its scopes on that API only')
   update
+    .addOption(
+      new Option(
+        '--remove-api <audience>',
+        'take away every scope on this API (repeatable); grants on other APIs stay',
+      ).argParser(repeatable),
+    )
     .option('--expires <when>', '"never", or an ISO 8601 date or date-time')
     .option('--token-ttl <seconds>', 'access token lifetime')
     .option('--json', 'print JSON')
     .action(
       async (
         clientId: string,
-        flags: Omit<CreateFlags, 'name'> & { name?: string },
+        flags: Omit<CreateFlags, 'name'> & { name?: string; removeApi?: string[] },
         command: Command,
       ) => {
         const { client, options } = adminClientFor(command)
         const path = client.tenantPath(`/applications/${encodeURIComponent(clientId)}`)
         const named = grantsFrom(flags)
+        const removed = flags.removeApi ?? []
         // Read, merge, then PATCH with the read's ETag: a change made in between fails with 412.
         const { body: current, etag } = await client.requestWithEtag<ApplicationDetailView>(
           'GET',
@@ -295,7 +315,9 @@ export function registerApps(program: Command): void {
             ...(flags.tokenTtl !== undefined && {
               token_lifetime_seconds: integer(flags.tokenTtl, '--token-ttl'),
             }),
-            ...(named !== undefined && { grants: mergeGrants(current.grants, named) }),
+            ...((named !== undefined || removed.length > 0) && {
+              grants: mergeGrants(current.grants, named ?? [], removed),
+            }),
           },
           etag === undefined ? {} : { 'if-match': etag },
         )

@@ -250,6 +250,37 @@ describe('a CLI that forgives mistakes', () => {
       )
       expect(renamed.name).toBe('renamed')
       expect(renamed.grants).toEqual(named.grants)
+
+      // One API's grant taken away, the other kept; removing what it does not hold is refused.
+      const removed = await json<{ grants: Grant[] }>(
+        'apps',
+        'update',
+        app.client_id,
+        '--remove-api',
+        'https://a.example.com',
+      )
+      expect(removed.grants).toEqual([{ audience: 'https://b.example.com', scopes: ['write:b'] }])
+      const again = await cli(
+        'apps',
+        'update',
+        app.client_id,
+        '--remove-api',
+        'https://a.example.com',
+      )
+      expect(again.code).toBe(1)
+      expect(again.stderr).toContain('holds no scopes on https://a.example.com')
+      const both = await cli(
+        'apps',
+        'update',
+        app.client_id,
+        '--remove-api',
+        'https://b.example.com',
+        '--api-scopes',
+        'https://b.example.com=read:b',
+      )
+      expect(both.stderr).toContain('both granted and removed')
+      const shown = await json<{ grants: Grant[] }>('apps', 'show', app.client_id)
+      expect(shown.grants).toEqual(removed.grants)
     })
 
     it('refuses an API named twice and a malformed --api-scopes, changing nothing', async () => {
