@@ -49,6 +49,17 @@ interface CellInputProps {
   onInput: (value: string) => void
 }
 
+/** The last cell of a row: its Remove button, named for screen readers by what it removes. */
+function RemoveCell({ what, onRemove }: { what: string; onRemove: () => void }) {
+  return (
+    <td class="catalog-cell-remove">
+      <button type="button" class="button button-small" onClick={onRemove}>
+        Remove<span class="visually-hidden"> {what}</span>
+      </button>
+    </td>
+  )
+}
+
 /** One text cell: its label (visible on phones, where the column headers are gone) and error. */
 function CellInput(props: CellInputProps) {
   const errorId = `${props.id}-error`
@@ -262,21 +273,16 @@ export function CatalogTable({ draft, issues, onChange }: CatalogTableProps) {
                             </label>
                           </td>
                         ))}
-                        <td class="catalog-cell-remove">
-                          <button
-                            type="button"
-                            class="button button-small"
-                            onClick={() => {
-                              setCategory(ci, {
-                                ...category,
-                                resources: category.resources.filter((_, i) => i !== ri),
-                              })
-                              setFocusId(id(category.key, 'add-resource'))
-                            }}
-                          >
-                            Remove<span class="visually-hidden"> {label}</span>
-                          </button>
-                        </td>
+                        <RemoveCell
+                          what={label}
+                          onRemove={() => {
+                            setCategory(ci, {
+                              ...category,
+                              resources: category.resources.filter((_, i) => i !== ri),
+                            })
+                            setFocusId(id(category.key, 'add-resource'))
+                          }}
+                        />
                       </tr>
                     )
                   })}
@@ -380,21 +386,16 @@ export function CatalogTable({ draft, issues, onChange }: CatalogTableProps) {
                       }}
                     />
                   </td>
-                  <td class="catalog-cell-remove">
-                    <button
-                      type="button"
-                      class="button button-small"
-                      onClick={() => {
-                        onChange({
-                          ...draft,
-                          customScopes: draft.customScopes.filter((_, j) => j !== i),
-                        })
-                        setFocusId(id('add-custom'))
-                      }}
-                    >
-                      Remove<span class="visually-hidden"> custom scope {i + 1}</span>
-                    </button>
-                  </td>
+                  <RemoveCell
+                    what={`custom scope ${i + 1}`}
+                    onRemove={() => {
+                      onChange({
+                        ...draft,
+                        customScopes: draft.customScopes.filter((_, j) => j !== i),
+                      })
+                      setFocusId(id('add-custom'))
+                    }}
+                  />
                 </tr>
               )
             })}
@@ -489,18 +490,13 @@ export function CatalogTable({ draft, issues, onChange }: CatalogTableProps) {
                       }}
                     />
                   </td>
-                  <td class="catalog-cell-remove">
-                    <button
-                      type="button"
-                      class="button button-small"
-                      onClick={() => {
-                        onChange({ ...draft, presets: draft.presets.filter((_, j) => j !== i) })
-                        setFocusId(id('add-preset'))
-                      }}
-                    >
-                      Remove<span class="visually-hidden"> preset {i + 1}</span>
-                    </button>
-                  </td>
+                  <RemoveCell
+                    what={`preset ${i + 1}`}
+                    onRemove={() => {
+                      onChange({ ...draft, presets: draft.presets.filter((_, j) => j !== i) })
+                      setFocusId(id('add-preset'))
+                    }}
+                  />
                 </tr>
               )
             })}

@@ -440,9 +440,8 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
       continue
     }
     const current = matches[0]
-    const expiryChanged =
-      current === undefined ||
-      canonical(applicationConfig(current).expires_at) !== canonical(value.expires_at)
+    const before = current === undefined ? undefined : applicationConfig(current)
+    const expiryChanged = before === undefined || before.expires_at !== value.expires_at
     if (
       expiryChanged &&
       value.expires_at !== null &&
@@ -453,7 +452,7 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
         message: 'must be in the future (or null for never)',
       })
     }
-    if (current === undefined) {
+    if (current === undefined || before === undefined) {
       applicationChanges.push({
         action: 'create',
         kind: 'application',
@@ -463,7 +462,6 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
       })
       continue
     }
-    const before = applicationConfig(current)
     const fields: FieldChange[] = []
     for (const field of Object.keys(value) as (keyof ConfigApplication)[])
       compare(fields, field, before[field], value[field])
