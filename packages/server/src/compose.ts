@@ -25,6 +25,7 @@ import { createTokenEndpoint, type TokenEndpoint } from './oauth/token-endpoint.
 import { GroupCommitAuditSink } from './storage/audit-group-commit.js'
 import type { ChangeBus, RateLimiter, Storage } from './storage/contract.js'
 import { ApplicationExpiryPublisher } from './management/application-expiry.js'
+import { AuditSchedule } from './management/audit-schedule.js'
 import { ConsoleSessions } from './management/console-sessions.js'
 import { openChangeBus, openRateLimiter } from './storage/shared/open.js'
 import { openSqlStorage } from './storage/sql/sql-storage.js'
@@ -40,6 +41,8 @@ export interface Services {
   readonly clients: CachingClientDirectory
   readonly keyring: TenantKeyring
   readonly audit: GroupCommitAuditSink
+  /** Scheduled checkpoints and retention of the audit chain; `tick()` runs one round now. */
+  readonly auditSchedule: AuditSchedule
   readonly tokenEndpoint: TokenEndpoint
   readonly ownTokens: OwnTokenVerifier
   readonly protectedEndpoints: ProtectedEndpointDeps & TokenRevocationDeps
@@ -111,6 +114,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const masterKey = resolveMasterKey(config)
   const storage = await openSqlStorage(config.databaseUrl, {
     sqliteSynchronous: config.sqliteSynchronous,
+    auditChain: config.auditChain,
   })
   const storageHealth = new StorageHealth({ probe: () => storage.probeWrite(), logger })
   const hasher = new SecretHasher(masterKey)
@@ -237,6 +241,16 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     now,
   }
   const expiries = new ApplicationExpiryPublisher({ storage, changes, now, logger })
+  const auditSchedule = new AuditSchedule({
+    storage,
+    sealer,
+    now,
+    logger,
+    intervalSeconds: config.auditCheckpointIntervalSeconds,
+    retentionDays: config.auditRetentionDays,
+    storageAvailable: () => storageHealth.isAvailable,
+  })
+  auditSchedule.start()
   const consoleSessions = new ConsoleSessions({
     storage,
     hasher,
@@ -258,6 +272,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clients,
     keyring,
     audit,
+    auditSchedule,
     tokenEndpoint,
     ownTokens,
     protectedEndpoints,
@@ -269,6 +284,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     async close() {
       clearInterval(pruning)
       await expiries.close()
+      await auditSchedule.stop()
       await audit.drain()
       await changes.close()
       limiter.close()

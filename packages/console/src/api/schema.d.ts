@@ -5501,6 +5501,734 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/admin/v1/tenants/{tenant}/audit/verify': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Recompute the tenant's audit hash chain and check every signed checkpoint */
+    get: {
+      parameters: {
+        query?: {
+          from?: number
+          to?: number
+        }
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              ok: boolean
+              tenant: string
+              records: number
+              first: null | number
+              last: null | number
+              verified_through: number
+              checkpoints_checked: number
+              latest_checkpoint: null | {
+                seq: number
+                hash: string
+                kind: string
+                time: string
+              }
+              findings: {
+                kind:
+                  | 'changed'
+                  | 'removed'
+                  | 'inserted'
+                  | 'reordered'
+                  | 'checkpoint_mismatch'
+                  | 'checkpoint_invalid'
+                seq: number
+                through?: number
+                message: string
+              }[]
+              more_findings: number
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/audit/checkpoints': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The newest signed checkpoints first (every one is in the export) */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number
+        }
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: {
+                seq: number
+                hash: string
+                kind: 'scheduled' | 'on_demand' | 'cut'
+                /** Format: date-time */
+                created_at: string
+                kid: string
+                /** @description The signed checkpoint (compact JWS, EdDSA); see docs/audit.md. */
+                jws: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    put?: never
+    /** Sign a checkpoint of the audit chain as it is now */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              seq: number
+              hash: string
+              kind: 'scheduled' | 'on_demand' | 'cut'
+              /** Format: date-time */
+              created_at: string
+              kid: string
+              /** @description The signed checkpoint (compact JWS, EdDSA); see docs/audit.md. */
+              jws: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/audit/keys/rotate': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Rotate the key that signs audit checkpoints (no gap: the next key was published) */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              current: string
+              next: string
+              retired: null | string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/audit/export': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The chain as JSON lines: a header, the signed checkpoints, then every record; verifies offline with `tokenmint audit verify --file` */
+    get: {
+      parameters: {
+        query?: {
+          from?: number
+          to?: number
+        }
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/audit/stream': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** With Accept: text/event-stream, Server-Sent Events: every record after `after` (or Last-Event-ID), then new ones as they are written, each event id the record number. Otherwise JSON lines: up to `limit` records after `after`, waiting up to `wait` seconds for one (long poll) */
+    get: {
+      parameters: {
+        query?: {
+          after?: number
+          limit?: number
+          /** @description JSON lines: seconds to wait for a record when none is there yet (long poll) */
+          wait?: number
+        }
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/admin/v1/tenants/{tenant}/keys': {
     parameters: {
       query?: never
@@ -5886,6 +6614,8 @@ export interface paths {
             'application/json': {
               items: {
                 id: string
+                /** @description The record's number in the tenant's hash chain (see /audit/verify) */
+                seq: null | number
                 /** Format: date-time */
                 occurred_at: string
                 /** @enum {unknown} */
@@ -5905,6 +6635,8 @@ export interface paths {
                   | 'api.updated'
                   | 'api.deleted'
                   | 'keys.rotated'
+                  | 'audit.key_rotated'
+                  | 'audit.pruned'
                   | 'tenant.created'
                   | 'tenant.updated'
                   | 'config.applied'

@@ -91,9 +91,9 @@ interface ErrorBody {
   errors?: { field: string; message: string }[]
 }
 
-async function send(url: string, init: RequestInit): Promise<Response> {
+async function send(url: string, init: RequestInit, timeout = true): Promise<Response> {
   try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) })
+    return await fetch(url, { ...init, ...(timeout && { signal: AbortSignal.timeout(30_000) }) })
   } catch (error) {
     const reason =
       error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'is unreachable'
@@ -185,6 +185,21 @@ export class AdminClient {
   async patchCurrent<T>(path: string, body: unknown): Promise<T> {
     const { etag } = await this.requestWithEtag<unknown>('GET', path)
     return this.request<T>('PATCH', path, body, etag === undefined ? {} : { 'if-match': etag })
+  }
+
+  /**
+   * A GET whose body is read as it arrives (exports, event streams): no overall time limit,
+   * and the caller reads or cancels the body.
+   */
+  async stream(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    const token = await this.#accessToken()
+    const response = await send(
+      `${this.target.url}${path}`,
+      { method: 'GET', headers: { authorization: `Bearer ${token}`, ...headers } },
+      false,
+    )
+    if (!response.ok) throw await failure(response, `GET ${path.split('?')[0] ?? path} failed`)
+    return response
   }
 
   /** Also returns the ETag, for a read followed by a conditional update. */

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 
 import { AUDIT_EVENT_TYPES } from '../domain/audit-events.js'
 
+import { registerAuditChain } from './audit-chain.js'
 import { CliError } from './cli-error.js'
 import { table } from './output.js'
 import { adminClientFor } from './remote.js'
@@ -70,7 +71,7 @@ function isoOrThrow(value: string | undefined, flag: string): string | undefined
 }
 
 export function registerAudit(program: Command): void {
-  program
+  const audit = program
     .command('audit')
     .description('print the audit log, newest first, as a table (as JSON lines with --json)')
     .option('--app <client-id>', 'only this application')
@@ -118,4 +119,5 @@ export function registerAudit(program: Command): void {
         if (options.json !== true) process.stdout.write(humanTable(events) + '\n')
       },
     )
+  registerAuditChain(audit)
 }

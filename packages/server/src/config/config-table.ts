@@ -12,6 +12,9 @@ const DEFAULTS: Record<string, string> = {
   TOKENMINT_CACHE_MAX_AGE: '`30`',
   TOKENMINT_JWKS_MAX_AGE: '`300`',
   TOKENMINT_AUDIT_TOKENS: '`on`',
+  TOKENMINT_AUDIT_CHAIN: '`on`',
+  TOKENMINT_AUDIT_CHECKPOINT_INTERVAL: '`600`',
+  TOKENMINT_AUDIT_RETENTION_DAYS: '`0`',
   TOKENMINT_TOKEN_RATE_LIMIT: '`6000`',
   TOKENMINT_FAILED_AUTH_LIMIT: '`100`',
   TOKENMINT_SQLITE_SYNCHRONOUS: '`normal`',
@@ -30,8 +33,10 @@ const DEFAULTS: Record<string, string> = {
 
 /** The README's configuration table, generated from the settings (a test keeps them equal). */
 export function renderConfigTable(): string {
-  const rows = Object.values(settings).map(
-    (s) => `| \`${s.env}\` | ${DEFAULTS[s.env] ?? ''} | ${s.doc} |`,
-  )
+  const rows = Object.values(settings).map((s) => {
+    const fallback = DEFAULTS[s.env]
+    if (fallback === undefined) throw new Error(`${s.env} has no documented default`)
+    return `| \`${s.env}\` | ${fallback} | ${s.doc} |`
+  })
   return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n')
 }

@@ -17,6 +17,10 @@ export interface Config {
   readonly cacheMaxAgeSeconds: number
   readonly jwksMaxAgeSeconds: number
   readonly auditTokens: boolean
+  readonly auditChain: boolean
+  readonly auditCheckpointIntervalSeconds: number
+  /** 0 keeps every audit record. */
+  readonly auditRetentionDays: number
   readonly sqliteSynchronous: 'normal' | 'full'
   readonly tokenRateLimitPerMinute: number
   readonly failedAuthLimitPerMinute: number
@@ -299,6 +303,25 @@ export const settings = {
       if (raw === 'off') return false
       throw new ConfigError('TOKENMINT_AUDIT_TOKENS must be on or off')
     },
+  },
+  auditChain: {
+    env: 'TOKENMINT_AUDIT_CHAIN',
+    doc: '`on`: every audit record is hash-chained to the one before (docs/audit.md). `off` only to measure what that costs (benchmarks); records written then never verify.',
+    parse: (raw) => {
+      if (raw === undefined || raw === '' || raw === 'on') return true
+      if (raw === 'off') return false
+      throw new ConfigError('TOKENMINT_AUDIT_CHAIN must be on or off')
+    },
+  },
+  auditCheckpointIntervalSeconds: {
+    env: 'TOKENMINT_AUDIT_CHECKPOINT_INTERVAL',
+    doc: "Seconds between signed checkpoints of each tenant's audit chain (taken only when the chain has grown). Publish them elsewhere to bound what someone with the database could rewrite.",
+    parse: integer('TOKENMINT_AUDIT_CHECKPOINT_INTERVAL', 600, 1, 86_400),
+  },
+  auditRetentionDays: {
+    env: 'TOKENMINT_AUDIT_RETENTION_DAYS',
+    doc: 'Days audit records are kept; older ones are removed behind a signed checkpoint that marks the cut, so what remains still verifies. `0` keeps everything.',
+    parse: integer('TOKENMINT_AUDIT_RETENTION_DAYS', 0, 0, 36_500),
   },
 } satisfies { [K in keyof Config]: Setting<Config[K]> }
 

@@ -19,6 +19,8 @@ export const AUDIT_EVENT_TYPES = [
   'api.updated',
   'api.deleted',
   'keys.rotated',
+  'audit.key_rotated',
+  'audit.pruned',
   'tenant.created',
   'tenant.updated',
   'config.applied',

@@ -14,6 +14,7 @@ import {
 } from './oauth-parameters.js'
 import type { TokenMetrics } from './metrics.js'
 import { registerRevocationRoutes } from './revocation-routes.js'
+import { publishedAuditKeys } from '../management/audit-keys.js'
 
 interface TenantParams {
   tenant: string
@@ -120,6 +121,16 @@ export function registerOAuthRoutes(
         const runtime = await runtimeOf(services, request.params.tenant)
         void reply.header('Cache-Control', `public, max-age=${services.config.jwksMaxAgeSeconds}`)
         return { keys: runtime.publishedKeys }
+      },
+    )
+    oauth.get(
+      '/t/:tenant/.well-known/audit-keys.json',
+      { config },
+      async (request: FastifyRequest<{ Params: TenantParams }>, reply) => {
+        await runtimeOf(services, request.params.tenant)
+        // Checkpoints stay verifiable for good: retired audit keys are never withdrawn.
+        void reply.header('Cache-Control', `public, max-age=${services.config.jwksMaxAgeSeconds}`)
+        return publishedAuditKeys(services.management, request.params.tenant)
       },
     )
     registerRevocationRoutes(oauth, services)

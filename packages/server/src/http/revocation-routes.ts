@@ -6,14 +6,12 @@ import { authenticateResourceServer, introspect } from '../oauth/introspection.j
 import { revokeToken } from '../oauth/token-revocation.js'
 import { isValidCursor, type RevocationFeedEntry } from '../oauth/revocation-feed.js'
 import { NO_STORE } from './errors.js'
+import { HEARTBEAT_MS, startEventStream } from './event-stream.js'
 import { requestParameters } from './oauth-parameters.js'
 
 interface TenantParams {
   tenant: string
 }
-
-export const HEARTBEAT_MS = 15_000
-const FEED_IDLE_TIMEOUT_MS = 4 * HEARTBEAT_MS
 
 function cursorOf(request: FastifyRequest): string | undefined {
   const query = request.query as Record<string, unknown>
@@ -39,18 +37,7 @@ async function stream(
 ) {
   const { tenant } = request.params
   const first = await services.revocations.read(tenant, since)
-  reply.hijack()
-  // Node's request and headers timeouts end once the request is in, so they never cut the
-  // stream; the idle timeout would. Heartbeats keep the stream busy, so allow four missed ones:
-  // a peer that stops reading stalls the writes and is cut then.
-  request.raw.socket.setTimeout(FEED_IDLE_TIMEOUT_MS)
-  const raw = reply.raw
-  raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  })
+  const raw = startEventStream(request, reply)
   let cursor = first.next_cursor ?? undefined
   const send = (entry: RevocationFeedEntry) => {
     raw.write(`id: ${entry.cursor}\nevent: revocation\ndata: ${JSON.stringify(entry)}\n\n`)

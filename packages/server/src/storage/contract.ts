@@ -12,6 +12,8 @@ import type {
   SigningKeyStatus,
   Tenant,
 } from '../domain/model.js'
+import type { PublicJwk } from '../crypto/jws-signer.js'
+import type { StoredChainRecord } from '../domain/audit-verification.js'
 
 /** A page of a list, newest first, with an opaque cursor for the next page. */
 export interface Page<T> {
@@ -213,6 +215,8 @@ export interface AuditEvent {
 
 export interface StoredAuditEvent extends AuditEvent {
   id: string
+  /** Its number in the tenant's hash chain. */
+  seq: number | null
 }
 
 export interface AuditQuery {
@@ -262,6 +266,7 @@ export interface Storage {
   readonly apis: ApiStore
   readonly applications: ApplicationStore
   readonly audit: AuditStore
+  readonly auditChain: AuditChainStore
   readonly secretUsage: SecretUsage
   readonly revocations: RevocationStore
   readonly users: UserStore
@@ -326,4 +331,62 @@ export interface RateLimiter {
   /** Decisions taken locally because the shared store did not answer, since start. */
   readonly fallbacks: number
   close(): void
+}
+
+/** A stored audit record with its place in the chain; `data` is the stored JSON text. */
+export interface ChainedAuditRecord extends StoredChainRecord {
+  /** Insertion order, which breaks ties between records that claim the same number. */
+  id: number
+}
+
+export type AuditCheckpointKind = 'scheduled' | 'on_demand' | 'cut'
+
+export interface AuditCheckpoint {
+  tenantId: string
+  seq: number
+  hash: string
+  kind: AuditCheckpointKind
+  createdAt: Date
+  kid: string
+  /** The signed statement (compact JWS): the columns above are only a copy of its payload. */
+  jws: string
+}
+
+export interface AuditKey {
+  kid: string
+  tenantId: string
+  status: 'current' | 'next' | 'retired'
+  publicJwk: PublicJwk
+  sealedPrivateKey: string
+  createdAt: Date
+  activatedAt: Date | null
+  retiredAt: Date | null
+}
+
+/** Reads of the audit chain, its checkpoints and its signing keys (docs/audit.md). */
+export interface AuditChainStore {
+  head(tenantId: string): Promise<{ seq: number; hash: string } | undefined>
+  /** Every tenant that has a chain, with its head. */
+  heads(): Promise<{ tenantId: string; seq: number; hash: string }[]>
+  /** Records after the cursor (number, then insertion order), ascending, at most `limit`. */
+  records(
+    tenantId: string,
+    after: { seq: number; id: number },
+    throughSeq: number | undefined,
+    limit: number,
+  ): Promise<ChainedAuditRecord[]>
+  /** The last record written before `before`, if any. */
+  lastBefore(tenantId: string, before: Date): Promise<ChainedAuditRecord | undefined>
+  recordAt(tenantId: string, seq: number): Promise<ChainedAuditRecord | undefined>
+  /** Removes the records numbered up to `seq` (retention, behind a `cut` checkpoint). */
+  removeThrough(tenantId: string, seq: number): Promise<number>
+  checkpoints(tenantId: string): Promise<AuditCheckpoint[]>
+  latestCheckpoint(tenantId: string): Promise<AuditCheckpoint | undefined>
+  addCheckpoint(checkpoint: AuditCheckpoint): Promise<void>
+  keys(tenantId: string): Promise<AuditKey[]>
+  insertKey(key: AuditKey): Promise<void>
+  setKeyStatus(
+    kid: string,
+    change: { status: AuditKey['status']; activatedAt?: Date; retiredAt?: Date },
+  ): Promise<void>
 }

@@ -8,6 +8,7 @@ import { queryAudit } from '../../management/audit.js'
 import { listKeys, rotateKeys } from '../../management/keys.js'
 import { createTenant, getTenant, listTenants } from '../../management/tenants.js'
 import { registerAdminDocs } from './admin-docs.js'
+import { registerAuditRoutes } from './audit-routes.js'
 import { registerApiRoutes } from './api-routes.js'
 import { registerApplicationRoutes } from './application-routes.js'
 import { registerConfigRoutes } from './config-routes.js'
@@ -138,6 +139,7 @@ export async function registerAdminRoutes(
   registerUserRoutes(app, services)
   registerAdministratorRoutes(app, services)
   registerConfigRoutes(app, services)
+  registerAuditRoutes(app, services)
 
   app.get(
     '/admin/v1/tenants/:tenant/keys',

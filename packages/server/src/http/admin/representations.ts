@@ -129,6 +129,7 @@ export function keyView(key: KeySummary): Static<typeof S.SigningKey> {
 export function auditView(event: StoredAuditEvent): Static<typeof S.AuditEvent> {
   return {
     id: event.id,
+    seq: event.seq,
     occurred_at: event.occurredAt.toISOString(),
     type: event.type,
     actor: event.actor,

@@ -382,6 +382,9 @@ export const AuditEventType = Type.Enum(AUDIT_EVENT_TYPES)
 
 export const AuditEvent = Type.Object({
   id: Type.String(),
+  seq: Type.Union([Type.Null(), Type.Integer()], {
+    description: "The record's number in the tenant's hash chain (see /audit/verify)",
+  }),
   occurred_at: Timestamp,
   type: AuditEventType,
   actor: Type.String(),

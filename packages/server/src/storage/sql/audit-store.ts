@@ -1,5 +1,7 @@
 import type { AuditEventType } from '../../domain/audit-events.js'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+
+import { GENESIS_HASH, type ChainHead } from '../../domain/audit-chain.js'
 
 import { ValidationError } from '../../domain/errors.js'
 import type {
@@ -11,31 +13,95 @@ import type {
   StoredAuditEvent,
   TokenAuditEvent,
 } from '../contract.js'
+import { chainRows, tenantsOf, unchainedRows, type AuditRow } from './audit-chain-rows.js'
 import type { SqlDialectName } from './dialect.js'
 import { auditEventRow, ms } from './rows.js'
 import type { Database } from './schema.js'
 import type { SqliteTokenAudit } from './sqlite-token-audit.js'
 import { acceptedEvents, recordedEvent } from './token-liveness.js'
 
+/**
+ * Appends rows to their tenants' hash chains inside the transaction `db` is: each tenant's head
+ * row is locked (the upsert's row lock on PostgreSQL, so nodes append one at a time per
+ * tenant; SQLite's write transactions are serial already), the rows are chained after it, and
+ * the head moves on.
+ */
+export async function insertChained(
+  db: Kysely<Database>,
+  rows: readonly AuditRow[],
+  chain: boolean,
+): Promise<void> {
+  if (rows.length === 0) return
+  if (!chain) {
+    await db.insertInto('audit_events').values(unchainedRows(rows)).execute()
+    return
+  }
+  const heads = new Map<string, ChainHead>()
+  for (const tenantId of tenantsOf(rows)) {
+    const head = await sql<ChainHead>`
+      insert into audit_heads (tenant_id, seq, hash) values (${tenantId}, 0, ${GENESIS_HASH})
+      on conflict (tenant_id) do update set seq = audit_heads.seq
+      returning seq, hash`.execute(db)
+    const row = head.rows[0]
+    if (row === undefined) throw new Error('the audit head upsert returned no row')
+    heads.set(tenantId, { seq: row.seq, hash: row.hash })
+  }
+  await db.insertInto('audit_events').values(chainRows(rows, heads)).execute()
+  for (const [tenantId, head] of heads) {
+    await db
+      .updateTable('audit_heads')
+      .set({ seq: head.seq, hash: head.hash })
+      .where('tenant_id', '=', tenantId)
+      .execute()
+  }
+}
+
 export class SqlAuditStore implements AuditStore {
+  /** Inside a transaction: appends wait for its end (see `flushDeferred`). */
+  #deferred: AuditRow[] = []
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: SqlDialectName,
-    /** SQLite, outside transactions: the hot path's prepared-statement commit. */
     private readonly usage: SecretUsage,
-    private readonly sqliteFastPath?: SqliteTokenAudit,
+    private readonly options: {
+      /** Whether `db` is a transaction. */
+      inTransaction: boolean
+      /** TOKENMINT_AUDIT_CHAIN; off only in benchmarks. */
+      chain: boolean
+      /** SQLite, outside transactions: the hot path's prepared-statement commit. */
+      sqliteFastPath?: SqliteTokenAudit | undefined
+    },
   ) {}
 
   async append(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return
-    await this.db.insertInto('audit_events').values(events.map(auditEventRow)).execute()
+    if (this.options.inTransaction) {
+      this.#deferred.push(...events.map(auditEventRow))
+      return
+    }
+    await this.db
+      .transaction()
+      .execute((trx) => insertChained(trx, events.map(auditEventRow), this.options.chain))
+  }
+
+  /**
+   * Writes what a transaction appended, as its last step. Taking the tenant's audit head last
+   * means a transaction holding it never waits for another lock, so audit appends cannot
+   * deadlock with the row locks of management changes or of the token commit.
+   */
+  async flushDeferred(): Promise<void> {
+    const rows = this.#deferred
+    this.#deferred = []
+    await insertChained(this.db, rows, this.options.chain)
   }
 
   async appendTokenEvents(events: readonly TokenAuditEvent[], now: Date): Promise<boolean[]> {
     if (events.length === 0) return []
     const nowMs = ms(now)
     const accepted =
-      this.sqliteFastPath?.tryCommit(events, nowMs) ?? (await this.#commitPortable(events, nowMs))
+      this.options.sqliteFastPath?.tryCommit(events, nowMs) ??
+      (await this.#commitPortable(events, nowMs))
     // After the commit, never inside it (see SqlSecretUsage).
     const uses = events
       .filter((_, i) => accepted[i] === true)
@@ -72,7 +138,7 @@ export class SqlAuditStore implements AuditStore {
       const rows = events.map((event, i) =>
         auditEventRow(recordedEvent(event, accepted[i] === true)),
       )
-      await trx.insertInto('audit_events').values(rows).execute()
+      await insertChained(trx, rows, this.options.chain)
 
       return accepted
     })
@@ -98,6 +164,7 @@ export class SqlAuditStore implements AuditStore {
     const rows = await select.execute()
     const items = rows.slice(0, query.limit).map((r): StoredAuditEvent => ({
       id: String(r.id),
+      seq: r.seq,
       tenantId: r.tenant_id,
       occurredAt: new Date(r.occurred_at),
       // Only AuditEventType values are ever written (storage/contract's AuditEvent).

@@ -10,6 +10,7 @@ import { deploymentSchema } from './migrations/006-deployment.js'
 import { builtInApplicationSchema } from './migrations/007-built-in-application.js'
 import { expiryFeedSchema } from './migrations/008-expiry-feed.js'
 import { storageProbeSchema } from './migrations/009-storage-probe.js'
+import { auditChainSchema } from './migrations/010-audit-chain.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -23,6 +24,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '007-built-in-application': builtInApplicationSchema(),
     '008-expiry-feed': expiryFeedSchema(),
     '009-storage-probe': storageProbeSchema(),
+    '010-audit-chain': auditChainSchema(dialect),
   }
 }
 
@@ -35,13 +37,16 @@ export async function migrateToLatest(
   dialect: SqlDialectName,
   /** Postgres: named explicitly, since Kysely's check for its own tables looks in every schema. */
   schema?: string,
+  /** Stop after this migration (tests of a later migration's upgrade path). */
+  until?: string,
 ): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations(dialect)) },
     ...(schema !== undefined && { migrationTableSchema: schema }),
   })
-  const { error } = await migrator.migrateToLatest()
+  const { error } =
+    until === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(until)
   if (error !== undefined) {
     throw new Error('database migration failed', { cause: error })
   }

@@ -79,6 +79,38 @@ export interface AuditEventsTable {
   actor: string
   client_id: string | null
   data: string
+  /** The tenant's hash chain (domain/audit-chain); null only with TOKENMINT_AUDIT_CHAIN=off. */
+  seq: number | null
+  prev_hash: string | null
+  hash: string | null
+}
+
+export interface AuditHeadsTable {
+  tenant_id: string
+  seq: number
+  hash: string
+}
+
+export interface AuditCheckpointsTable {
+  id: Generated<number>
+  tenant_id: string
+  seq: number
+  hash: string
+  kind: string
+  created_at: number
+  kid: string
+  jws: string
+}
+
+export interface AuditKeysTable {
+  kid: string
+  tenant_id: string
+  status: string
+  public_jwk: string
+  sealed_private_key: string
+  created_at: number
+  activated_at: number | null
+  retired_at: number | null
 }
 
 export interface RevocationsTable {
@@ -161,6 +193,9 @@ export interface Database {
   applications: ApplicationsTable
   client_secrets: ClientSecretsTable
   audit_events: AuditEventsTable
+  audit_heads: AuditHeadsTable
+  audit_checkpoints: AuditCheckpointsTable
+  audit_keys: AuditKeysTable
   revocations: RevocationsTable
   users: UsersTable
   refresh_tokens: RefreshTokensTable

@@ -11,7 +11,6 @@ import type {
   ConsoleSessionStore,
   ApiStore,
   ApplicationStore,
-  AuditStore,
   RefreshTokenStore,
   RevocationStore,
   SecretUsage,
@@ -22,6 +21,7 @@ import type {
 } from '../contract.js'
 import { SqlAdministratorStore, SqlConsoleSessionStore } from './administrator-store.js'
 import { SqlApplicationStore } from './application-store.js'
+import { SqlAuditChainStore } from './audit-chain-store.js'
 import { SqlAuditStore } from './audit-store.js'
 import type { Checkpointer } from './sqlite-checkpointer.js'
 import { SqliteTokenAudit } from './sqlite-token-audit.js'
@@ -270,7 +270,8 @@ export class SqlStorage implements Storage {
   readonly signingKeys: SigningKeyStore
   readonly apis: ApiStore
   readonly applications: ApplicationStore
-  readonly audit: AuditStore
+  readonly audit: SqlAuditStore
+  readonly auditChain: SqlAuditChainStore
   readonly secretUsage: SecretUsage
   readonly revocations: RevocationStore
   readonly users: UserStore
@@ -288,13 +289,20 @@ export class SqlStorage implements Storage {
     private readonly checkpointer?: Checkpointer,
     /** SQLite on a file: its path, for the free space `probeWrite` asks for. */
     private readonly sqliteFile?: string,
+    /** TOKENMINT_AUDIT_CHAIN: off only in benchmarks. */
+    private readonly chainAudit = true,
   ) {
     this.tenants = new SqlTenantStore(db, dialect)
     this.signingKeys = new SqlSigningKeyStore(db)
     this.apis = new SqlApiStore(db)
     this.applications = new SqlApplicationStore(db, dialect)
     this.secretUsage = new SqlSecretUsage(db)
-    this.audit = new SqlAuditStore(db, dialect, this.secretUsage, sqliteFastPath)
+    this.audit = new SqlAuditStore(db, dialect, this.secretUsage, {
+      inTransaction: isTransaction,
+      chain: chainAudit,
+      sqliteFastPath,
+    })
+    this.auditChain = new SqlAuditChainStore(db)
     this.revocations = new SqlRevocationStore(db, dialect)
     this.users = new SqlUserStore(db)
     this.refreshTokens = new SqlRefreshTokenStore(db, dialect, isTransaction)
@@ -304,7 +312,21 @@ export class SqlStorage implements Storage {
 
   transaction<T>(work: (storage: Storage) => Promise<T>): Promise<T> {
     if (this.isTransaction) return work(this)
-    return this.db.transaction().execute((trx) => work(new SqlStorage(trx, this.dialect, true)))
+    return this.db.transaction().execute(async (trx) => {
+      const storage = new SqlStorage(
+        trx,
+        this.dialect,
+        true,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        this.chainAudit,
+      )
+      const result = await work(storage)
+      await storage.audit.flushDeferred()
+      return result
+    })
   }
 
   connectionStats(): { total: number; idle: number; waiting: number } {
@@ -354,8 +376,9 @@ export class SqlStorage implements Storage {
 /** Opens the database named by the URL and migrates it to the latest schema. */
 export async function openSqlStorage(
   databaseUrl: string,
-  options: { sqliteSynchronous?: 'normal' | 'full' } = {},
+  options: { sqliteSynchronous?: 'normal' | 'full'; auditChain?: boolean } = {},
 ): Promise<SqlStorage> {
+  const auditChain = options.auditChain ?? true
   const { db, dialect, schema, sqlite, pool, checkpointer } = openDatabase(databaseUrl, options)
   try {
     await migrateToLatest(db, dialect, schema)
@@ -368,9 +391,10 @@ export async function openSqlStorage(
     db,
     dialect,
     false,
-    sqlite === undefined ? undefined : new SqliteTokenAudit(sqlite),
+    sqlite === undefined ? undefined : new SqliteTokenAudit(sqlite, auditChain),
     pool,
     checkpointer,
     sqlite?.memory === false ? sqlite.name : undefined,
+    auditChain,
   )
 }

@@ -1,0 +1,64 @@
+import type { Logger } from 'pino'
+
+import { checkpointIfDue, pruneAudit } from './audit-integrity.js'
+import type { ManagementDeps } from './deps.js'
+
+const DAY_MS = 86_400_000
+
+/**
+ * Every node runs this: each tenant's chain gets a signed checkpoint once per interval while it
+ * grows, and with a retention period, records older than it are cut away behind a checkpoint.
+ * Both are decided under the tenant's lock, so any number of nodes do each once.
+ */
+export class AuditSchedule {
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> | undefined
+  #lastPrune = 0
+
+  constructor(
+    private readonly deps: Pick<ManagementDeps, 'storage' | 'sealer' | 'now'> & {
+      logger: Logger
+      intervalSeconds: number
+      retentionDays: number
+      /** False during a storage outage: nothing to do, and nothing new to log. */
+      storageAvailable: () => boolean
+    },
+  ) {}
+
+  start(): void {
+    const everyMs = Math.min(this.deps.intervalSeconds * 1000, 60_000)
+    this.#timer = setInterval(() => {
+      this.#running ??= this.tick().finally(() => (this.#running = undefined))
+    }, everyMs)
+    this.#timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    await this.#running
+  }
+
+  async tick(): Promise<void> {
+    if (!this.deps.storageAvailable()) return
+    const now = this.deps.now()
+    const dueBefore = new Date(now.getTime() - this.deps.intervalSeconds * 1000)
+    const pruneNow =
+      this.deps.retentionDays > 0 &&
+      now.getTime() - this.#lastPrune >= Math.min(DAY_MS / 24, this.deps.intervalSeconds * 1000)
+    try {
+      for (const { tenantId } of await this.deps.storage.auditChain.heads()) {
+        if (pruneNow)
+          await pruneAudit(
+            this.deps,
+            tenantId,
+            new Date(now.getTime() - this.deps.retentionDays * DAY_MS),
+          )
+        await checkpointIfDue(this.deps, tenantId, dueBefore)
+      }
+      if (pruneNow) this.#lastPrune = now.getTime()
+    } catch (error) {
+      if (this.deps.storageAvailable())
+        this.deps.logger.warn({ err: error }, 'could not checkpoint or prune the audit log')
+    }
+  }
+}
