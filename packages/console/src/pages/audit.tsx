@@ -11,6 +11,7 @@ import { plural } from '../lib/format'
 import { navigate, withQuery, type Location } from '../lib/router'
 import { useSession } from '../lib/session'
 import { useAsync, useCursor } from '../lib/use-async'
+import { AuditIntegrity } from './audit-integrity'
 
 /** A label for every audit record type the server writes (the compiler checks none is missing). */
 const EVENT_LABELS: Record<AuditEventType, string> = {
@@ -29,6 +30,8 @@ const EVENT_LABELS: Record<AuditEventType, string> = {
   'api.updated': 'API updated',
   'api.deleted': 'API deleted',
   'keys.rotated': 'Keys rotated',
+  'audit.key_rotated': 'Audit key rotated',
+  'audit.pruned': 'Old audit records removed',
   'tenant.created': 'Tenant created',
   'tenant.updated': 'Tenant settings changed',
   'config.applied': 'Configuration applied',
@@ -389,6 +392,7 @@ export function AuditPage({ location }: { location: Location }) {
       </p>
       <ErrorMessage>{exportError}</ErrorMessage>
       {exported !== undefined && <Notice tone="success">{exported}</Notice>}
+      <AuditIntegrity />
       <form
         class="filters"
         role="search"
