@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash as digest } from 'node:crypto'
 
 /**
  * The audit log's hash chain. Every record of a tenant has a sequence number (1, 2, 3, … with
@@ -38,26 +38,25 @@ export interface ChainHead {
 }
 
 /**
- * SHA-256 over one JSON array of the record's fields in a fixed order, base64url. A JSON
- * array of strings and integers has exactly one serialisation, so every implementation that
- * follows docs/audit.md computes the same bytes.
+ * SHA-256, base64url, over one line of JSON (an array of the record's fields in a fixed order,
+ * ending with the previous hash), a newline, and the record's `data` text exactly as stored.
+ * A JSON array of strings, integers and null has exactly one serialisation and ends where its
+ * brackets close, so every implementation that follows docs/audit.md hashes the same bytes;
+ * `data` follows as is rather than inside the array, which would escape it for nothing (this
+ * runs once per token).
  */
 export function recordHash(prevHash: string, r: ChainContent): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        FORMAT,
-        r.tenantId,
-        r.seq,
-        r.occurredAtMs,
-        r.type,
-        r.actor,
-        r.clientId,
-        r.data,
-        prevHash,
-      ]),
-    )
-    .digest('base64url')
+  const head = JSON.stringify([
+    FORMAT,
+    r.tenantId,
+    r.seq,
+    r.occurredAtMs,
+    r.type,
+    r.actor,
+    r.clientId,
+    prevHash,
+  ])
+  return digest('sha256', `${head}\n${r.data}`, 'base64url')
 }
 
 /**
