@@ -17,7 +17,11 @@ describe('console: the audit log proves it is complete (issue 22)', () => {
   let tab: ConsolePage | undefined
 
   beforeAll(async () => {
-    ;[server, browser] = await Promise.all([startConsoleServer(), launchBrowser()])
+    // Sinks may reach 127.0.0.1 (nothing listens on the port they name: they keep failing).
+    ;[server, browser] = await Promise.all([
+      startConsoleServer({ env: { TOKENMINT_OUTBOUND_ALLOW: '127.0.0.1' } }),
+      launchBrowser(),
+    ])
   })
   afterAll(async () => {
     expect(tab?.problems).toEqual([])
@@ -59,6 +63,26 @@ describe('console: the audit log proves it is complete (issue 22)', () => {
     expect(await alert.textContent()).toContain(
       'record #2 was changed: its content no longer matches its hash',
     )
+    expect(await seriousViolations(page)).toEqual([])
+  })
+
+  it("shows each sink's delivery, and a receiver that keeps failing", async () => {
+    const { page } = tab ?? (await openConsole(browser, server.base))
+    const added = await server.server.admin_(
+      'POST',
+      `/admin/v1/tenants/${server.tenant}/audit/sinks`,
+      { kind: 'syslog', url: 'syslog+tls://127.0.0.1:9', start: 'beginning' },
+    )
+    expect(added.status).toBe(201)
+    await page.goto(`${server.base}/console/audit`)
+    const sinks = page.getByRole('region', { name: 'Sinks', exact: true })
+    const row = sinks.getByRole('row', { name: /syslog\+tls:\/\/127\.0\.0\.1:9/ })
+    await row.waitFor()
+    for (let i = 0; i < 50 && !/Retrying after/.test((await row.textContent()) ?? ''); i++) {
+      await page.waitForTimeout(200)
+      await sinks.getByRole('button', { name: 'Refresh' }).click()
+    }
+    expect(await row.textContent()).toMatch(/Retrying after \d+ failed attempts?: .*127\.0\.0\.1:9/)
     expect(await seriousViolations(page)).toEqual([])
   })
 })

@@ -26,6 +26,8 @@ import { GroupCommitAuditSink } from './storage/audit-group-commit.js'
 import type { ChangeBus, RateLimiter, Storage } from './storage/contract.js'
 import { ApplicationExpiryPublisher } from './management/application-expiry.js'
 import { AuditSchedule } from './management/audit-schedule.js'
+import { AuditSinkDelivery } from './management/audit-sink-delivery.js'
+import { OutboundFetcher } from './outbound/outbound-fetcher.js'
 import { ConsoleSessions } from './management/console-sessions.js'
 import { openChangeBus, openRateLimiter } from './storage/shared/open.js'
 import { openSqlStorage } from './storage/sql/sql-storage.js'
@@ -43,6 +45,8 @@ export interface Services {
   readonly audit: GroupCommitAuditSink
   /** Scheduled checkpoints and retention of the audit chain; `tick()` runs one round now. */
   readonly auditSchedule: AuditSchedule
+  /** Delivers audit records to each tenant's sinks; `tick()` runs one round now. */
+  readonly auditSinks: AuditSinkDelivery
   readonly tokenEndpoint: TokenEndpoint
   readonly ownTokens: OwnTokenVerifier
   readonly protectedEndpoints: ProtectedEndpointDeps & TokenRevocationDeps
@@ -251,6 +255,18 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     storageAvailable: () => storageHealth.isAvailable,
   })
   auditSchedule.start()
+  const auditSinks = new AuditSinkDelivery({
+    storage,
+    sealer,
+    fetcher: new OutboundFetcher({
+      allow: config.outboundAllow,
+      ...(config.outboundCa !== undefined && { ca: config.outboundCa }),
+    }),
+    now,
+    logger,
+    storageAvailable: () => storageHealth.isAvailable,
+  })
+  auditSinks.start()
   const consoleSessions = new ConsoleSessions({
     storage,
     hasher,
@@ -273,6 +289,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     keyring,
     audit,
     auditSchedule,
+    auditSinks,
     tokenEndpoint,
     ownTokens,
     protectedEndpoints,
@@ -285,6 +302,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       clearInterval(pruning)
       await expiries.close()
       await auditSchedule.stop()
+      await auditSinks.stop()
       await audit.drain()
       await changes.close()
       limiter.close()

@@ -6229,6 +6229,494 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/admin/v1/tenants/{tenant}/audit/sinks': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The tenant's audit sinks and how far each one's delivery got */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: {
+                id: string
+                kind: 'https' | 'syslog' | 'otlp'
+                url: string
+                /** @description The number of the last record delivered */
+                delivered_through: number
+                /** @description Records written and not delivered yet */
+                behind: number
+                status: 'up to date' | 'delivering' | 'retrying'
+                /** @description Failed attempts in a row */
+                failures: number
+                last_error: null | string
+                last_success_at: null | string
+                /** Format: date-time */
+                next_attempt_at: string
+                /** Format: date-time */
+                created_at: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    put?: never
+    /** Deliver the audit log to an HTTPS endpoint, a syslog server (TLS) or an OTLP collector */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            kind: 'https' | 'syslog' | 'otlp'
+            /** @description https: and otlp: an https:// URL (OTLP: the collector's /v1/logs); syslog: syslog+tls://host:port */
+            url: string
+            /** @description now (default): records written from now on; beginning: every record kept */
+            start?: 'now' | 'beginning'
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              sink: {
+                id: string
+                kind: 'https' | 'syslog' | 'otlp'
+                url: string
+                /** @description The number of the last record delivered */
+                delivered_through: number
+                /** @description Records written and not delivered yet */
+                behind: number
+                status: 'up to date' | 'delivering' | 'retrying'
+                /** @description Failed attempts in a row */
+                failures: number
+                last_error: null | string
+                last_success_at: null | string
+                /** Format: date-time */
+                next_attempt_at: string
+                /** Format: date-time */
+                created_at: string
+              }
+              /** @description HTTPS sinks: the Standard Webhooks secret to check each delivery's webhook-signature with; shown this once */
+              secret: null | string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/audit/sinks/{sink}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+          sink: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/admin/v1/tenants/{tenant}/keys': {
     parameters: {
       query?: never
@@ -6637,6 +7125,8 @@ export interface paths {
                   | 'keys.rotated'
                   | 'audit.key_rotated'
                   | 'audit.pruned'
+                  | 'audit.sink_added'
+                  | 'audit.sink_removed'
                   | 'tenant.created'
                   | 'tenant.updated'
                   | 'config.applied'

@@ -98,3 +98,81 @@ export function AuditIntegrity() {
     </section>
   )
 }
+
+type Sink = ResponseBody<'/admin/v1/tenants/{tenant}/audit/sinks', 'get'>['items'][number]
+
+function sinkState(sink: Sink): string {
+  if (sink.status === 'retrying')
+    return `Retrying after ${plural(sink.failures, 'failed attempt')}: ${sink.last_error ?? 'no answer'}`
+  if (sink.status === 'delivering') return `Delivering: ${plural(sink.behind, 'record')} to go`
+  return 'Up to date'
+}
+
+/** Where the log is delivered (HTTPS, syslog, OTLP) and whether each receiver keeps up. */
+export function AuditSinks() {
+  const { tenant } = useSession()
+  const sinks = useAsync(
+    async (signal) =>
+      (
+        await api.get('/admin/v1/tenants/{tenant}/audit/sinks', {
+          path: { tenant },
+          signal,
+        })
+      ).data.items,
+    [tenant],
+  )
+  return (
+    <section class="card" aria-labelledby="audit-sinks-title">
+      <div class="card-header">
+        <h2 id="audit-sinks-title">Sinks</h2>
+        <button type="button" class="button" onClick={sinks.reload}>
+          Refresh
+        </button>
+      </div>
+      <ErrorMessage>{sinks.error}</ErrorMessage>
+      {sinks.data !== undefined && sinks.data.length === 0 && (
+        <p class="hint">
+          None. Owners add one with <code>tokenmint audit sinks add</code> to send every record to a
+          SIEM over HTTPS, syslog (TLS) or OTLP.
+        </p>
+      )}
+      {sinks.data !== undefined && sinks.data.length > 0 && (
+        <div class="table-wrap" role="region" aria-label="Audit sinks" tabIndex={0}>
+          <table class="table table-cards">
+            <thead>
+              <tr>
+                <th scope="col">Kind</th>
+                <th scope="col">Receiver</th>
+                <th scope="col">Delivered</th>
+                <th scope="col">State</th>
+                <th scope="col">Last delivery</th>
+              </tr>
+            </thead>
+            <tbody>
+              {sinks.data.map((sink) => (
+                <tr key={sink.id}>
+                  <td data-label="Kind">
+                    {sink.kind === 'otlp' ? 'OTLP' : sink.kind === 'https' ? 'HTTPS' : 'Syslog'}
+                  </td>
+                  <td data-label="Receiver">
+                    <code>{sink.url}</code>
+                  </td>
+                  <td data-label="Delivered">through #{sink.delivered_through}</td>
+                  <td
+                    data-label="State"
+                    class={sink.status === 'retrying' ? 'text-danger' : undefined}
+                  >
+                    {sinkState(sink)}
+                  </td>
+                  <td data-label="Last delivery">
+                    {sink.last_success_at === null ? '—' : <DateTime iso={sink.last_success_at} />}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  )
+}

@@ -11,7 +11,7 @@ import { plural } from '../lib/format'
 import { navigate, withQuery, type Location } from '../lib/router'
 import { useSession } from '../lib/session'
 import { useAsync, useCursor } from '../lib/use-async'
-import { AuditIntegrity } from './audit-integrity'
+import { AuditIntegrity, AuditSinks } from './audit-integrity'
 
 /** A label for every audit record type the server writes (the compiler checks none is missing). */
 const EVENT_LABELS: Record<AuditEventType, string> = {
@@ -32,6 +32,8 @@ const EVENT_LABELS: Record<AuditEventType, string> = {
   'keys.rotated': 'Keys rotated',
   'audit.key_rotated': 'Audit key rotated',
   'audit.pruned': 'Old audit records removed',
+  'audit.sink_added': 'Audit sink added',
+  'audit.sink_removed': 'Audit sink removed',
   'tenant.created': 'Tenant created',
   'tenant.updated': 'Tenant settings changed',
   'config.applied': 'Configuration applied',
@@ -393,6 +395,7 @@ export function AuditPage({ location }: { location: Location }) {
       <ErrorMessage>{exportError}</ErrorMessage>
       {exported !== undefined && <Notice tone="success">{exported}</Notice>}
       <AuditIntegrity />
+      <AuditSinks />
       <form
         class="filters"
         role="search"

@@ -67,9 +67,11 @@ function ensureBuilt(): void {
 }
 
 /** A real server on 127.0.0.1 serving the console, with the owner's credentials. */
-export async function startConsoleServer(): Promise<ConsoleTestServer> {
+export async function startConsoleServer(
+  options: { env?: Record<string, string> } = {},
+): Promise<ConsoleTestServer> {
   ensureBuilt()
-  const server = await startServer()
+  const server = await startServer(options.env === undefined ? {} : { env: options.env })
   const tenant = server.tenant
   if (server.owner === undefined) throw new Error('the test server has no console owner')
   const owner = { tenant, username: server.owner.username, password: server.owner.password }

@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { AUDIT_EVENT_TYPES } from '../domain/audit-events.js'
 
 import { registerAuditChain } from './audit-chain.js'
+import { registerAuditSinks } from './audit-sinks.js'
 import { CliError } from './cli-error.js'
 import { table } from './output.js'
 import { adminClientFor } from './remote.js'
@@ -120,4 +121,5 @@ export function registerAudit(program: Command): void {
       },
     )
   registerAuditChain(audit)
+  registerAuditSinks(audit)
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 
@@ -29,6 +30,8 @@ export interface Config {
   readonly trustProxy: boolean | string[]
   /** Hosts, addresses and CIDRs that outbound fetches may reach despite the address rule. */
   readonly outboundAllow: readonly string[]
+  /** PEM certificates outbound connections trust instead of Node's bundled CAs. */
+  readonly outboundCa: string | undefined
   readonly consoleIdleTimeoutSeconds: number
   readonly consoleSessionLifetimeSeconds: number
   /** Where GET /metrics is served, apart from the public port; undefined when `off`. */
@@ -302,6 +305,21 @@ export const settings = {
       if (raw === undefined || raw === '' || raw === 'on') return true
       if (raw === 'off') return false
       throw new ConfigError('TOKENMINT_AUDIT_TOKENS must be on or off')
+    },
+  },
+  outboundCa: {
+    env: 'TOKENMINT_OUTBOUND_CA_FILE',
+    doc: "A PEM file of CA certificates that outbound connections (audit sinks, jwks_uri, webhooks) trust instead of Node's bundled ones: a private PKI's root for internal receivers.",
+    parse: (raw) => {
+      if (raw === undefined || raw === '') return undefined
+      try {
+        const pem = fs.readFileSync(raw, 'utf8')
+        if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+          throw new Error('no PEM certificate in it')
+        return pem
+      } catch (error) {
+        throw new ConfigError(`TOKENMINT_OUTBOUND_CA_FILE: ${(error as Error).message}`)
+      }
     },
   },
   auditChain: {

@@ -21,6 +21,8 @@ export const AUDIT_EVENT_TYPES = [
   'keys.rotated',
   'audit.key_rotated',
   'audit.pruned',
+  'audit.sink_added',
+  'audit.sink_removed',
   'tenant.created',
   'tenant.updated',
   'config.applied',

@@ -1,6 +1,7 @@
 import dns from 'node:dns/promises'
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import https from 'node:https'
+import tls from 'node:tls'
 import type { LookupFunction } from 'node:net'
 
 import {
@@ -195,8 +196,68 @@ export class OutboundFetcher {
     }
   }
 
+  /**
+   * Syslog over TLS (RFC 5425) under the same rules: `syslog+tls://host:port` only, every address
+   * checked, the certificate verified for the host name. Writes `payload`, ends the stream, and
+   * resolves once the peer has closed its side too, so a receiver that went away midway is a
+   * failure to retry, not a silent loss.
+   */
+  async sendOverTls(
+    url: string,
+    payload: Uint8Array,
+    timeoutMs: number = DEFAULT_TIMEOUT_MS,
+  ): Promise<void> {
+    const target = this.#target(url, 'syslog+tls:')
+    const { origin } = target
+    const port = Number(target.url.port === '' ? 6514 : target.url.port)
+    await new Promise<void>((resolve, reject) => {
+      let isSettled = false
+      const settle = (error?: OutboundError) => {
+        if (isSettled) return
+        isSettled = true
+        clearTimeout(deadline)
+        if (error === undefined) resolve()
+        else {
+          socket.destroy()
+          reject(error)
+        }
+      }
+      const deadline = setTimeout(() => {
+        settle(
+          new OutboundError(
+            'timeout',
+            `${origin} did not take the messages within ${timeoutMs} ms`,
+          ),
+        )
+      }, timeoutMs)
+      const socket = tls.connect({
+        host: target.hostname,
+        port,
+        ...(parseAddress(target.hostname) === undefined && { servername: target.hostname }),
+        ...(this.#ca !== undefined && { ca: this.#ca as string | Buffer | (string | Buffer)[] }),
+        lookup: this.#lookup(target),
+      })
+      let isSent = false
+      socket.on('secureConnect', () => {
+        isSent = true
+        socket.end(payload)
+      })
+      socket.on('data', () => undefined)
+      socket.on('end', () => {
+        socket.end()
+      })
+      socket.on('close', (hadError) => {
+        if (hadError) return
+        settle(isSent ? undefined : new OutboundError('network', `${origin}: closed before TLS`))
+      })
+      socket.on('error', (cause: unknown) => {
+        settle(failure(cause, origin))
+      })
+    })
+  }
+
   /** Checks everything that needs no network: URL shape, scheme, userinfo, a literal address. */
-  #target(input: string | URL): Target {
+  #target(input: string | URL, protocol = 'https:'): Target {
     let url: URL
     try {
       url = new URL(input)
@@ -204,11 +265,15 @@ export class OutboundFetcher {
       // The input is not echoed: it may be a secret-bearing URL with a typo.
       throw new OutboundError('url', 'not an absolute URL')
     }
-    if (url.protocol !== 'https:') {
+    if (url.protocol !== protocol) {
       const host = url.host === '' ? '' : ` (${url.host})`
-      throw new OutboundError('scheme', `only https URLs are fetched, got ${url.protocol}${host}`)
+      throw new OutboundError(
+        'scheme',
+        `only ${protocol.slice(0, -1)} URLs are ${protocol === 'https:' ? 'fetched' : 'accepted'}, got ${url.protocol}${host}`,
+      )
     }
-    const origin = url.origin
+    // Special schemes only have an origin; for syslog+tls: it is "null".
+    const origin = protocol === 'https:' ? url.origin : `${url.protocol}//${url.host}`
     if (url.username !== '' || url.password !== '') {
       throw new OutboundError('url', `${origin}: credentials in the URL are refused`)
     }

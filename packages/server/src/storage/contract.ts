@@ -267,6 +267,7 @@ export interface Storage {
   readonly applications: ApplicationStore
   readonly audit: AuditStore
   readonly auditChain: AuditChainStore
+  readonly auditSinks: AuditSinkStore
   readonly secretUsage: SecretUsage
   readonly revocations: RevocationStore
   readonly users: UserStore
@@ -389,4 +390,38 @@ export interface AuditChainStore {
     kid: string,
     change: { status: AuditKey['status']; activatedAt?: Date; retiredAt?: Date },
   ): Promise<void>
+}
+
+export type AuditSinkKind = 'https' | 'syslog' | 'otlp'
+
+/** A place a tenant's audit records are delivered to (docs/audit.md). */
+export interface AuditSinkConfig {
+  id: string
+  tenantId: string
+  kind: AuditSinkKind
+  url: string
+  /** HTTPS: the signing secret, sealed with the master key. */
+  sealedSecret: string | null
+  /** The number of the last record the receiver took. */
+  deliveredThrough: number
+  createdAt: Date
+  failures: number
+  nextAttemptAt: Date
+  lastError: string | null
+  lastSuccessAt: Date | null
+}
+
+export interface AuditSinkStore {
+  insert(sink: AuditSinkConfig): Promise<void>
+  list(tenantId: string): Promise<AuditSinkConfig[]>
+  delete(tenantId: string, id: string): Promise<boolean>
+  /** Sinks of every tenant whose next attempt is due and whose lease is free or `owner`'s. */
+  due(now: Date, owner: string): Promise<AuditSinkConfig[]>
+  /** Takes the lease until `until`; false when another node holds it. */
+  claim(id: string, owner: string, now: Date, until: Date): Promise<boolean>
+  /** Records a delivery up to `through` (only while `owner` holds the lease). */
+  delivered(id: string, owner: string, through: number, now: Date): Promise<void>
+  /** Records a failed attempt and when to try again. */
+  failed(id: string, owner: string, error: string, nextAttemptAt: Date): Promise<void>
+  release(id: string, owner: string): Promise<void>
 }

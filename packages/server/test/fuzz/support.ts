@@ -445,7 +445,15 @@ function checkSuccessShape(
     case 'admin':
     case 'console-session':
     case 'console-admin':
-      if (json === undefined) add('success-shape', `not JSON: ${response.body.slice(0, 200)}`)
+      // The audit export and stream answer JSON lines: every line must be JSON.
+      if ((response.headers['content-type'] ?? '').startsWith('application/x-ndjson')) {
+        const bad = response.body
+          .split('\n')
+          .filter((line) => line !== '')
+          .find((line) => parseJson(line) === undefined)
+        if (bad !== undefined) add('success-shape', `not JSON lines: ${bad.slice(0, 200)}`)
+      } else if (json === undefined)
+        add('success-shape', `not JSON: ${response.body.slice(0, 200)}`)
       break
   }
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -461,6 +461,33 @@ describe('the audit stream', () => {
       const polled = lines(`after=${String(later + 1)}&wait=10`)
       await writeRecords(server, 1)
       expect(await polled).toEqual([later + 2])
+
+      // `tokenmint audit tail` follows the same stream: from the start here, as JSON lines.
+      const tail = spawn(process.execPath, [BIN, 'audit', 'tail', '--after', '0', '--json'], {
+        env: {
+          PATH: process.env['PATH'],
+          TOKENMINT_URL: server.url,
+          TOKENMINT_TENANT: 'acme',
+          TOKENMINT_CLIENT_ID: server.admin.clientId,
+          TOKENMINT_CLIENT_SECRET: server.admin.clientSecret,
+          TOKENMINT_PROFILE: path.join(temporaryDir(), 'none.json'),
+        },
+      })
+      const tailed = await new Promise<number[]>((resolve, reject) => {
+        let out = ''
+        tail.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString()
+          const seqs = out
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => (JSON.parse(line) as { seq: number }).seq)
+          if (seqs.length >= later + 2) resolve(seqs)
+        })
+        tail.on('exit', (code) => {
+          reject(new Error(`audit tail exited with ${String(code)}`))
+        })
+      }).finally(() => tail.kill())
+      expect(tailed.slice(0, later + 2)).toEqual(upTo(1, later + 2))
     } finally {
       await server.stop()
     }

@@ -9,6 +9,7 @@ import { listKeys, rotateKeys } from '../../management/keys.js'
 import { createTenant, getTenant, listTenants } from '../../management/tenants.js'
 import { registerAdminDocs } from './admin-docs.js'
 import { registerAuditRoutes } from './audit-routes.js'
+import { registerAuditSinkRoutes } from './audit-sink-routes.js'
 import { registerApiRoutes } from './api-routes.js'
 import { registerApplicationRoutes } from './application-routes.js'
 import { registerConfigRoutes } from './config-routes.js'
@@ -140,6 +141,7 @@ export async function registerAdminRoutes(
   registerAdministratorRoutes(app, services)
   registerConfigRoutes(app, services)
   registerAuditRoutes(app, services)
+  registerAuditSinkRoutes(app, services)
 
   app.get(
     '/admin/v1/tenants/:tenant/keys',

@@ -74,3 +74,53 @@ export const RotatedAuditKeys = Type.Object({
   next: Type.String(),
   retired: Type.Union([Type.Null(), Type.String()]),
 })
+
+export const SinkParams = Type.Object({ tenant: Type.String(), sink: Type.String() })
+
+const SinkKind = Type.Union([Type.Literal('https'), Type.Literal('syslog'), Type.Literal('otlp')])
+
+export const CreateAuditSinkBody = Type.Object(
+  {
+    kind: SinkKind,
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description:
+        "https: and otlp: an https:// URL (OTLP: the collector's /v1/logs); syslog: syslog+tls://host:port",
+    }),
+    start: Type.Optional(
+      Type.Union([Type.Literal('now'), Type.Literal('beginning')], {
+        description: 'now (default): records written from now on; beginning: every record kept',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const AuditSink = Type.Object({
+  id: Type.String(),
+  kind: SinkKind,
+  url: Type.String(),
+  delivered_through: Type.Integer({ description: 'The number of the last record delivered' }),
+  behind: Type.Integer({ description: 'Records written and not delivered yet' }),
+  status: Type.Union([
+    Type.Literal('up to date'),
+    Type.Literal('delivering'),
+    Type.Literal('retrying'),
+  ]),
+  failures: Type.Integer({ description: 'Failed attempts in a row' }),
+  last_error: Type.Union([Type.Null(), Type.String()]),
+  last_success_at: Type.Union([Type.Null(), Type.String({ format: 'date-time' })]),
+  next_attempt_at: Type.String({ format: 'date-time' }),
+  created_at: Type.String({ format: 'date-time' }),
+})
+
+export const CreatedAuditSink = Type.Object({
+  sink: AuditSink,
+  secret: Type.Union([Type.Null(), Type.String()], {
+    description:
+      "HTTPS sinks: the Standard Webhooks secret to check each delivery's webhook-signature with; shown this once",
+  }),
+})
+
+export const AuditSinkList = Type.Object({ items: Type.Array(AuditSink) })

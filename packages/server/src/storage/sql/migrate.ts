@@ -11,6 +11,7 @@ import { builtInApplicationSchema } from './migrations/007-built-in-application.
 import { expiryFeedSchema } from './migrations/008-expiry-feed.js'
 import { storageProbeSchema } from './migrations/009-storage-probe.js'
 import { auditChainSchema } from './migrations/010-audit-chain.js'
+import { auditSinksSchema } from './migrations/011-audit-sinks.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -25,6 +26,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '008-expiry-feed': expiryFeedSchema(),
     '009-storage-probe': storageProbeSchema(),
     '010-audit-chain': auditChainSchema(dialect),
+    '011-audit-sinks': auditSinksSchema(),
   }
 }
 

@@ -102,6 +102,22 @@ export interface AuditCheckpointsTable {
   jws: string
 }
 
+export interface AuditSinksTable {
+  id: string
+  tenant_id: string
+  kind: string
+  url: string
+  sealed_secret: string | null
+  delivered_through: number
+  created_at: number
+  failures: Generated<number>
+  next_attempt_at: number
+  last_error: string | null
+  last_success_at: number | null
+  lease_owner: string | null
+  lease_until: number | null
+}
+
 export interface AuditKeysTable {
   kid: string
   tenant_id: string
@@ -196,6 +212,7 @@ export interface Database {
   audit_heads: AuditHeadsTable
   audit_checkpoints: AuditCheckpointsTable
   audit_keys: AuditKeysTable
+  audit_sinks: AuditSinksTable
   revocations: RevocationsTable
   users: UsersTable
   refresh_tokens: RefreshTokensTable

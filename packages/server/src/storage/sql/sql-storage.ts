@@ -22,6 +22,7 @@ import type {
 import { SqlAdministratorStore, SqlConsoleSessionStore } from './administrator-store.js'
 import { SqlApplicationStore } from './application-store.js'
 import { SqlAuditChainStore } from './audit-chain-store.js'
+import { SqlAuditSinkStore } from './audit-sink-store.js'
 import { SqlAuditStore } from './audit-store.js'
 import type { Checkpointer } from './sqlite-checkpointer.js'
 import { SqliteTokenAudit } from './sqlite-token-audit.js'
@@ -272,6 +273,7 @@ export class SqlStorage implements Storage {
   readonly applications: ApplicationStore
   readonly audit: SqlAuditStore
   readonly auditChain: SqlAuditChainStore
+  readonly auditSinks: SqlAuditSinkStore
   readonly secretUsage: SecretUsage
   readonly revocations: RevocationStore
   readonly users: UserStore
@@ -303,6 +305,7 @@ export class SqlStorage implements Storage {
       sqliteFastPath,
     })
     this.auditChain = new SqlAuditChainStore(db)
+    this.auditSinks = new SqlAuditSinkStore(db)
     this.revocations = new SqlRevocationStore(db, dialect)
     this.users = new SqlUserStore(db)
     this.refreshTokens = new SqlRefreshTokenStore(db, dialect, isTransaction)
