@@ -14,6 +14,15 @@ const SCHEMES: Record<AuditSinkKind, string> = {
   syslog: 'syslog+tls:',
 }
 
+/**
+ * A sink's URL as it is shown and audited: a query string may carry a receiver's credentials
+ * (some collectors take an API key there), so it is left out.
+ */
+export function displayedSinkUrl(url: string): string {
+  const parsed = new URL(url)
+  return parsed.search === '' ? url : `${url.slice(0, url.indexOf('?'))}?…`
+}
+
 export const sinkSealingContext = (sink: Pick<AuditSinkConfig, 'tenantId' | 'id'>) =>
   `audit-sink:${sink.tenantId}/${sink.id}`
 
@@ -91,7 +100,12 @@ export async function createAuditSink(
         actor,
         clientId: null,
         // Where the log goes is itself audited; the secret never is.
-        data: { sink_id: id, kind: input.kind, url, start: input.start ?? 'now' },
+        data: {
+          sink_id: id,
+          kind: input.kind,
+          url: displayedSinkUrl(url),
+          start: input.start ?? 'now',
+        },
       },
     ])
     return { sink, secret }

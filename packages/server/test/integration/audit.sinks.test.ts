@@ -291,6 +291,21 @@ describe.each(databases)('audit sinks on %s', (_name, database) => {
     const forbidden = await call('POST')
     expect(forbidden.status).toBe(403)
     expect(await forbidden.text()).toContain('update:keys')
+
+    // A key in a collector's query string is neither shown nor audited.
+    const keyed = await server.admin_('POST', '/admin/v1/tenants/acme/audit/sinks', {
+      kind: 'otlp',
+      url: 'https://127.0.0.1:9/v1/logs?api_key=do-not-show-me',
+    })
+    const sink = ((await keyed.json()) as { sink: { id: string; url: string } }).sink
+    expect(sink.url).toBe('https://127.0.0.1:9/v1/logs?…')
+    const audit = await (
+      await server.admin_('GET', '/admin/v1/tenants/acme/audit?type=audit.sink_added')
+    ).text()
+    expect(audit).toContain(sink.id)
+    expect(audit).not.toContain('do-not-show-me')
+    const removed = await server.admin_('DELETE', `/admin/v1/tenants/acme/audit/sinks/${sink.id}`)
+    expect(removed.status).toBe(204)
   })
 
   it('delivers every record exactly once to each sink across a receiver restart and a Tokenmint restart', async () => {

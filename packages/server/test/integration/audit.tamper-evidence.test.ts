@@ -318,6 +318,38 @@ describe.each(drivers)('tamper-evident audit log on %s', (_name, open) => {
     expect(wrongKeys.stdout).toContain("names a key the tenant's audit keys do not include")
   })
 
+  it('rotates the audit key without a gap: old checkpoints still verify, new ones use the pre-published key', async () => {
+    setup = await open()
+    const { server } = setup
+    const keys = async () =>
+      (
+        (await (await fetch(`${server.issuer}/.well-known/audit-keys.json`)).json()) as {
+          keys: { kid: string; crv: string }[]
+        }
+      ).keys.map((k) => k.kid)
+    const before = await keys()
+    expect(before).toHaveLength(2) // current and the pre-published next
+    const first = await json<{ kid: string }>(
+      await server.admin_('POST', '/admin/v1/tenants/acme/audit/checkpoints'),
+    )
+    expect(before).toContain(first.kid)
+    const prePublished = before.find((kid) => kid !== first.kid)
+    const rotated = await cli(server, 'audit', 'rotate-key', '--json')
+    expect(rotated.code, rotated.stdout).toBe(0)
+    const ids = JSON.parse(rotated.stdout) as { current: string; next: string; retired: string }
+    expect(ids).toMatchObject({ current: prePublished, retired: first.kid })
+    expect((await keys()).sort()).toEqual([...before, ids.next].sort())
+    const second = await json<{ kid: string }>(
+      await server.admin_('POST', '/admin/v1/tenants/acme/audit/checkpoints'),
+    )
+    expect(second.kid).toBe(ids.current)
+    expect(await verify(server)).toMatchObject({ ok: true, checkpoints_checked: 2 })
+    const audit = await json<{ items: { type: string }[] }>(
+      await server.admin_('GET', '/admin/v1/tenants/acme/audit?type=audit.key_rotated'),
+    )
+    expect(audit.items).toHaveLength(1)
+  })
+
   it('retention cuts old records behind a signed checkpoint and what remains verifies', async () => {
     setup = await open()
     const { server, db } = setup

@@ -1,5 +1,10 @@
 import type { Services } from '../../compose.js'
-import { createAuditSink, deleteAuditSink, listAuditSinks } from '../../management/audit-sinks.js'
+import {
+  createAuditSink,
+  deleteAuditSink,
+  displayedSinkUrl,
+  listAuditSinks,
+} from '../../management/audit-sinks.js'
 import type { AuditSinkConfig } from '../../storage/contract.js'
 import type { AdminApp } from './api-routes.js'
 import * as A from './audit-schemas.js'
@@ -12,7 +17,7 @@ export function sinkView(sink: AuditSinkConfig, head: number) {
   return {
     id: sink.id,
     kind: sink.kind,
-    url: sink.url,
+    url: displayedSinkUrl(sink.url),
     delivered_through: sink.deliveredThrough,
     behind,
     status:
