@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 
 import { checkpointIfDue, pruneAudit } from './audit-integrity.js'
+import { Periodic } from './periodic.js'
 import type { ManagementDeps } from './deps.js'
 
 const DAY_MS = 86_400_000
@@ -11,8 +12,7 @@ const DAY_MS = 86_400_000
  * Both are decided under the tenant's lock, so any number of nodes do each once.
  */
 export class AuditSchedule {
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
+  readonly #periodic: Periodic
   #lastPrune = 0
 
   constructor(
@@ -23,19 +23,16 @@ export class AuditSchedule {
       /** False during a storage outage: nothing to do, and nothing new to log. */
       storageAvailable: () => boolean
     },
-  ) {}
-
-  start(): void {
-    const everyMs = Math.min(this.deps.intervalSeconds * 1000, 60_000)
-    this.#timer = setInterval(() => {
-      this.#running ??= this.tick().finally(() => (this.#running = undefined))
-    }, everyMs)
-    this.#timer.unref()
+  ) {
+    this.#periodic = new Periodic(Math.min(deps.intervalSeconds * 1000, 60_000), () => this.tick())
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer)
-    await this.#running
+  start(): void {
+    this.#periodic.start()
+  }
+
+  stop(): Promise<void> {
+    return this.#periodic.stop()
   }
 
   async tick(): Promise<void> {

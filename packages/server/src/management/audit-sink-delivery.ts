@@ -8,7 +8,9 @@ import { jsonLines, otlpLogs, syslogFrames, webhookHeaders } from '../domain/aud
 import type { KeySealer } from '../crypto/key-sealer.js'
 import type { OutboundFetcher } from '../outbound/outbound-fetcher.js'
 import type { AuditSinkConfig, Storage } from '../storage/contract.js'
+import { recordsAfter } from './audit-integrity.js'
 import { sinkSealingContext } from './audit-sinks.js'
+import { Periodic } from './periodic.js'
 
 /** Records sent in one request or connection. */
 const BATCH = 200
@@ -35,9 +37,8 @@ export function retryDelayMs(failures: number): number {
  * whose (tenant, seq) they have seen (docs/audit.md).
  */
 export class AuditSinkDelivery {
+  readonly #periodic: Periodic
   readonly #owner = `${os.hostname()}/${String(process.pid)}/${randomBytes(4).toString('hex')}`
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
 
   constructor(
     private readonly deps: {
@@ -48,18 +49,16 @@ export class AuditSinkDelivery {
       logger: Logger
       storageAvailable: () => boolean
     },
-  ) {}
-
-  start(): void {
-    this.#timer = setInterval(() => {
-      this.#running ??= this.tick().finally(() => (this.#running = undefined))
-    }, TICK_MS)
-    this.#timer.unref()
+  ) {
+    this.#periodic = new Periodic(TICK_MS, () => this.tick())
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer)
-    await this.#running
+  start(): void {
+    this.#periodic.start()
+  }
+
+  stop(): Promise<void> {
+    return this.#periodic.stop()
   }
 
   /** One round: every due sink with records it has not received yet. */
@@ -92,12 +91,7 @@ export class AuditSinkDelivery {
     let through = sink.deliveredThrough
     try {
       for (let turn = 0; turn < BATCHES_PER_TURN; turn++) {
-        const records = await storage.auditChain.records(
-          sink.tenantId,
-          { seq: through, id: Number.MAX_SAFE_INTEGER },
-          undefined,
-          BATCH,
-        )
+        const records = await recordsAfter(storage, sink.tenantId, through, BATCH)
         if (records.length === 0) break
         const last = records.at(-1)?.seq ?? through
         await this.#send(

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process'
 import { createHmac } from 'node:crypto'
-import fs from 'node:fs'
 import https from 'node:https'
 import type net from 'node:net'
 import path from 'node:path'
@@ -8,6 +6,7 @@ import tls from 'node:tls'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { makeTestCertificate } from '../support/certificate.js'
 import { freshPostgresSchema } from '../support/databases.js'
 import { startServer, temporaryDir, type TestServer } from '../support/server.js'
 
@@ -17,37 +16,17 @@ import { startServer, temporaryDir, type TestServer } from '../support/server.js
 // TOKENMINT_OUTBOUND_CA_FILE and may reach 127.0.0.1 through TOKENMINT_OUTBOUND_ALLOW.
 
 const dir = temporaryDir()
-let cert: string
-let key: string
+let cert: string | undefined
+let key: string | undefined
 
-/** One certificate for every receiver, from the openssl CLI; Tokenmint trusts it as its CA. */
+/** One certificate for every receiver; Tokenmint trusts it as its CA. */
 function makeCertificate(): void {
-  if (fs.existsSync(path.join(dir, 'cert.pem'))) return
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=tokenmint audit sink test',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  )
-  cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8')
-  key = fs.readFileSync(path.join(dir, 'key.pem'), 'utf8')
+  if (cert !== undefined) return
+  ;({ cert, key } = makeTestCertificate(
+    dir,
+    'tokenmint audit sink test',
+    'IP:127.0.0.1,DNS:localhost',
+  ))
 }
 
 /** What a receiver got, by record number: a number seen twice is a duplicate. */

@@ -110,17 +110,20 @@ const verify = (server: TestServer, query = '') =>
 /** The findings, without the records the test's own verify calls appended meanwhile. */
 const kinds = (report: Verification) => report.findings.map((f) => [f.kind, f.seq, f.through])
 
+/** The CLI pointed at `server` with its admin credentials, and no profile of this machine. */
+const cliEnv = (server: TestServer) => ({
+  PATH: process.env['PATH'],
+  TOKENMINT_URL: server.url,
+  TOKENMINT_TENANT: 'acme',
+  TOKENMINT_CLIENT_ID: server.admin.clientId,
+  TOKENMINT_CLIENT_SECRET: server.admin.clientSecret,
+  TOKENMINT_PROFILE: path.join(temporaryDir(), 'none.json'),
+})
+
 async function cli(server: TestServer, ...args: string[]) {
   try {
     const { stdout } = await run(process.execPath, [BIN, ...args], {
-      env: {
-        PATH: process.env['PATH'],
-        TOKENMINT_URL: server.url,
-        TOKENMINT_TENANT: 'acme',
-        TOKENMINT_CLIENT_ID: server.admin.clientId,
-        TOKENMINT_CLIENT_SECRET: server.admin.clientSecret,
-        TOKENMINT_PROFILE: path.join(temporaryDir(), 'none.json'),
-      },
+      env: cliEnv(server),
     })
     return { code: 0, stdout }
   } catch (error) {
@@ -496,14 +499,7 @@ describe('the audit stream', () => {
 
       // `tokenmint audit tail` follows the same stream: from the start here, as JSON lines.
       const tail = spawn(process.execPath, [BIN, 'audit', 'tail', '--after', '0', '--json'], {
-        env: {
-          PATH: process.env['PATH'],
-          TOKENMINT_URL: server.url,
-          TOKENMINT_TENANT: 'acme',
-          TOKENMINT_CLIENT_ID: server.admin.clientId,
-          TOKENMINT_CLIENT_SECRET: server.admin.clientSecret,
-          TOKENMINT_PROFILE: path.join(temporaryDir(), 'none.json'),
-        },
+        env: cliEnv(server),
       })
       const tailed = await new Promise<number[]>((resolve, reject) => {
         let out = ''

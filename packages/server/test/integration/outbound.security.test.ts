@@ -1,15 +1,14 @@
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
-import path from 'node:path'
 import tls from 'node:tls'
 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { OutboundError } from '../../src/outbound/errors.js'
 import { OutboundFetcher, type Resolver } from '../../src/outbound/outbound-fetcher.js'
+import { makeTestCertificate } from '../support/certificate.js'
 import { temporaryDir } from '../support/server.js'
 
 // Real servers on 127.0.0.1 only. The certificate is made at test time with the openssl CLI (no
@@ -86,31 +85,11 @@ function listen(s: net.Server): Promise<number> {
 }
 
 beforeAll(async () => {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=tokenmint outbound test',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:jwks.test',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  )
-  ca = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8')
-  key = fs.readFileSync(path.join(dir, 'key.pem'), 'utf8')
+  ;({ cert: ca, key } = makeTestCertificate(
+    dir,
+    'tokenmint outbound test',
+    'IP:127.0.0.1,DNS:localhost,DNS:jwks.test',
+  ))
   server = https.createServer({ cert: ca, key }, respond)
   server.on('connection', () => connections++)
   port = await listen(server)

@@ -9,6 +9,7 @@ import {
   checkpointNow,
   exportAudit,
   listCheckpoints,
+  recordsAfter,
   storedRecords,
   verifyAudit,
 } from '../../management/audit-integrity.js'
@@ -165,23 +166,18 @@ export function registerAuditRoutes(app: AdminApp, services: Services): void {
         return followStream(services, request, reply)
       const { tenant } = request.params
       await requireTenant(services.storage, tenant)
-      const after = request.query.after ?? 0
-      const limit = request.query.limit ?? 1000
+      const read = () =>
+        recordsAfter(
+          services.storage,
+          tenant,
+          request.query.after ?? 0,
+          request.query.limit ?? 1000,
+        )
       const deadline = Date.now() + (request.query.wait ?? 0) * 1000
-      let records = await services.storage.auditChain.records(
-        tenant,
-        { seq: after, id: Number.MAX_SAFE_INTEGER },
-        undefined,
-        limit,
-      )
+      let records = await read()
       while (records.length === 0 && Date.now() < deadline && !request.raw.destroyed) {
         await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS))
-        records = await services.storage.auditChain.records(
-          tenant,
-          { seq: after, id: Number.MAX_SAFE_INTEGER },
-          undefined,
-          limit,
-        )
+        records = await read()
       }
       return reply
         .header('content-type', 'application/x-ndjson; charset=utf-8')
@@ -205,18 +201,18 @@ async function followStream(
 ): Promise<void> {
   const { tenant } = request.params as { tenant: string }
   await requireTenant(services.storage, tenant)
-  let after = { seq: resumeFrom(request), id: Number.MAX_SAFE_INTEGER }
+  let after = resumeFrom(request)
   const raw = startEventStream(request, reply)
   const open = () => !raw.destroyed && !raw.writableEnded
   let lastWrite = Date.now()
   while (open()) {
     try {
-      for await (const r of storedRecords(services.storage, tenant, after.seq + 1, undefined)) {
+      for await (const r of storedRecords(services.storage, tenant, after + 1, undefined)) {
         if (!open()) break
         raw.write(
           `id: ${String(r.seq)}\nevent: record\ndata: ${JSON.stringify(exportedRecord(r))}\n\n`,
         )
-        after = { seq: r.seq, id: r.id }
+        after = r.seq
         lastWrite = Date.now()
       }
     } catch (error) {

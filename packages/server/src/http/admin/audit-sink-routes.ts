@@ -83,7 +83,8 @@ export function registerAuditSinkRoutes(app: AdminApp, services: Services): void
         request.params.tenant,
         request.body,
       )
-      const { head } = await listAuditSinks(deps, request.params.tenant)
+      // Read after the commit: the sink's own `audit.sink_added` record is the first it gets.
+      const head = (await deps.storage.auditChain.head(request.params.tenant))?.seq ?? 0
       return reply
         .code(201)
         .header('Cache-Control', 'no-store')
