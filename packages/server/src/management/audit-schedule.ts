@@ -43,7 +43,7 @@ export class AuditSchedule {
       this.deps.retentionDays > 0 &&
       now.getTime() - this.#lastPrune >= Math.min(DAY_MS / 24, this.deps.intervalSeconds * 1000)
     try {
-      for (const { tenantId } of await this.deps.storage.auditChain.heads()) {
+      for (const tenantId of await this.deps.storage.auditChain.chainedTenants()) {
         if (pruneNow)
           await pruneAudit(
             this.deps,

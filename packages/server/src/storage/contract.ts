@@ -367,8 +367,8 @@ export interface AuditKey {
 /** Reads of the audit chain, its checkpoints and its signing keys (docs/audit.md). */
 export interface AuditChainStore {
   head(tenantId: string): Promise<{ seq: number; hash: string } | undefined>
-  /** Every tenant that has a chain, with its head. */
-  heads(): Promise<{ tenantId: string; seq: number; hash: string }[]>
+  /** Every tenant that has a chain. */
+  chainedTenants(): Promise<string[]>
   /** Records after the cursor (number, then insertion order), ascending, at most `limit`. */
   records(
     tenantId: string,

@@ -378,6 +378,20 @@ describe.each(drivers)('tamper-evident audit log on %s', (_name, open) => {
     expect(kinds(putBack)).toEqual([['inserted', 6, undefined]])
   })
 
+  it('a cut of every record keeps the numbering: what is written next continues the chain', async () => {
+    setup = await open()
+    const { server, db } = setup
+    await writeRecords(server, 4)
+    const cut = await pruneAudit(server.services.management, 'acme', new Date(Date.now() + 60_000))
+    const through = cut?.through ?? 0
+    expect(through).toBeGreaterThanOrEqual(4)
+    await writeRecords(server, 3)
+    const rows = await db.rows(`select * from audit_events where tenant_id = 'acme' order by seq`)
+    expect(rows[0]?.seq).toBe(through + 1)
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => through + 1 + i))
+    expect(await verify(server)).toMatchObject({ ok: true, first: through + 1 })
+  })
+
   it('takes a scheduled checkpoint once the interval has passed and the chain has grown', async () => {
     setup = await open({ TOKENMINT_AUDIT_CHECKPOINT_INTERVAL: '1' })
     const { server } = setup

@@ -8,6 +8,7 @@ import type {
   AuditKey,
   ChainedAuditRecord,
 } from '../contract.js'
+import { raiseHeadFloor, storedHead } from './audit-chain-rows.js'
 import { dateOrNull, ms } from './rows.js'
 import type { AuditCheckpointsTable, AuditEventsTable, AuditKeysTable, Database } from './schema.js'
 
@@ -55,18 +56,18 @@ function keyFromRow(row: Selectable<AuditKeysTable>): AuditKey {
 export class SqlAuditChainStore implements AuditChainStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async head(tenantId: string): Promise<{ seq: number; hash: string } | undefined> {
-    const row = await this.db
-      .selectFrom('audit_heads')
-      .select(['seq', 'hash'])
-      .where('tenant_id', '=', tenantId)
-      .executeTakeFirst()
-    return row && { seq: row.seq, hash: row.hash }
+  head(tenantId: string): Promise<{ seq: number; hash: string } | undefined> {
+    return storedHead(this.db, tenantId)
   }
 
-  async heads(): Promise<{ tenantId: string; seq: number; hash: string }[]> {
-    const rows = await this.db.selectFrom('audit_heads').selectAll().orderBy('tenant_id').execute()
-    return rows.map((r) => ({ tenantId: r.tenant_id, seq: r.seq, hash: r.hash }))
+  async chainedTenants(): Promise<string[]> {
+    // Every tenant's first record (tenant.created) goes through insertChained, which adds its row.
+    const rows = await this.db
+      .selectFrom('audit_heads')
+      .select('tenant_id')
+      .orderBy('tenant_id')
+      .execute()
+    return rows.map((r) => r.tenant_id)
   }
 
   async records(
@@ -118,6 +119,7 @@ export class SqlAuditChainStore implements AuditChainStore {
   }
 
   async removeThrough(tenantId: string, seq: number): Promise<number> {
+    await raiseHeadFloor(this.db, tenantId)
     const result = await this.db
       .deleteFrom('audit_events')
       .where('tenant_id', '=', tenantId)

@@ -13,7 +13,13 @@ import type {
   StoredAuditEvent,
   TokenAuditEvent,
 } from '../contract.js'
-import { chainRows, tenantsOf, unchainedRows, type AuditRow } from './audit-chain-rows.js'
+import {
+  chainRows,
+  storedHead,
+  tenantsOf,
+  unchainedRows,
+  type AuditRow,
+} from './audit-chain-rows.js'
 import type { SqlDialectName } from './dialect.js'
 import { auditEventRow, ms } from './rows.js'
 import type { Database } from './schema.js'
@@ -23,16 +29,16 @@ import { acceptedEvents, recordedEvent } from './token-liveness.js'
 /**
  * Appends rows to their tenants' hash chains inside the transaction `db` is: each tenant's head
  * row is locked (the upsert's row lock on PostgreSQL, so nodes append one at a time per
- * tenant; SQLite's write transactions are serial already), the rows are chained after it, and
- * the head moves on.
+ * tenant; on SQLite it takes the write lock, and write transactions are serial), the rows are
+ * chained after the head (see `storedHead` for where SQLite keeps it), and the head row moves on.
  */
 export async function insertChained(
   db: Kysely<Database>,
   rows: readonly AuditRow[],
-  chain: boolean,
+  options: { chain: boolean; dialect: SqlDialectName },
 ): Promise<void> {
   if (rows.length === 0) return
-  if (!chain) {
+  if (!options.chain) {
     await db.insertInto('audit_events').values(unchainedRows(rows)).execute()
     return
   }
@@ -44,7 +50,8 @@ export async function insertChained(
       returning seq, hash`.execute(db)
     const row = head.rows[0]
     if (row === undefined) throw new Error('the audit head upsert returned no row')
-    heads.set(tenantId, { seq: row.seq, hash: row.hash })
+    const current = options.dialect === 'sqlite' ? await storedHead(db, tenantId) : row
+    heads.set(tenantId, { seq: current?.seq ?? row.seq, hash: current?.hash ?? row.hash })
   }
   await db.insertInto('audit_events').values(chainRows(rows, heads)).execute()
   for (const [tenantId, head] of heads) {
@@ -74,6 +81,10 @@ export class SqlAuditStore implements AuditStore {
     },
   ) {}
 
+  get #chainOptions() {
+    return { chain: this.options.chain, dialect: this.dialect }
+  }
+
   async append(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return
     if (this.options.inTransaction) {
@@ -82,7 +93,7 @@ export class SqlAuditStore implements AuditStore {
     }
     await this.db
       .transaction()
-      .execute((trx) => insertChained(trx, events.map(auditEventRow), this.options.chain))
+      .execute((trx) => insertChained(trx, events.map(auditEventRow), this.#chainOptions))
   }
 
   /**
@@ -93,7 +104,7 @@ export class SqlAuditStore implements AuditStore {
   async flushDeferred(): Promise<void> {
     const rows = this.#deferred
     this.#deferred = []
-    await insertChained(this.db, rows, this.options.chain)
+    await insertChained(this.db, rows, this.#chainOptions)
   }
 
   async appendTokenEvents(events: readonly TokenAuditEvent[], now: Date): Promise<boolean[]> {
@@ -138,7 +149,7 @@ export class SqlAuditStore implements AuditStore {
       const rows = events.map((event, i) =>
         auditEventRow(recordedEvent(event, accepted[i] === true)),
       )
-      await insertChained(trx, rows, this.options.chain)
+      await insertChained(trx, rows, this.#chainOptions)
 
       return accepted
     })

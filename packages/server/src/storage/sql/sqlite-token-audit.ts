@@ -2,7 +2,7 @@ import type SQLite from 'better-sqlite3'
 
 import { GENESIS_HASH, type ChainHead } from '../../domain/audit-chain.js'
 import type { TokenAuditEvent } from '../contract.js'
-import { chainRows, tenantsOf, unchainedRows } from './audit-chain-rows.js'
+import { SQLITE_HEAD_SQL, chainRows, tenantsOf, unchainedRows } from './audit-chain-rows.js'
 import { auditEventRow } from './rows.js'
 import { acceptedEvents, recordedEvent, type LiveRow } from './token-liveness.js'
 
@@ -24,15 +24,15 @@ type InsertParams = [
  * query and preparing its statement each time cost more than the commit itself (about a fifth
  * of the CPU per token in profiles). Statements prepared once — the liveness read takes its
  * secret ids as one JSON array, so its text never changes — run in one synchronous BEGIN
- * IMMEDIATE transaction, which also appends to each tenant's hash chain (its head is read and
- * moved inside it, so no other writer, in this process or another, comes between). Same
- * semantics as the portable path in audit-store.ts.
+ * IMMEDIATE transaction, which also appends to each tenant's hash chain (its head, the newest
+ * chained record, is read inside it, so no other writer, in this process or another, comes
+ * between; `audit_heads` is left alone, see storedHead). Same semantics as the portable path
+ * in audit-store.ts.
  */
 export class SqliteTokenAudit {
   readonly #live: SQLite.Statement<[string], LiveRow>
   readonly #insert: SQLite.Statement<InsertParams>
-  readonly #head: SQLite.Statement<[string], ChainHead>
-  readonly #moveHead: SQLite.Statement<[string, number, string]>
+  readonly #head: SQLite.Statement<[string, string], ChainHead>
   readonly #commit: SQLite.Transaction<
     (events: readonly TokenAuditEvent[], nowMs: number) => boolean[]
   >
@@ -52,11 +52,7 @@ export class SqliteTokenAudit {
          (tenant_id, occurred_at, type, actor, client_id, data, seq, prev_hash, hash)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    this.#head = database.prepare('select seq, hash from audit_heads where tenant_id = ?')
-    this.#moveHead = database.prepare(
-      `insert into audit_heads (tenant_id, seq, hash) values (?, ?, ?)
-       on conflict (tenant_id) do update set seq = excluded.seq, hash = excluded.hash`,
-    )
+    this.#head = database.prepare(SQLITE_HEAD_SQL)
     this.#commit = database.transaction((events, nowMs) => {
       const ids = [...new Set(events.map((e) => e.live.secretId))]
       const accepted = acceptedEvents(events, this.#live.all(JSON.stringify(ids)), nowMs)
@@ -66,7 +62,7 @@ export class SqliteTokenAudit {
       const heads = new Map<string, ChainHead>()
       if (chain)
         for (const tenantId of tenantsOf(rows))
-          heads.set(tenantId, this.#head.get(tenantId) ?? { seq: 0, hash: GENESIS_HASH })
+          heads.set(tenantId, this.#head.get(tenantId, tenantId) ?? { seq: 0, hash: GENESIS_HASH })
       for (const r of chain ? chainRows(rows, heads) : unchainedRows(rows)) {
         this.#insert.run(
           r.tenant_id,
@@ -80,7 +76,6 @@ export class SqliteTokenAudit {
           r.hash,
         )
       }
-      for (const [tenantId, head] of heads) this.#moveHead.run(tenantId, head.seq, head.hash)
       return accepted
     })
   }
