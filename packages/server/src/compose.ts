@@ -11,6 +11,7 @@ import { ConflictError } from './domain/errors.js'
 import { PasswordGuessing } from './domain/password-guessing.js'
 import type { ManagementDeps } from './management/deps.js'
 import { createTenant, type CreatedTenant } from './management/tenants.js'
+import type { ClientAssertionDeps } from './oauth/client-authentication.js'
 import { CachingClientDirectory } from './oauth/client-cache.js'
 import { PasswordHasher } from './crypto/password-hasher.js'
 import { clientCredentialsGrant } from './oauth/grants/client-credentials.js'
@@ -171,10 +172,20 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
         break
     }
   })
+  const assertions: ClientAssertionDeps = {
+    audiencesFor: (tenantId) => [
+      issuerFor(tenantId),
+      `${issuerFor(tenantId)}/oauth/token`,
+      `${config.publicUrl}/oauth/token`,
+    ],
+    claimAssertion: (clientId, jti, expiresAt, at) =>
+      storage.applications.claimAssertion(clientId, jti, expiresAt, at),
+  }
   const audit = new GroupCommitAuditSink(storage.audit, now)
   const limiter = await openRateLimiter(config, deploymentId)
   const tokenEndpoint = createTokenEndpoint({
     clients,
+    assertions,
     hasher,
     keyring,
     grants: [
@@ -216,6 +227,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const ownTokens = new OwnTokenVerifier({ keyring, clients, revocations, now })
   const protectedEndpoints: ProtectedEndpointDeps & TokenRevocationDeps = {
     clients,
+    assertions,
     hasher,
     now,
     tokens: ownTokens,

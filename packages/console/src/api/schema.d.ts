@@ -1216,6 +1216,8 @@ export interface paths {
                 /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
                 built_in: boolean
                 version: number
+                /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key. */
+                token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
                 secrets?: {
                   id: string
                   hint: string
@@ -1226,6 +1228,20 @@ export interface paths {
                   last_used_ip: null | string
                   /** @description Its overlap ends soon but clients still use it. */
                   still_in_use: boolean
+                }[]
+                keys?: {
+                  id: string
+                  kid: string
+                  /** @description RFC 7638 SHA-256 thumbprint, base64url */
+                  thumbprint: string
+                  /** @description The public key */
+                  jwk: {
+                    [key: string]: unknown
+                  }
+                  /** Format: date-time */
+                  created_at: string
+                  last_used_at: null | string
+                  last_used_ip: null | string
                 }[]
                 usage?: {
                   last_used_at: null | string
@@ -1385,6 +1401,12 @@ export interface paths {
             /** @description A resource server's credentials: may introspect and read the revocation feed. */
             can_introspect?: boolean
             token_rate_limit_per_minute?: null | number
+            /** @description Public keys instead of a secret: the application authenticates with private_key_jwt (RFC 7523) and no secret is created. */
+            jwks?: {
+              keys: {
+                [key: string]: unknown
+              }[]
+            }
           }
         }
       }
@@ -1420,6 +1442,8 @@ export interface paths {
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
+              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key. */
+              token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
               secrets?: {
                 id: string
                 hint: string
@@ -1431,6 +1455,20 @@ export interface paths {
                 /** @description Its overlap ends soon but clients still use it. */
                 still_in_use: boolean
               }[]
+              keys?: {
+                id: string
+                kid: string
+                /** @description RFC 7638 SHA-256 thumbprint, base64url */
+                thumbprint: string
+                /** @description The public key */
+                jwk: {
+                  [key: string]: unknown
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
+              }[]
               usage?: {
                 last_used_at: null | string
                 last_client_ip: null | string
@@ -1441,8 +1479,8 @@ export interface paths {
               }
               warnings?: string[]
             } & {
-              /** @description Shown once; store it now. */
-              client_secret: string
+              /** @description Shown once; store it now. Absent when the application was created with keys. */
+              client_secret?: string
               snippets: {
                 token_endpoint: string
                 audience: null | string
@@ -1627,6 +1665,8 @@ export interface paths {
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
+              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key. */
+              token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
               secrets?: {
                 id: string
                 hint: string
@@ -1637,6 +1677,20 @@ export interface paths {
                 last_used_ip: null | string
                 /** @description Its overlap ends soon but clients still use it. */
                 still_in_use: boolean
+              }[]
+              keys?: {
+                id: string
+                kid: string
+                /** @description RFC 7638 SHA-256 thumbprint, base64url */
+                thumbprint: string
+                /** @description The public key */
+                jwk: {
+                  [key: string]: unknown
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
               }[]
               usage?: {
                 last_used_at: null | string
@@ -1980,6 +2034,8 @@ export interface paths {
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
+              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key. */
+              token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
               secrets?: {
                 id: string
                 hint: string
@@ -1990,6 +2046,20 @@ export interface paths {
                 last_used_ip: null | string
                 /** @description Its overlap ends soon but clients still use it. */
                 still_in_use: boolean
+              }[]
+              keys?: {
+                id: string
+                kid: string
+                /** @description RFC 7638 SHA-256 thumbprint, base64url */
+                thumbprint: string
+                /** @description The public key */
+                jwk: {
+                  [key: string]: unknown
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
               }[]
               usage?: {
                 last_used_at: null | string
@@ -2320,6 +2390,350 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/admin/v1/tenants/{tenant}/applications/{clientId}/keys': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+          clientId: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description A JWK Set of public keys (EC P-256/384/521, RSA ≥ 2048 bits, Ed25519). */
+            jwks: {
+              keys: {
+                [key: string]: unknown
+              }[]
+            }
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              keys: {
+                id: string
+                kid: string
+                /** @description RFC 7638 SHA-256 thumbprint, base64url */
+                thumbprint: string
+                /** @description The public key */
+                jwk: {
+                  [key: string]: unknown
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/applications/{clientId}/keys/{kid}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+          clientId: string
+          kid: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              id: string
+              kid: string
+              /** @description RFC 7638 SHA-256 thumbprint, base64url */
+              thumbprint: string
+              /** @description The public key */
+              jwk: {
+                [key: string]: unknown
+              }
+              /** Format: date-time */
+              created_at: string
+              last_used_at: null | string
+              last_used_ip: null | string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/admin/v1/tenants/{tenant}/applications/{clientId}/end-overlap': {
     parameters: {
       query?: never
@@ -2526,6 +2940,8 @@ export interface paths {
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
+              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key. */
+              token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
               secrets?: {
                 id: string
                 hint: string
@@ -2536,6 +2952,20 @@ export interface paths {
                 last_used_ip: null | string
                 /** @description Its overlap ends soon but clients still use it. */
                 still_in_use: boolean
+              }[]
+              keys?: {
+                id: string
+                kid: string
+                /** @description RFC 7638 SHA-256 thumbprint, base64url */
+                thumbprint: string
+                /** @description The public key */
+                jwk: {
+                  [key: string]: unknown
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
               }[]
               usage?: {
                 last_used_at: null | string
@@ -7116,6 +7546,8 @@ export interface paths {
                   | 'application.updated'
                   | 'application.secret_rotated'
                   | 'application.overlap_ended'
+                  | 'application.key_added'
+                  | 'application.key_removed'
                   | 'application.revoked'
                   | 'application.expired'
                   | 'application.deleted'

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander'
 
+import { describeKey, readJwksFile, registerAppKeys } from './app-keys.js'
 import { CliError } from './cli-error.js'
 import { confirmAtTerminal } from './confirm.js'
 import { parseDuration } from './files.js'
@@ -32,6 +33,7 @@ interface CreateFlags {
   expires?: string
   tokenTtl?: string
   grant?: string[]
+  jwksFile?: string
 }
 
 function integer(value: string, flag: string): number {
@@ -51,6 +53,9 @@ function describe(app: AppView): string {
           '                  ↑ shown only now: store it in your secret manager',
         ]),
     `  token_endpoint: ${app.token_endpoint}`,
+    ...(app.token_endpoint_auth_method === 'private_key_jwt'
+      ? ['  authenticates:  private_key_jwt (RFC 7523 assertions signed with a key below)']
+      : []),
     ...app.grants.map(
       (g) => `  grant:          ${g.audience}: ${g.scopes.join(' ') || '(no scopes)'}`,
     ),
@@ -69,6 +74,7 @@ function describe(app: AppView): string {
           `  tokens per day: ${app.usage.tokens_per_day.map((d) => `${d.day} ${d.tokens}`).join(', ') || 'none in 30 days'}`,
         ]),
   ]
+  for (const key of app.keys ?? []) lines.push(describeKey(key))
   for (const secret of app.secrets ?? []) {
     lines.push(
       `  secret ${secret.hint}: created ${secret.created_at}${secret.expires_at ? `, valid until ${secret.expires_at}` : ''}, last used ${secret.last_used_at ?? 'never'}`,
@@ -180,7 +186,7 @@ export function registerApps(program: Command): void {
 
   const create = apps
     .command('create')
-    .description('create an application; its client secret is printed once')
+    .description('create an application; its client secret is printed once (or give --jwks-file)')
     .requiredOption('--name <name>', 'name, unique per environment')
   addGrantOptions(create, 'grants it that API')
   create
@@ -196,6 +202,10 @@ export function registerApps(program: Command): void {
       new Option('--grant <type>', 'allowed grant type (repeatable)')
         .choices(['client_credentials', 'password', 'refresh_token'])
         .argParser(repeatable),
+    )
+    .option(
+      '--jwks-file <file>',
+      'authenticate with private_key_jwt using these public keys (JWK, JWK Set or PEM) instead of a secret',
     )
     .option('--json', 'print JSON')
     .action(async (flags: CreateFlags, command: Command) => {
@@ -213,10 +223,12 @@ export function registerApps(program: Command): void {
             flags.tokenTtl === undefined ? undefined : integer(flags.tokenTtl, '--token-ttl'),
           grants: grantsFrom(flags) ?? [],
           ...(flags.introspect === true && { can_introspect: true }),
+          ...(flags.jwksFile !== undefined && { jwks: readJwksFile(flags.jwksFile) }),
         },
       )
       print(options.json, app, () => describe(app))
     })
+  registerAppKeys(apps)
 
   apps
     .command('list')

@@ -12,6 +12,8 @@ export const AUDIT_EVENT_TYPES = [
   'application.updated',
   'application.secret_rotated',
   'application.overlap_ended',
+  'application.key_added',
+  'application.key_removed',
   'application.revoked',
   'application.expired',
   'application.deleted',

@@ -82,8 +82,49 @@ export interface Application {
   tokenRateLimitPerMinute: number | null
   /** The tenant's built-in admin application (the CLI's credentials); see domain/authority. */
   isBuiltIn: boolean
+  /**
+   * How it proves who it is at the token endpoint (RFC 7591 names): `client_secret_basic`
+   * (client secrets, sent as HTTP Basic or `client_secret_post`) or `private_key_jwt`
+   * (RFC 7523 assertions signed with one of its registered public keys). Set at creation.
+   */
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod
   /** Increases on every change; the admin API's ETag. */
   version: number
+}
+
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'private_key_jwt'
+export const TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
+  'client_secret_basic',
+  'private_key_jwt',
+]
+
+/** A public JWK an application registered for private_key_jwt (never a private key). */
+export interface ClientJwk {
+  kty: 'EC' | 'RSA' | 'OKP'
+  kid: string
+  alg?: string
+  use?: 'sig'
+  crv?: string
+  x?: string
+  y?: string
+  n?: string
+  e?: string
+}
+
+/**
+ * A public key an application authenticates with (private_key_jwt). Like a secret it is a
+ * credential: token commits check it is still registered, and it has a "last used".
+ */
+export interface ClientKey {
+  id: string
+  clientId: string
+  kid: string
+  /** RFC 7638 SHA-256 thumbprint, base64url. */
+  thumbprint: string
+  jwk: ClientJwk
+  createdAt: Date
+  lastUsedAt: Date | null
+  lastUsedIp: string | null
 }
 
 export interface ClientSecret {

@@ -37,6 +37,10 @@ export async function rotateSecret(
     const application = await loadApplicationToChange(storage, authority, tenantId, clientId)
     if (application.status === 'revoked')
       throw new ConflictError('a revoked application cannot get a new secret')
+    if (application.tokenEndpointAuthMethod === 'private_key_jwt')
+      throw new ConflictError(
+        'this application authenticates with public keys (private_key_jwt): add its new key, then remove the old one',
+      )
     const now = deps.now()
     const live = (await storage.applications.listSecrets(clientId)).filter((s) =>
       isSecretLive(s, now),

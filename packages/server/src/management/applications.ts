@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 
+import { parseClientJwks } from '../crypto/client-jwk.js'
 import { generateClientId, generateClientSecret, secretHint } from '../crypto/secret-format.js'
 import {
   adminScopesIn,
@@ -12,6 +13,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.
 import {
   GRANT_TYPES,
   type Application,
+  type ClientJwk,
+  type ClientKey,
   type ClientSecret,
   type GrantType,
   type ScopeGrant,
@@ -43,9 +46,10 @@ export interface ApplicationInput {
 
 export interface CreatedApplication {
   application: Application
-  /** Shown exactly once. */
-  clientSecret: string
-  secret: ClientSecret
+  /** Shown exactly once; absent for a private_key_jwt application (it has keys instead). */
+  clientSecret?: string | undefined
+  secret?: ClientSecret | undefined
+  keys: ClientKey[]
 }
 
 export const DEFAULT_ENVIRONMENT = 'prod'
@@ -164,6 +168,28 @@ export function newSecret(
   }
 }
 
+export function newClientKey(
+  clientId: string,
+  parsed: { jwk: ClientJwk; thumbprint: string },
+  now: Date,
+): ClientKey {
+  return {
+    id: `key_${randomBytes(9).toString('base64url')}`,
+    clientId,
+    kid: parsed.jwk.kid,
+    thumbprint: parsed.thumbprint,
+    jwk: parsed.jwk,
+    createdAt: now,
+    lastUsedAt: null,
+    lastUsedIp: null,
+  }
+}
+
+/** What an audit record says about a key: which one, never more than its public identity. */
+export function auditableKey(key: ClientKey) {
+  return { key_id: key.id, kid: key.kid, thumbprint: key.thumbprint }
+}
+
 /** The non-secret fields an audit record shows before and after a change. */
 export function auditableApplication(application: Application) {
   return {
@@ -177,6 +203,7 @@ export function auditableApplication(application: Application) {
     expires_at: application.expiresAt?.toISOString() ?? null,
     can_introspect: application.canIntrospect,
     token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
+    token_endpoint_auth_method: application.tokenEndpointAuthMethod,
   }
 }
 
@@ -212,16 +239,25 @@ export async function createApplication(
   deps: ManagementDeps,
   authority: Authority,
   tenantId: string,
-  input: ApplicationInput & { name: string },
+  input: ApplicationInput & {
+    name: string
+    /** A JWK Set of public keys: the application authenticates with private_key_jwt. */
+    jwks?: unknown
+  },
 ): Promise<CreatedApplication> {
   const now = deps.now()
+  const jwks = input.jwks === undefined ? undefined : await parseClientJwks('jwks', input.jwks)
   const created = await deps.storage.transaction(async (storage) => {
     const tenant = await storage.tenants.get(tenantId)
     if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
     const grants = await resolveGrants(storage, tenantId, input.grants ?? [])
     assertMayGrantAdminScopes(authority, adminScopesIn(grants))
     const clientId = generateClientId()
-    const { clientSecret, secret } = newSecret(deps, clientId, now)
+    const { clientSecret, secret } =
+      jwks === undefined
+        ? newSecret(deps, clientId, now)
+        : { clientSecret: undefined, secret: undefined }
+    const keys = (jwks ?? []).map((k) => newClientKey(clientId, k, now))
     const application: Application = {
       clientId,
       tenantId,
@@ -245,9 +281,11 @@ export async function createApplication(
       canIntrospect: input.canIntrospect ?? false,
       tokenRateLimitPerMinute: validateRateLimit(input.tokenRateLimitPerMinute ?? null),
       isBuiltIn: false,
+      tokenEndpointAuthMethod: jwks === undefined ? 'client_secret_basic' : 'private_key_jwt',
       version: 1,
     }
     await storage.applications.insert(application, secret)
+    for (const key of keys) await storage.applications.insertKey(key)
     await storage.audit.append([
       {
         tenantId,
@@ -255,10 +293,14 @@ export async function createApplication(
         type: 'application.created',
         actor: authority.actor,
         clientId,
-        data: { after: auditableApplication(application), secret_id: secret.id },
+        data: {
+          after: auditableApplication(application),
+          ...(secret !== undefined && { secret_id: secret.id }),
+          ...(keys.length > 0 && { keys: keys.map(auditableKey) }),
+        },
       },
     ])
-    return { application, clientSecret, secret }
+    return { application, clientSecret, secret, keys }
   })
   deps.changes.publish({ kind: 'application', tenantId, clientId: created.application.clientId })
   return created
@@ -341,6 +383,7 @@ export async function getApplication(
 ): Promise<{
   application: Application
   secrets: ClientSecret[]
+  keys: ClientKey[]
   usage: { day: string; tokens: number }[]
 }> {
   const application = await loadApplication(deps.storage, tenantId, clientId)
@@ -352,6 +395,7 @@ export async function getApplication(
   return {
     application,
     secrets,
+    keys: await deps.storage.applications.listKeys(clientId),
     usage: await deps.storage.applications.tokensPerDay(tenantId, clientId, since),
   }
 }

@@ -617,7 +617,8 @@ export async function applyConfig(
             environment: wanted.environment,
             name: wanted.name,
             clientId: made.application.clientId,
-            clientSecret: made.clientSecret,
+            // Config files create secret applications only (no jwks in input): there is one.
+            clientSecret: made.clientSecret ?? '',
           })
         } else if (current !== undefined) {
           // The expiry is only passed on when it changes: an unchanged past expiry stays as is.

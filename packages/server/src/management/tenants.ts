@@ -84,6 +84,7 @@ export async function createTenant(
     canIntrospect: false,
     tokenRateLimitPerMinute: null,
     isBuiltIn: true,
+    tokenEndpointAuthMethod: 'client_secret_basic',
     version: 1,
   }
   await deps.storage.transaction(async (storage) => {

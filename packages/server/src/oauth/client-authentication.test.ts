@@ -35,6 +35,7 @@ function clientRecord(overrides: Partial<Application> = {}, secretExpiresAt: Dat
       canIntrospect: false,
       tokenRateLimitPerMinute: null,
       isBuiltIn: false,
+      tokenEndpointAuthMethod: 'client_secret_basic',
       version: 1,
       ...overrides,
     },
@@ -50,6 +51,7 @@ function clientRecord(overrides: Partial<Application> = {}, secretExpiresAt: Dat
         lastUsedIp: null,
       },
     ],
+    keys: [],
   }
   return { record, secret }
 }
@@ -70,6 +72,10 @@ function harness() {
   const deps: ClientAuthenticationDeps = {
     hasher,
     now: () => now,
+    assertions: {
+      audiencesFor: () => ['https://auth.example.com/t/acme'],
+      claimAssertion: () => Promise.resolve(true),
+    },
     clients: {
       findClient(clientId) {
         const found = known.find((k) => k.record.application.clientId === clientId)

@@ -2,9 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import { isWellFormedClientId, isWellFormedClientSecret } from '../crypto/secret-format.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
-import { effectiveStatus, type Application, type ClientSecret } from '../domain/model.js'
+import { effectiveStatus, type Application } from '../domain/model.js'
 import { isSecretLive } from '../domain/token-policy.js'
 import type { ClientRecord, SecretUsage } from '../storage/contract.js'
+import { checkClientAssertion } from './client-assertion.js'
 import { OAuthError } from './errors.js'
 import { BASIC_CHALLENGE, type PresentedCredentials } from './token-request.js'
 
@@ -13,9 +14,19 @@ export interface ClientDirectory {
   findClient(clientId: string): Promise<ClientRecord | undefined>
 }
 
+/** private_key_jwt's needs: which `aud` values name this server, and the `jti` memory. */
+export interface ClientAssertionDeps {
+  /** The issuer and token endpoint URLs an assertion for this tenant may name. */
+  audiencesFor(tenantId: string): readonly string[]
+  /** False if this `jti` was used before (storage: ApplicationStore.claimAssertion). */
+  claimAssertion(clientId: string, jti: string, expiresAt: Date, now: Date): Promise<boolean>
+}
+
 export interface AuthenticatedClient {
   application: Application
-  secret: ClientSecret
+  /** The secret, or registered public key, that proved the client: its id is what token
+   *  commits check is still live and what "last used" is recorded on. */
+  credential: { id: string; kind: 'secret' | 'public_key' }
   method: PresentedCredentials['method']
 }
 
@@ -37,7 +48,7 @@ export function recordSecretUse(
 ): void {
   usage
     .record(
-      [{ secretId: client.secret.id, clientId: client.application.clientId, ip, at: now }],
+      [{ secretId: client.credential.id, clientId: client.application.clientId, ip, at: now }],
       now,
     )
     .catch(() => undefined)
@@ -77,6 +88,7 @@ const startRefusalFloor = (): RefusalFloor => {
 
 export interface ClientAuthenticationDeps {
   clients: ClientDirectory
+  assertions: ClientAssertionDeps
   hasher: SecretHasher
   now: () => Date
   /**
@@ -94,6 +106,8 @@ export interface ClientAuthenticationDeps {
 }
 
 const FAILED = 'client authentication failed: unknown client or wrong client secret'
+const ASSERTION_FAILED =
+  'client authentication failed: unknown client, or no public key registered for it verifies the client_assertion'
 
 class Refusal {
   constructor(
@@ -138,11 +152,24 @@ export async function authenticateClient(
   throw answer
 }
 
+/** The client, if the id is well formed, known, and (on a tenant's endpoint) of that tenant. */
+async function findClientIn(
+  deps: ClientAuthenticationDeps,
+  clientId: string,
+  tenantId: string | undefined,
+): Promise<ClientRecord | undefined> {
+  const record = isWellFormedClientId(clientId)
+    ? await deps.clients.findClient(clientId)
+    : undefined
+  return tenantId === undefined || record?.application.tenantId === tenantId ? record : undefined
+}
+
 async function check(
   credentials: PresentedCredentials,
   deps: ClientAuthenticationDeps,
   tenantId: string | undefined,
 ): Promise<AuthenticatedClient | Refusal> {
+  if (credentials.method === 'private_key_jwt') return checkAssertion(credentials, deps, tenantId)
   // The checksum lets a mistyped or truncated secret be refused without any storage look-up.
   if (!isWellFormedClientSecret(credentials.clientSecret)) {
     return refusal(
@@ -153,33 +180,91 @@ async function check(
   }
   // Hashed whether or not the id is known: the same work as a real comparison.
   const presentedHash = deps.hasher.hash(credentials.clientSecret)
-  const record = isWellFormedClientId(credentials.clientId)
-    ? await deps.clients.findClient(credentials.clientId)
-    : undefined
-  if (
-    record === undefined ||
-    (tenantId !== undefined && record.application.tenantId !== tenantId)
-  ) {
-    return refusal(FAILED, credentials, 'unknown client')
-  }
+  const record = await findClientIn(deps, credentials.clientId, tenantId)
+  if (record === undefined) return refusal(FAILED, credentials, 'unknown client')
   const now = deps.now()
-  let matched: ClientSecret | undefined
+  let matched: { id: string } | undefined
   for (const secret of record.secrets) {
     if (deps.hasher.equals(presentedHash, secret.hash) && isSecretLive(secret, now))
       matched = secret
   }
   if (matched === undefined) {
-    return refusal(FAILED, credentials, 'wrong client secret', record.application)
+    const reason =
+      record.application.tokenEndpointAuthMethod === 'private_key_jwt'
+        ? 'client secret sent for a private_key_jwt application'
+        : 'wrong client secret'
+    return refusal(FAILED, credentials, reason, record.application)
   }
+  return proven(record.application, { id: matched.id, kind: 'secret' }, credentials, now)
+}
 
-  const status = effectiveStatus(record.application, now)
+/** Once the credential is proven: only a live application gets through. */
+function proven(
+  application: Application,
+  credential: AuthenticatedClient['credential'],
+  credentials: PresentedCredentials,
+  now: Date,
+): AuthenticatedClient | Refusal {
+  const status = effectiveStatus(application, now)
   if (status !== 'active') {
     return refusal(
       `this application has ${status === 'revoked' ? 'been revoked' : 'expired'}`,
       credentials,
       `application ${status}`,
-      record.application,
+      application,
     )
   }
-  return { application: record.application, secret: matched, method: credentials.method }
+  return { application, credential, method: credentials.method }
+}
+
+/**
+ * private_key_jwt (RFC 7523 §2.2). Until a registered key verifies the signature the answer is
+ * the same for an unknown client and a wrong key; after it, the holder is told exactly which
+ * claim is wrong. Each `jti` is accepted once, on every node sharing the database.
+ */
+async function checkAssertion(
+  credentials: Extract<PresentedCredentials, { method: 'private_key_jwt' }>,
+  deps: ClientAuthenticationDeps,
+  tenantId: string | undefined,
+): Promise<AuthenticatedClient | Refusal> {
+  const record = await findClientIn(deps, credentials.clientId, tenantId)
+  if (record === undefined) return refusal(ASSERTION_FAILED, credentials, 'unknown client')
+  const { application } = record
+  if (application.tokenEndpointAuthMethod !== 'private_key_jwt') {
+    return refusal(
+      ASSERTION_FAILED,
+      credentials,
+      'client assertion sent for a client secret application',
+      application,
+    )
+  }
+  const now = deps.now()
+  const checked = await checkClientAssertion(credentials.assertion, record.keys, {
+    clientId: application.clientId,
+    audiences: deps.assertions.audiencesFor(application.tenantId),
+    now,
+  })
+  if (!checked.ok) {
+    const description = checked.proven ? checked.description : ASSERTION_FAILED
+    return refusal(description, credentials, checked.reason, application)
+  }
+  const result = proven(application, { id: checked.key.id, kind: 'public_key' }, credentials, now)
+  if (result instanceof Refusal) return result
+  // Last, so a refused assertion does not use up its jti.
+  if (
+    !(await deps.assertions.claimAssertion(
+      application.clientId,
+      checked.jti,
+      checked.expiresAt,
+      now,
+    ))
+  ) {
+    return refusal(
+      'client_assertion has been used before (same jti): sign a new assertion, with a new jti, for each request',
+      credentials,
+      'assertion replayed',
+      application,
+    )
+  }
+  return result
 }

@@ -19,7 +19,7 @@ interface RequestFacts {
  * Never the presented secret, nor a token.
  */
 export function tokenRefusedEvent(
-  client: AuthenticatedClient | { application: Application; secret?: undefined },
+  client: AuthenticatedClient | { application: Application; credential?: undefined },
   refusal: OAuthError,
   reason: string,
   facts: RequestFacts,
@@ -33,7 +33,7 @@ export function tokenRefusedEvent(
     type: 'token.refused',
     data: {
       grant_type: facts.grantType,
-      ...(client.secret !== undefined && { secret_id: client.secret.id }),
+      ...(client.credential !== undefined && { secret_id: client.credential.id }),
       error: refusal.code,
       reason,
       ip: facts.ip,
@@ -57,7 +57,8 @@ export function tokenIssuedEvent(
     type: 'token.issued',
     data: {
       grant_type: facts.grantType,
-      secret_id: client.secret.id,
+      // The credential's id: a secret's, or with private_key_jwt the registered key's.
+      secret_id: client.credential.id,
       auth_method: client.method,
       sub: token.sub,
       aud: token.aud,
@@ -67,6 +68,6 @@ export function tokenIssuedEvent(
       ip: facts.ip,
       ...extra,
     },
-    live: { clientId: client.application.clientId, secretId: client.secret.id, ip: facts.ip },
+    live: { clientId: client.application.clientId, secretId: client.credential.id, ip: facts.ip },
   }
 }

@@ -5,6 +5,7 @@ import { issueAccessToken, type IssuedAccessToken } from './access-token.js'
 import {
   authenticateClient,
   type AuthenticatedClient,
+  type ClientAssertionDeps,
   type ClientDirectory,
 } from './client-authentication.js'
 import { OAuthError } from './errors.js'
@@ -16,6 +17,7 @@ import type { TenantKeyring } from './tenant-keyring.js'
 
 export interface TokenEndpointDeps {
   clients: ClientDirectory
+  assertions: ClientAssertionDeps
   hasher: SecretHasher
   keyring: TenantKeyring
   grants: readonly GrantHandler[]
@@ -147,10 +149,12 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
       )
     }
     if (!committed) {
-      // Revoked, deleted or its secret ended while this request was in flight.
+      // Revoked, deleted, or its secret or key removed while this request was in flight.
       throw new OAuthError(
         'invalid_client',
-        'this application or its client secret is no longer valid',
+        client.credential.kind === 'secret'
+          ? 'this application or its client secret is no longer valid'
+          : 'this application or the key that signed its client_assertion is no longer registered',
       )
     }
   }

@@ -1,15 +1,24 @@
+import { CLIENT_ASSERTION_TYPE, readClientAssertion } from './client-assertion.js'
 import { OAuthError } from './errors.js'
 
 /** A token request's parameters after the edge parsed the body: one string per name. */
 export type RequestParameters = Readonly<Record<string, string>>
 
-export type ClientAuthenticationMethod = 'client_secret_basic' | 'client_secret_post'
+export type ClientAuthenticationMethod =
+  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'
 
-export interface PresentedCredentials {
-  clientId: string
-  clientSecret: string
-  method: ClientAuthenticationMethod
-}
+export type PresentedCredentials =
+  | {
+      clientId: string
+      clientSecret: string
+      method: 'client_secret_basic' | 'client_secret_post'
+    }
+  | {
+      clientId: string
+      /** RFC 7523 client assertion, verified by client-authentication. */
+      assertion: string
+      method: 'private_key_jwt'
+    }
 
 export interface TokenRequest {
   grantType: string
@@ -72,6 +81,36 @@ export function parseClientCredentials(
 ): PresentedCredentials {
   const bodyId = parameters['client_id']
   const bodySecret = parameters['client_secret']
+  const assertionType = parameters['client_assertion_type']
+  const assertion = parameters['client_assertion']
+  if (assertionType !== undefined || assertion !== undefined) {
+    if ((authorization !== undefined && authorization !== '') || bodySecret !== undefined) {
+      throw new OAuthError(
+        'invalid_request',
+        'the client authenticated twice: send either a client_assertion or a client secret, not both',
+      )
+    }
+    if (assertionType === undefined || assertion === undefined) {
+      throw new OAuthError(
+        'invalid_request',
+        `private_key_jwt needs both client_assertion_type (${CLIENT_ASSERTION_TYPE}) and client_assertion`,
+      )
+    }
+    if (assertionType !== CLIENT_ASSERTION_TYPE) {
+      throw new OAuthError(
+        'invalid_client',
+        `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`,
+      )
+    }
+    const { clientId } = readClientAssertion(assertion)
+    if (bodyId !== undefined && bodyId !== clientId) {
+      throw new OAuthError(
+        'invalid_client',
+        'client_id differs from the client named by the client_assertion (its iss and sub)',
+      )
+    }
+    return { clientId, assertion, method: 'private_key_jwt' }
+  }
   if (authorization !== undefined && authorization !== '') {
     if (!/^Basic /i.test(authorization)) {
       throw new OAuthError(

@@ -5,6 +5,7 @@ import type {
   ConsoleSession,
   Api,
   Application,
+  ClientKey,
   ClientSecret,
   RefreshToken,
   User,
@@ -70,6 +71,7 @@ export interface ApiStore {
 export interface ClientRecord {
   application: Application
   secrets: ClientSecret[]
+  keys: ClientKey[]
 }
 
 /** Narrows an application list; `status` is as users see it (`expired` derives from expiry). */
@@ -88,7 +90,8 @@ export interface DueExpiry {
 }
 
 export interface ApplicationStore {
-  insert(application: Application, secret: ClientSecret): Promise<void>
+  /** With its first secret, or none (a private_key_jwt application: its keys follow). */
+  insert(application: Application, secret: ClientSecret | undefined): Promise<void>
   get(tenantId: string, clientId: string): Promise<Application | undefined>
   /** Across tenants: client ids are globally unique, which lets `/oauth/token` route by them. */
   findClient(clientId: string): Promise<ClientRecord | undefined>
@@ -102,6 +105,15 @@ export interface ApplicationStore {
   insertSecret(secret: ClientSecret): Promise<void>
   setSecretExpiry(clientId: string, secretId: string, expiresAt: Date | null): Promise<void>
   deleteSecret(clientId: string, secretId: string): Promise<void>
+  /** Public keys for private_key_jwt, oldest first. */
+  listKeys(clientId: string): Promise<ClientKey[]>
+  insertKey(key: ClientKey): Promise<void>
+  deleteKey(clientId: string, keyId: string): Promise<void>
+  /**
+   * Records that a client assertion's `jti` has been used, until `expiresAt`; false if it had
+   * been already (a replay). Atomic across nodes sharing the database.
+   */
+  claimAssertion(clientId: string, jti: string, expiresAt: Date, now: Date): Promise<boolean>
   /**
    * Active applications whose expiry has been reached but not yet published to the revocation
    * feed, soonest first. An expiry becomes pending whenever it is set or moved.

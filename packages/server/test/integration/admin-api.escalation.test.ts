@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { ROOT_ADMIN_SCOPES, TENANT_ADMIN_SCOPES } from '../../src/domain/admin-api.js'
@@ -163,6 +164,68 @@ describe('admin API: roles never widen (finding 1, privilege escalation)', () =>
     }
     // The CLI's credentials still work: nothing was rotated, revoked or deleted.
     expect(await tokenFor(server.admin)).toMatch(/^ey/)
+  })
+
+  it('refuses adding a key to (or removing one from) an application holding scopes the caller lacks, by every road', async () => {
+    const jwk = async () => {
+      const { publicKey } = await generateKeyPair('ES256', { extractable: true })
+      return { ...(await exportJWK(publicKey)), kid: `k-${Math.random().toString(36).slice(2)}` }
+    }
+    const first = await jwk()
+    // An owner's private_key_jwt application holding an admin scope: a key added by someone else
+    // would let them authenticate as it.
+    const created = await consoles.owner.call('POST', APPS, {
+      name: 'owners-key-app',
+      jwks: { keys: [first] },
+      grants: [{ audience: ADMIN, scopes: ['create:administrators'] }],
+    })
+    expect(created.status).toBe(201)
+    const keyApp = ((await created.json()) as { client_id: string }).client_id
+    const limited = await createApplication(server, {
+      grants: [{ audience: ADMIN, scopes: ['update:applications', 'read:applications'] }],
+    })
+    const roads = {
+      admin: (m: string, p: string, b?: unknown) => consoles.admin.call(m, p, b),
+      viewer: (m: string, p: string, b?: unknown) => consoles.viewer.call(m, p, b),
+      token: withToken(await tokenFor(limited)),
+    }
+    const stranger = await jwk()
+    const requests = await Promise.all(
+      Object.entries(roads).flatMap(([road, call]) => [
+        call('POST', `${APPS}/${keyApp}/keys`, { jwks: { keys: [stranger] } }).then((r) => [
+          `${road} add`,
+          r.status,
+        ]),
+        call('DELETE', `${APPS}/${keyApp}/keys/${first.kid}`).then((r) => [
+          `${road} remove`,
+          r.status,
+        ]),
+      ]),
+    )
+    for (const [what, status] of requests) expect(status, String(what)).toBe(403)
+    const view = (await (await server.admin_('GET', `${APPS}/${keyApp}`)).json()) as {
+      keys: { kid: string }[]
+    }
+    expect(view.keys.map((k) => k.kid)).toEqual([first.kid])
+    // The owner may, and a viewer may not touch even a plain key application.
+    expect(
+      (await consoles.owner.call('POST', `${APPS}/${keyApp}/keys`, { jwks: { keys: [stranger] } }))
+        .status,
+    ).toBe(201)
+    const plainKeyApp = await consoles.admin.call('POST', APPS, {
+      name: 'plain-key-app',
+      jwks: { keys: [await jwk()] },
+    })
+    expect(plainKeyApp.status).toBe(201)
+    const plainId = ((await plainKeyApp.json()) as { client_id: string }).client_id
+    const byViewer = await consoles.viewer.call('POST', `${APPS}/${plainId}/keys`, {
+      jwks: { keys: [await jwk()] },
+    })
+    expect(byViewer.status).toBe(403)
+    const byAdmin = await consoles.admin.call('POST', `${APPS}/${plainId}/keys`, {
+      jwks: { keys: [await jwk()] },
+    })
+    expect(byAdmin.status).toBe(201)
   })
 
   it('lets an owner rotate the built-in admin application, warning that the CLI depends on it', async () => {

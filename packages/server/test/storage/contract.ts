@@ -44,6 +44,7 @@ function application(tenantId: string, clientId: string, createdAtMs: number): A
     canIntrospect: false,
     tokenRateLimitPerMinute: 120,
     isBuiltIn: false,
+    tokenEndpointAuthMethod: 'client_secret_basic',
     version: 1,
   }
 }

@@ -3,6 +3,7 @@ import type { Static } from '@fastify/type-provider-typebox'
 import type { Services } from '../../compose.js'
 import { BUILT_IN_APPLICATION_WARNING } from '../../domain/authority.js'
 import { deleteApplication, revokeApplication } from '../../management/application-endings.js'
+import { addKeys, removeKey } from '../../management/application-keys.js'
 import { endOverlap, rotateSecret } from '../../management/application-secrets.js'
 import {
   createApplication,
@@ -12,7 +13,7 @@ import {
   type ApplicationInput,
 } from '../../management/applications.js'
 import type { AdminApp } from './api-routes.js'
-import { applicationView, secretView } from './representations.js'
+import { applicationView, clientKeyView, secretView } from './representations.js'
 import {
   bearer,
   callerOf,
@@ -102,14 +103,18 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
       const created = await createApplication(services.management, callerOf(request), tenant, {
         ...applicationInput(body),
         name: body.name,
+        jwks: body.jwks,
       })
       const issuer = services.issuerFor(tenant)
       return withEtag(
         reply.code(201).header('Cache-Control', 'no-store'),
         created.application.version,
       ).send({
-        ...applicationView(created.application, issuer, now(), { secrets: [created.secret] }),
-        client_secret: created.clientSecret,
+        ...applicationView(created.application, issuer, now(), {
+          secrets: created.secret === undefined ? [] : [created.secret],
+          keys: created.keys,
+        }),
+        ...(created.clientSecret !== undefined && { client_secret: created.clientSecret }),
         ...(created.application.grantTypes.includes('password') && {
           warnings: [PASSWORD_WARNING],
         }),
@@ -132,14 +137,14 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
     },
     async (request, reply) => {
       const { tenant, clientId } = request.params
-      const { application, secrets, usage } = await getApplication(
+      const { application, secrets, keys, usage } = await getApplication(
         services.management,
         tenant,
         clientId,
       )
       const issuer = services.issuerFor(tenant)
       return withEtag(reply, application.version).send({
-        ...applicationView(application, issuer, now(), { secrets, usage }),
+        ...applicationView(application, issuer, now(), { secrets, keys, usage }),
         token_requests: tokenRequests(application, issuer),
       })
     },
@@ -219,6 +224,52 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
           rotated.previous === undefined ? null : secretView(rotated.previous, now()),
         ...(rotated.application.isBuiltIn && { warnings: [BUILT_IN_APPLICATION_WARNING] }),
       })
+    },
+  )
+
+  app.post(
+    `${one}/keys`,
+    {
+      config,
+      preValidation: guard('update:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.ApplicationParams,
+        body: S.Type.Object({ jwks: S.Jwks }, { additionalProperties: false }),
+        response: { 201: S.Type.Object({ keys: S.Type.Array(S.KeySummary) }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, clientId } = request.params
+      const keys = await addKeys(
+        services.management,
+        callerOf(request),
+        tenant,
+        clientId,
+        request.body.jwks,
+      )
+      return reply.code(201).send({ keys: keys.map(clientKeyView) })
+    },
+  )
+
+  app.delete(
+    `${one}/keys/:kid`,
+    {
+      config,
+      preValidation: guard('update:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.ApplicationKeyParams,
+        response: { 200: S.KeySummary, ...errors },
+      },
+    },
+    async (request) => {
+      const { tenant, clientId, kid } = request.params
+      return clientKeyView(
+        await removeKey(services.management, callerOf(request), tenant, clientId, kid),
+      )
     },
   )
 

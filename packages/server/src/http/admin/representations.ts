@@ -1,6 +1,6 @@
 import type { Static } from '@fastify/type-provider-typebox'
 
-import type { Api, Application, ClientSecret, Tenant } from '../../domain/model.js'
+import type { Api, Application, ClientKey, ClientSecret, Tenant } from '../../domain/model.js'
 import { effectiveStatus } from '../../domain/model.js'
 import { catalogView, presetsOf } from '../../domain/catalog.js'
 import { isStillInUse } from '../../management/application-secrets.js'
@@ -58,8 +58,21 @@ export function secretView(
   }
 }
 
+export function clientKeyView(key: ClientKey): Static<typeof S.KeySummary> {
+  return {
+    id: key.id,
+    kid: key.kid,
+    thumbprint: key.thumbprint,
+    jwk: { ...key.jwk },
+    created_at: key.createdAt.toISOString(),
+    last_used_at: iso(key.lastUsedAt),
+    last_used_ip: key.lastUsedIp,
+  }
+}
+
 export interface ApplicationDetails {
   secrets?: readonly ClientSecret[]
+  keys?: readonly ClientKey[]
   usage?: { day: string; tokens: number }[]
 }
 
@@ -70,7 +83,11 @@ export function applicationView(
   details: ApplicationDetails = {},
 ): Static<typeof S.Application> {
   const secrets = details.secrets
-  const lastUsed = secrets?.reduce<ClientSecret | undefined>(
+  const credentials: readonly (ClientSecret | ClientKey)[] = [
+    ...(secrets ?? []),
+    ...(details.keys ?? []),
+  ]
+  const lastUsed = credentials.reduce<ClientSecret | ClientKey | undefined>(
     (latest, s) =>
       s.lastUsedAt !== null && (latest?.lastUsedAt ?? new Date(0)) < s.lastUsedAt ? s : latest,
     undefined,
@@ -102,7 +119,9 @@ export function applicationView(
     token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
     built_in: application.isBuiltIn,
     version: application.version,
+    token_endpoint_auth_method: application.tokenEndpointAuthMethod,
     ...(secrets && { secrets: secrets.map((s) => secretView(s, now, isActive)) }),
+    ...(details.keys && { keys: details.keys.map(clientKeyView) }),
     ...(details.usage && {
       usage: {
         last_used_at: iso(application.lastUsedAt),

@@ -18,6 +18,11 @@ const GrantType = Type.Union([
 
 export const TenantParams = Type.Object({ tenant: Type.String() })
 export const ApplicationParams = Type.Object({ tenant: Type.String(), clientId: Type.String() })
+export const ApplicationKeyParams = Type.Object({
+  tenant: Type.String(),
+  clientId: Type.String(),
+  kid: Type.String({ maxLength: 200 }),
+})
 export const ApiParams = Type.Object({ tenant: Type.String(), api: Type.String() })
 export const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String()) })
 
@@ -205,6 +210,24 @@ export const UpdatedApi = Type.Object({
   affected_applications: Type.Array(Type.String()),
 })
 
+/** A JWK Set as registered (each key is checked by crypto/client-jwk). */
+export const Jwks = Type.Object(
+  {
+    keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 10 }),
+  },
+  { description: 'A JWK Set of public keys (EC P-256/384/521, RSA ≥ 2048 bits, Ed25519).' },
+)
+
+export const KeySummary = Type.Object({
+  id: Type.String(),
+  kid: Type.String(),
+  thumbprint: Type.String({ description: 'RFC 7638 SHA-256 thumbprint, base64url' }),
+  jwk: Type.Record(Type.String(), Type.Unknown(), { description: 'The public key' }),
+  created_at: Timestamp,
+  last_used_at: NullableTimestamp,
+  last_used_ip: Type.Union([Type.Null(), Type.String()]),
+})
+
 export const SecretSummary = Type.Object({
   id: Type.String(),
   hint: Type.String(),
@@ -237,7 +260,15 @@ export const Application = Type.Object({
       "The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it.",
   }),
   version: Type.Integer(),
+  token_endpoint_auth_method: Type.Union(
+    [Type.Literal('client_secret_basic'), Type.Literal('private_key_jwt')],
+    {
+      description:
+        'client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key.',
+    },
+  ),
   secrets: Type.Optional(Type.Array(SecretSummary)),
+  keys: Type.Optional(Type.Array(KeySummary)),
   usage: Type.Optional(
     Type.Object({
       last_used_at: NullableTimestamp,
@@ -269,6 +300,12 @@ export const CreateApplicationBody = Type.Object(
       }),
     ),
     token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Null(), Type.Integer()])),
+    jwks: Type.Optional(
+      Type.Intersect([Jwks], {
+        description:
+          'Public keys instead of a secret: the application authenticates with private_key_jwt (RFC 7523) and no secret is created.',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -337,7 +374,11 @@ export const UpdatedApplication = Type.Intersect([
 export const CreatedApplication = Type.Intersect([
   Application,
   Type.Object({
-    client_secret: Type.String({ description: 'Shown once; store it now.' }),
+    client_secret: Type.Optional(
+      Type.String({
+        description: 'Shown once; store it now. Absent when the application was created with keys.',
+      }),
+    ),
     snippets: Snippets,
   }),
 ])

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js'
-import type { Application, ClientSecret } from '../../domain/model.js'
+import type { Application, ClientKey, ClientSecret } from '../../domain/model.js'
 import type {
   ApplicationFilter,
   ApplicationStore,
@@ -16,6 +16,7 @@ import {
   decodeCursor,
   encodeCursor,
   ms,
+  clientKeyFromRow,
   msOrNull,
   secretFromRow,
   translateConflicts,
@@ -28,7 +29,7 @@ export class SqlApplicationStore implements ApplicationStore {
     private readonly dialect: SqlDialectName,
   ) {}
 
-  async insert(application: Application, secret: ClientSecret): Promise<void> {
+  async insert(application: Application, secret: ClientSecret | undefined): Promise<void> {
     await translateConflicts(
       `an application named "${application.name}" already exists in environment "${application.environment}"`,
       async () => {
@@ -51,11 +52,12 @@ export class SqlApplicationStore implements ApplicationStore {
             can_introspect: application.canIntrospect ? 1 : 0,
             token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
             is_built_in: application.isBuiltIn ? 1 : 0,
+            token_endpoint_auth_method: application.tokenEndpointAuthMethod,
             expiry_pending: application.expiresAt === null ? 0 : 1,
             version: application.version,
           })
           .execute()
-        await this.insertSecret(secret)
+        if (secret !== undefined) await this.insertSecret(secret)
       },
     )
   }
@@ -208,7 +210,12 @@ export class SqlApplicationStore implements ApplicationStore {
       .where('client_id', '=', clientId)
       .executeTakeFirst()
     if (row === undefined) return undefined
-    return { application: applicationFromRow(row), secrets: await this.listSecrets(clientId) }
+    const credentials = await this.#credentials(clientId)
+    return {
+      application: applicationFromRow(row),
+      secrets: credentials.filter((r) => r.kind === 'secret').map(secretFromRow),
+      keys: credentials.filter((r) => r.kind === 'public_key').map(clientKeyFromRow),
+    }
   }
 
   async list(
@@ -279,15 +286,67 @@ export class SqlApplicationStore implements ApplicationStore {
     return rows.map(applicationFromRow)
   }
 
-  async listSecrets(clientId: string): Promise<ClientSecret[]> {
-    const rows = await this.db
+  #credentials(clientId: string) {
+    return this.db
       .selectFrom('client_secrets')
       .selectAll()
       .where('client_id', '=', clientId)
       .orderBy('created_at')
       .orderBy('id')
       .execute()
-    return rows.map(secretFromRow)
+  }
+
+  async listSecrets(clientId: string): Promise<ClientSecret[]> {
+    return (await this.#credentials(clientId)).filter((r) => r.kind === 'secret').map(secretFromRow)
+  }
+
+  async listKeys(clientId: string): Promise<ClientKey[]> {
+    return (await this.#credentials(clientId))
+      .filter((r) => r.kind === 'public_key')
+      .map(clientKeyFromRow)
+  }
+
+  async insertKey(key: ClientKey): Promise<void> {
+    await this.db
+      .insertInto('client_secrets')
+      .values({
+        id: key.id,
+        client_id: key.clientId,
+        kind: 'public_key',
+        hash: key.thumbprint,
+        hint: key.kid,
+        public_jwk: JSON.stringify(key.jwk),
+        created_at: ms(key.createdAt),
+        expires_at: null,
+        last_used_at: null,
+        last_used_ip: null,
+      })
+      .execute()
+  }
+
+  async deleteKey(clientId: string, keyId: string): Promise<void> {
+    await this.db
+      .deleteFrom('client_secrets')
+      .where('client_id', '=', clientId)
+      .where('id', '=', keyId)
+      .where('kind', '=', 'public_key')
+      .execute()
+  }
+
+  async claimAssertion(
+    clientId: string,
+    jti: string,
+    expiresAt: Date,
+    now: Date,
+  ): Promise<boolean> {
+    // Expired entries go first, a few at a time, so the table holds only live assertions.
+    await this.db.deleteFrom('used_client_assertions').where('expires_at', '<', ms(now)).execute()
+    const inserted = await this.db
+      .insertInto('used_client_assertions')
+      .values({ client_id: clientId, jti, expires_at: ms(expiresAt) })
+      .onConflict((oc) => oc.columns(['client_id', 'jti']).doNothing())
+      .executeTakeFirst()
+    return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1
   }
 
   async tokensPerDay(

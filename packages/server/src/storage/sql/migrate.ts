@@ -12,6 +12,7 @@ import { expiryFeedSchema } from './migrations/008-expiry-feed.js'
 import { storageProbeSchema } from './migrations/009-storage-probe.js'
 import { auditChainSchema } from './migrations/010-audit-chain.js'
 import { auditSinksSchema } from './migrations/011-audit-sinks.js'
+import { clientKeysSchema } from './migrations/012-client-keys.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -27,6 +28,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '009-storage-probe': storageProbeSchema(),
     '010-audit-chain': auditChainSchema(dialect),
     '011-audit-sinks': auditSinksSchema(),
+    '012-client-keys': clientKeysSchema(),
   }
 }
 

@@ -7,11 +7,14 @@ import type {
   Api,
   Application,
   ApplicationStatus,
+  ClientJwk,
+  ClientKey,
   ClientSecret,
   GrantType,
   ScopeGrant,
   SigningAlgorithm,
   SigningKey,
+  TokenEndpointAuthMethod,
   SigningKeyStatus,
   Tenant,
 } from '../../domain/model.js'
@@ -127,6 +130,7 @@ export function applicationFromRow(row: Selectable<ApplicationsTable>): Applicat
     canIntrospect: row.can_introspect === 1,
     tokenRateLimitPerMinute: row.token_rate_limit_per_minute,
     isBuiltIn: row.is_built_in === 1,
+    tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
     version: row.version,
   }
 }
@@ -139,6 +143,19 @@ export function secretFromRow(row: Selectable<ClientSecretsTable>): ClientSecret
     hint: row.hint,
     createdAt: new Date(row.created_at),
     expiresAt: dateOrNull(row.expires_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+    lastUsedIp: row.last_used_ip,
+  }
+}
+
+export function clientKeyFromRow(row: Selectable<ClientSecretsTable>): ClientKey {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    kid: row.hint,
+    thumbprint: row.hash,
+    jwk: JSON.parse(row.public_jwk ?? '{}') as ClientJwk,
+    createdAt: new Date(row.created_at),
     lastUsedAt: dateOrNull(row.last_used_at),
     lastUsedIp: row.last_used_ip,
   }

@@ -58,6 +58,7 @@ export interface ApplicationsTable {
   is_built_in: Generated<number>
   /** 1 while the expiry is set and not yet published to the revocation feed. */
   expiry_pending: Generated<number>
+  token_endpoint_auth_method: Generated<string>
 }
 
 export interface ClientSecretsTable {
@@ -69,6 +70,15 @@ export interface ClientSecretsTable {
   expires_at: number | null
   last_used_at: number | null
   last_used_ip: string | null
+  /** 'secret' or 'public_key' (migration 012). */
+  kind: Generated<string>
+  public_jwk: string | null
+}
+
+export interface UsedClientAssertionsTable {
+  client_id: string
+  jti: string
+  expires_at: number
 }
 
 export interface AuditEventsTable {
@@ -208,6 +218,7 @@ export interface Database {
   apis: ApisTable
   applications: ApplicationsTable
   client_secrets: ClientSecretsTable
+  used_client_assertions: UsedClientAssertionsTable
   audit_events: AuditEventsTable
   audit_heads: AuditHeadsTable
   audit_checkpoints: AuditCheckpointsTable
