@@ -23,6 +23,8 @@ const EVENT_LABELS: Record<AuditEventType, string> = {
   'application.updated': 'Application updated',
   'application.secret_rotated': 'Secret rotated',
   'application.overlap_ended': 'Overlap ended',
+  'application.key_added': 'Key added',
+  'application.key_removed': 'Key removed',
   'application.revoked': 'Application revoked',
   'application.expired': 'Application expired',
   'application.deleted': 'Application deleted',

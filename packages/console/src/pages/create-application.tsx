@@ -274,7 +274,8 @@ export function CreateApplicationPage() {
           </h2>
           <SecretReveal
             clientId={created.client_id}
-            secret={created.client_secret}
+            // The wizard creates secret applications, so the secret is always there.
+            secret={created.client_secret ?? ''}
             snippets={created.snippets}
             closeLabel="Close"
             onClose={() => {
