@@ -13,18 +13,40 @@ import { listenForMetrics, processMetrics } from '../../src/http/metrics-listene
 import { TokenMetrics } from '../../src/http/metrics.js'
 import type { SigningAlgorithm } from '../../src/domain/model.js'
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The first port the kernel hands out by itself (to listen(0) and to outgoing connections). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(
+      fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
+    )
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768
+  } catch {
+    return 32_768
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port)
-        else reject(new Error('no port'))
-      })
-    })
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
+}
+
+/**
+ * A port for a server a test starts later. Chosen below the kernel's ephemeral range: a port the
+ * kernel picked (listen(0)) and we released is in that range, where any outgoing connection of a
+ * parallel test may take it before the server binds it (EADDRINUSE, seen in CI). Below it only
+ * explicit binders compete, and each picks at random among ~20 000 ports.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow() - 1
+  const low = Math.max(10_000, high - 20_000)
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low))
+    if (await bindable(port)) return port
+  }
+  throw new Error(`no free port between ${low} and ${high}`)
 }
 
 export function temporaryDir(prefix = 'tokenmint-test-'): string {
