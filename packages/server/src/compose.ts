@@ -21,6 +21,7 @@ import type { ProtectedEndpointDeps } from './oauth/introspection.js'
 import { Revocations } from './oauth/revocation-feed.js'
 import type { TokenRevocationDeps } from './oauth/token-revocation.js'
 import { OwnTokenVerifier } from './oauth/own-token-verifier.js'
+import { RemoteJwks } from './oauth/remote-jwks.js'
 import { TenantKeyring } from './oauth/tenant-keyring.js'
 import { createTokenEndpoint, type TokenEndpoint } from './oauth/token-endpoint.js'
 import { GroupCommitAuditSink } from './storage/audit-group-commit.js'
@@ -172,6 +173,12 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
         break
     }
   })
+  // Administrator-supplied URLs (jwks_uri, audit sinks) are fetched under the outbound rule.
+  const outbound = new OutboundFetcher({
+    allow: config.outboundAllow,
+    ...(config.outboundCa !== undefined && { ca: config.outboundCa }),
+  })
+  const remoteJwks = new RemoteJwks(outbound, () => now().getTime())
   const assertions: ClientAssertionDeps = {
     audiencesFor: (tenantId) => [
       issuerFor(tenantId),
@@ -180,6 +187,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     ],
     claimAssertion: (clientId, jti, expiresAt, at) =>
       storage.applications.claimAssertion(clientId, jti, expiresAt, at),
+    remoteKeys: (uri, credentialId, kid) => remoteJwks.keys(uri, credentialId, kid),
   }
   const audit = new GroupCommitAuditSink(storage.audit, now)
   const limiter = await openRateLimiter(config, deploymentId)
@@ -254,6 +262,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     sealer,
     changes,
     limiter,
+    remoteJwks,
     now,
   }
   const expiries = new ApplicationExpiryPublisher({ storage, changes, now, logger })
@@ -270,10 +279,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const auditSinks = new AuditSinkDelivery({
     storage,
     sealer,
-    fetcher: new OutboundFetcher({
-      allow: config.outboundAllow,
-      ...(config.outboundCa !== undefined && { ca: config.outboundCa }),
-    }),
+    fetcher: outbound,
     now,
     logger,
     storageAvailable: () => storageHealth.isAvailable,

@@ -1243,6 +1243,8 @@ export interface paths {
                   last_used_at: null | string
                   last_used_ip: null | string
                 }[]
+                /** @description Where a private_key_jwt application publishes its public keys. */
+                jwks_uri?: null | string
                 usage?: {
                   last_used_at: null | string
                   last_client_ip: null | string
@@ -1407,6 +1409,8 @@ export interface paths {
                 [key: string]: unknown
               }[]
             }
+            /** @description Instead of jwks: an https URL where the application publishes its public keys (fetched under the outbound rule, cached). */
+            jwks_uri?: string
           }
         }
       }
@@ -1469,6 +1473,8 @@ export interface paths {
                 last_used_at: null | string
                 last_used_ip: null | string
               }[]
+              /** @description Where a private_key_jwt application publishes its public keys. */
+              jwks_uri?: null | string
               usage?: {
                 last_used_at: null | string
                 last_client_ip: null | string
@@ -1692,6 +1698,8 @@ export interface paths {
                 last_used_at: null | string
                 last_used_ip: null | string
               }[]
+              /** @description Where a private_key_jwt application publishes its public keys. */
+              jwks_uri?: null | string
               usage?: {
                 last_used_at: null | string
                 last_client_ip: null | string
@@ -1999,6 +2007,8 @@ export interface paths {
             expires_at?: null | string
             can_introspect?: boolean
             token_rate_limit_per_minute?: null | number
+            /** @description A new jwks_uri, for an application that publishes its keys at one. */
+            jwks_uri?: string
           }
         }
       }
@@ -2061,6 +2071,8 @@ export interface paths {
                 last_used_at: null | string
                 last_used_ip: null | string
               }[]
+              /** @description Where a private_key_jwt application publishes its public keys. */
+              jwks_uri?: null | string
               usage?: {
                 last_used_at: null | string
                 last_client_ip: null | string
@@ -2967,6 +2979,8 @@ export interface paths {
                 last_used_at: null | string
                 last_used_ip: null | string
               }[]
+              /** @description Where a private_key_jwt application publishes its public keys. */
+              jwks_uri?: null | string
               usage?: {
                 last_used_at: null | string
                 last_client_ip: null | string

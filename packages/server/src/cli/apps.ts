@@ -34,6 +34,7 @@ interface CreateFlags {
   tokenTtl?: string
   grant?: string[]
   jwksFile?: string
+  jwksUri?: string
 }
 
 function integer(value: string, flag: string): number {
@@ -54,7 +55,11 @@ function describe(app: AppView): string {
         ]),
     `  token_endpoint: ${app.token_endpoint}`,
     ...(app.token_endpoint_auth_method === 'private_key_jwt'
-      ? ['  authenticates:  private_key_jwt (RFC 7523 assertions signed with a key below)']
+      ? [
+          app.jwks_uri == null
+            ? '  authenticates:  private_key_jwt (RFC 7523 assertions signed with a key below)'
+            : `  authenticates:  private_key_jwt, keys published at ${app.jwks_uri}`,
+        ]
       : []),
     ...app.grants.map(
       (g) => `  grant:          ${g.audience}: ${g.scopes.join(' ') || '(no scopes)'}`,
@@ -207,6 +212,10 @@ export function registerApps(program: Command): void {
       '--jwks-file <file>',
       'authenticate with private_key_jwt using these public keys (JWK, JWK Set or PEM) instead of a secret',
     )
+    .option(
+      '--jwks-uri <url>',
+      'authenticate with private_key_jwt using the keys published at this https URL',
+    )
     .option('--json', 'print JSON')
     .action(async (flags: CreateFlags, command: Command) => {
       const { client, options } = adminClientFor(command)
@@ -224,6 +233,7 @@ export function registerApps(program: Command): void {
           grants: grantsFrom(flags) ?? [],
           ...(flags.introspect === true && { can_introspect: true }),
           ...(flags.jwksFile !== undefined && { jwks: readJwksFile(flags.jwksFile) }),
+          ...(flags.jwksUri !== undefined && { jwks_uri: flags.jwksUri }),
         },
       )
       print(options.json, app, () => describe(app))
@@ -300,6 +310,7 @@ export function registerApps(program: Command): void {
     )
     .option('--expires <when>', '"never", or an ISO 8601 date or date-time')
     .option('--token-ttl <seconds>', 'access token lifetime')
+    .option('--jwks-uri <url>', 'a new URL where this private_key_jwt application publishes keys')
     .option('--json', 'print JSON')
     .action(
       async (
@@ -327,6 +338,7 @@ export function registerApps(program: Command): void {
             ...(flags.tokenTtl !== undefined && {
               token_lifetime_seconds: integer(flags.tokenTtl, '--token-ttl'),
             }),
+            ...(flags.jwksUri !== undefined && { jwks_uri: flags.jwksUri }),
             ...((named !== undefined || removed.length > 0) && {
               grants: mergeGrants(current.grants, named ?? [], removed),
             }),

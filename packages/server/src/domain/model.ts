@@ -127,6 +127,20 @@ export interface ClientKey {
   lastUsedIp: string | null
 }
 
+/**
+ * Where a private_key_jwt application publishes its keys instead of registering them: fetched
+ * with the outbound rule and cached (oauth/remote-jwks). A credential too: replacing the URL
+ * ends what was authenticated with the old one.
+ */
+export interface ClientJwksUri {
+  id: string
+  clientId: string
+  uri: string
+  createdAt: Date
+  lastUsedAt: Date | null
+  lastUsedIp: string | null
+}
+
 export interface ClientSecret {
   id: string
   clientId: string

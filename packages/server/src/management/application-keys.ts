@@ -28,6 +28,10 @@ async function loadKeyApplication(
   }
   if (application.status === 'revoked')
     throw new ConflictError('a revoked application cannot get new keys')
+  if ((await storage.applications.getJwksUri(clientId)) !== undefined)
+    throw new ConflictError(
+      'this application publishes its keys at its jwks_uri: change the keys there (or point jwks_uri elsewhere)',
+    )
   return application
 }
 

@@ -14,6 +14,7 @@ import {
   GRANT_TYPES,
   type Application,
   type ClientJwk,
+  type ClientJwksUri,
   type ClientKey,
   type ClientSecret,
   type GrantType,
@@ -42,6 +43,8 @@ export interface ApplicationInput {
   expiresAt?: Date | null | undefined
   canIntrospect?: boolean | undefined
   tokenRateLimitPerMinute?: number | null | undefined
+  /** Where a private_key_jwt application publishes its keys (instead of registering them). */
+  jwksUri?: string | undefined
 }
 
 export interface CreatedApplication {
@@ -50,6 +53,7 @@ export interface CreatedApplication {
   clientSecret?: string | undefined
   secret?: ClientSecret | undefined
   keys: ClientKey[]
+  jwksUri?: ClientJwksUri | undefined
 }
 
 export const DEFAULT_ENVIRONMENT = 'prod'
@@ -168,6 +172,56 @@ export function newSecret(
   }
 }
 
+/**
+ * A jwks_uri as registered: an https URL (the outbound rule decides the rest when it is
+ * fetched), fetched once now so a typo or an unusable set is refused here, not at the first
+ * token request.
+ */
+async function checkedJwksUri(
+  deps: Pick<ManagementDeps, 'remoteJwks'>,
+  value: string,
+): Promise<string> {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ValidationError('jwks_uri', 'jwks_uri must be an absolute https URL')
+  }
+  if (url.protocol !== 'https:' || value.length > 2048)
+    throw new ValidationError(
+      'jwks_uri',
+      'jwks_uri must be an https URL of at most 2048 characters',
+    )
+  if (url.username !== '' || url.password !== '' || url.hash !== '')
+    throw new ValidationError('jwks_uri', 'jwks_uri may not carry credentials or a #fragment')
+  let keys: ClientKey[]
+  try {
+    keys = await deps.remoteJwks.fetchNow(url.href)
+  } catch (error) {
+    throw new ValidationError(
+      'jwks_uri',
+      `jwks_uri could not be fetched: ${error instanceof Error ? error.message : 'unknown error'}`,
+    )
+  }
+  if (keys.length === 0)
+    throw new ValidationError(
+      'jwks_uri',
+      'the JWK Set at jwks_uri holds no key Tokenmint accepts (EC P-256/384/521, RSA ≥ 2048 bits, Ed25519)',
+    )
+  return url.href
+}
+
+function newJwksUri(clientId: string, uri: string, now: Date): ClientJwksUri {
+  return {
+    id: `jwu_${randomBytes(9).toString('base64url')}`,
+    clientId,
+    uri,
+    createdAt: now,
+    lastUsedAt: null,
+    lastUsedIp: null,
+  }
+}
+
 export function newClientKey(
   clientId: string,
   parsed: { jwk: ClientJwk; thumbprint: string },
@@ -246,18 +300,23 @@ export async function createApplication(
   },
 ): Promise<CreatedApplication> {
   const now = deps.now()
+  if (input.jwks !== undefined && input.jwksUri !== undefined)
+    throw new ValidationError('jwks', 'give jwks or jwks_uri, not both')
   const jwks = input.jwks === undefined ? undefined : await parseClientJwks('jwks', input.jwks)
+  const jwksUri =
+    input.jwksUri === undefined ? undefined : await checkedJwksUri(deps, input.jwksUri)
+  const keyed = jwks !== undefined || jwksUri !== undefined
   const created = await deps.storage.transaction(async (storage) => {
     const tenant = await storage.tenants.get(tenantId)
     if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
     const grants = await resolveGrants(storage, tenantId, input.grants ?? [])
     assertMayGrantAdminScopes(authority, adminScopesIn(grants))
     const clientId = generateClientId()
-    const { clientSecret, secret } =
-      jwks === undefined
-        ? newSecret(deps, clientId, now)
-        : { clientSecret: undefined, secret: undefined }
+    const { clientSecret, secret } = keyed
+      ? { clientSecret: undefined, secret: undefined }
+      : newSecret(deps, clientId, now)
     const keys = (jwks ?? []).map((k) => newClientKey(clientId, k, now))
+    const published = jwksUri === undefined ? undefined : newJwksUri(clientId, jwksUri, now)
     const application: Application = {
       clientId,
       tenantId,
@@ -281,11 +340,12 @@ export async function createApplication(
       canIntrospect: input.canIntrospect ?? false,
       tokenRateLimitPerMinute: validateRateLimit(input.tokenRateLimitPerMinute ?? null),
       isBuiltIn: false,
-      tokenEndpointAuthMethod: jwks === undefined ? 'client_secret_basic' : 'private_key_jwt',
+      tokenEndpointAuthMethod: keyed ? 'private_key_jwt' : 'client_secret_basic',
       version: 1,
     }
     await storage.applications.insert(application, secret)
     for (const key of keys) await storage.applications.insertKey(key)
+    if (published !== undefined) await storage.applications.replaceJwksUri(published)
     await storage.audit.append([
       {
         tenantId,
@@ -297,10 +357,11 @@ export async function createApplication(
           after: auditableApplication(application),
           ...(secret !== undefined && { secret_id: secret.id }),
           ...(keys.length > 0 && { keys: keys.map(auditableKey) }),
+          ...(published !== undefined && { jwks_uri: published.uri }),
         },
       },
     ])
-    return { application, clientSecret, secret, keys }
+    return { application, clientSecret, secret, keys, jwksUri: published }
   })
   deps.changes.publish({ kind: 'application', tenantId, clientId: created.application.clientId })
   return created
@@ -318,6 +379,8 @@ export async function updateApplication(
   input: ApplicationInput,
   expectedVersion?: number,
 ): Promise<{ application: Application; scopesChanged: boolean }> {
+  const jwksUri =
+    input.jwksUri === undefined ? undefined : await checkedJwksUri(deps, input.jwksUri)
   const result = await deps.storage.transaction(async (storage) => {
     const tenant = await storage.tenants.get(tenantId)
     if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
@@ -356,6 +419,14 @@ export async function updateApplication(
       updatedAt: now,
     }
     assertMayGrantAdminScopes(authority, adminScopesIn(next.grants))
+    const previousUri = await storage.applications.getJwksUri(clientId)
+    if (jwksUri !== undefined) {
+      if (previousUri === undefined)
+        throw new ConflictError(
+          'this application does not publish its keys at a jwks_uri (it has a secret or registered keys)',
+        )
+      await storage.applications.replaceJwksUri(newJwksUri(clientId, jwksUri, now))
+    }
     const updated = await storage.applications.update(next, expectedVersion ?? current.version)
     await storage.audit.append([
       {
@@ -364,7 +435,13 @@ export async function updateApplication(
         type: 'application.updated',
         actor: authority.actor,
         clientId,
-        data: { before: auditableApplication(current), after: auditableApplication(updated) },
+        data: {
+          before: auditableApplication(current),
+          after: auditableApplication(updated),
+          ...(jwksUri !== undefined && {
+            jwks_uri: { before: previousUri?.uri ?? null, after: jwksUri },
+          }),
+        },
       },
     ])
     return {
@@ -384,6 +461,7 @@ export async function getApplication(
   application: Application
   secrets: ClientSecret[]
   keys: ClientKey[]
+  jwksUri: ClientJwksUri | undefined
   usage: { day: string; tokens: number }[]
 }> {
   const application = await loadApplication(deps.storage, tenantId, clientId)
@@ -396,6 +474,7 @@ export async function getApplication(
     application,
     secrets,
     keys: await deps.storage.applications.listKeys(clientId),
+    jwksUri: await deps.storage.applications.getJwksUri(clientId),
     usage: await deps.storage.applications.tokensPerDay(tenantId, clientId, since),
   }
 }

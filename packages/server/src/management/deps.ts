@@ -1,6 +1,7 @@
 import type { KeySealer } from '../crypto/key-sealer.js'
 import type { PasswordHasher } from '../crypto/password-hasher.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
+import type { ClientKey } from '../domain/model.js'
 import type { ChangeBus, RateLimiter, Storage } from '../storage/contract.js'
 
 /** What every use case may touch. `actor` is who asked: `client:<id>` or `system`. */
@@ -12,5 +13,7 @@ export interface ManagementDeps {
   changes: Pick<ChangeBus, 'publish'>
   /** The shared limiter, for forgetting a sign-in lock an administrator lifted. */
   limiter: Pick<RateLimiter, 'reset'>
+  /** Fetches a jwks_uri when it is registered, to refuse one that cannot serve. */
+  remoteJwks: { fetchNow(uri: string): Promise<ClientKey[]> }
   now: () => Date
 }

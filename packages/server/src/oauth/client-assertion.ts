@@ -55,13 +55,17 @@ export function readClientAssertion(assertion: string): { clientId: string; alg:
   return { clientId: payload.sub, alg }
 }
 
-// Imported once per registered key: the client cache keeps the same ClientKey objects.
-const imported = new WeakMap<ClientKey, Promise<CryptoKey | Uint8Array>>()
+// Imported once per key (by thumbprint, so keys fetched again from a jwks_uri are not imported
+// again), keeping the most recently added MAX_IMPORTED.
+const MAX_IMPORTED = 10_000
+const imported = new Map<string, Promise<CryptoKey | Uint8Array>>()
 function verificationKey(key: ClientKey, alg: string): Promise<CryptoKey | Uint8Array> {
-  let pending = imported.get(key)
+  const cacheKey = `${key.thumbprint}:${alg}`
+  let pending = imported.get(cacheKey)
   if (pending === undefined) {
     pending = importJWK({ ...key.jwk, kid: undefined, alg: undefined }, alg)
-    imported.set(key, pending)
+    if (imported.size >= MAX_IMPORTED) imported.delete(imported.keys().next().value ?? '')
+    imported.set(cacheKey, pending)
   }
   return pending
 }

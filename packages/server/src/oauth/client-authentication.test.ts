@@ -52,6 +52,7 @@ function clientRecord(overrides: Partial<Application> = {}, secretExpiresAt: Dat
       },
     ],
     keys: [],
+    jwksUri: undefined,
   }
   return { record, secret }
 }
@@ -75,6 +76,7 @@ function harness() {
     assertions: {
       audiencesFor: () => ['https://auth.example.com/t/acme'],
       claimAssertion: () => Promise.resolve(true),
+      remoteKeys: () => Promise.resolve([]),
     },
     clients: {
       findClient(clientId) {

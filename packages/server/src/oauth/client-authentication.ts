@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
+import { decodeProtectedHeader } from 'jose'
+
 import { isWellFormedClientId, isWellFormedClientSecret } from '../crypto/secret-format.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
-import { effectiveStatus, type Application } from '../domain/model.js'
+import { effectiveStatus, type Application, type ClientKey } from '../domain/model.js'
 import { isSecretLive } from '../domain/token-policy.js'
 import type { ClientRecord, SecretUsage } from '../storage/contract.js'
 import { checkClientAssertion } from './client-assertion.js'
@@ -20,6 +22,8 @@ export interface ClientAssertionDeps {
   audiencesFor(tenantId: string): readonly string[]
   /** False if this `jti` was used before (storage: ApplicationStore.claimAssertion). */
   claimAssertion(clientId: string, jti: string, expiresAt: Date, now: Date): Promise<boolean>
+  /** The keys published at an application's jwks_uri (oauth/remote-jwks). */
+  remoteKeys(uri: string, credentialId: string, kid: string | undefined): Promise<ClientKey[]>
 }
 
 export interface AuthenticatedClient {
@@ -238,8 +242,18 @@ async function checkAssertion(
       application,
     )
   }
+  let keys = record.keys
+  if (record.jwksUri !== undefined) {
+    try {
+      const { kid } = decodeProtectedHeader(credentials.assertion)
+      keys = await deps.assertions.remoteKeys(record.jwksUri.uri, record.jwksUri.id, kid)
+    } catch (error) {
+      const why = error instanceof Error ? error.message : 'unknown error'
+      return refusal(ASSERTION_FAILED, credentials, `jwks_uri unusable: ${why}`, application)
+    }
+  }
   const now = deps.now()
-  const checked = await checkClientAssertion(credentials.assertion, record.keys, {
+  const checked = await checkClientAssertion(credentials.assertion, keys, {
     clientId: application.clientId,
     audiences: deps.assertions.audiencesFor(application.tenantId),
     now,

@@ -5,6 +5,7 @@ import type {
   ConsoleSession,
   Api,
   Application,
+  ClientJwksUri,
   ClientKey,
   ClientSecret,
   RefreshToken,
@@ -72,6 +73,8 @@ export interface ClientRecord {
   application: Application
   secrets: ClientSecret[]
   keys: ClientKey[]
+  /** Set when the keys are published at a URL rather than registered. */
+  jwksUri: ClientJwksUri | undefined
 }
 
 /** Narrows an application list; `status` is as users see it (`expired` derives from expiry). */
@@ -109,6 +112,9 @@ export interface ApplicationStore {
   listKeys(clientId: string): Promise<ClientKey[]>
   insertKey(key: ClientKey): Promise<void>
   deleteKey(clientId: string, keyId: string): Promise<void>
+  getJwksUri(clientId: string): Promise<ClientJwksUri | undefined>
+  /** Registers the application's jwks_uri, ending any earlier one. */
+  replaceJwksUri(registration: ClientJwksUri): Promise<void>
   /**
    * Records that a client assertion's `jti` has been used, until `expiresAt`; false if it had
    * been already (a replay). Atomic across nodes sharing the database.

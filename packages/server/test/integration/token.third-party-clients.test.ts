@@ -100,7 +100,11 @@ describe('independent OAuth clients get and validate tokens', () => {
       issuer: server.issuer,
       token_endpoint: `${server.issuer}/oauth/token`,
       jwks_uri: `${server.issuer}/.well-known/jwks.json`,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ],
       grant_types_supported: ['client_credentials', 'password', 'refresh_token'],
     })
   })

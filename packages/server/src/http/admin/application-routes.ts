@@ -42,6 +42,7 @@ function applicationInput(body: Static<typeof S.UpdateApplicationBody>): Applica
     expiresAt: parseExpiry(body.expires_at),
     canIntrospect: body.can_introspect,
     tokenRateLimitPerMinute: body.token_rate_limit_per_minute,
+    jwksUri: body.jwks_uri,
   }
 }
 
@@ -113,6 +114,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         ...applicationView(created.application, issuer, now(), {
           secrets: created.secret === undefined ? [] : [created.secret],
           keys: created.keys,
+          jwksUri: created.jwksUri,
         }),
         ...(created.clientSecret !== undefined && { client_secret: created.clientSecret }),
         ...(created.application.grantTypes.includes('password') && {
@@ -137,14 +139,14 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
     },
     async (request, reply) => {
       const { tenant, clientId } = request.params
-      const { application, secrets, keys, usage } = await getApplication(
+      const { application, secrets, keys, jwksUri, usage } = await getApplication(
         services.management,
         tenant,
         clientId,
       )
       const issuer = services.issuerFor(tenant)
       return withEtag(reply, application.version).send({
-        ...applicationView(application, issuer, now(), { secrets, keys, usage }),
+        ...applicationView(application, issuer, now(), { secrets, keys, jwksUri, usage }),
         token_requests: tokenRequests(application, issuer),
       })
     },

@@ -1,6 +1,13 @@
 import type { Static } from '@fastify/type-provider-typebox'
 
-import type { Api, Application, ClientKey, ClientSecret, Tenant } from '../../domain/model.js'
+import type {
+  Api,
+  Application,
+  ClientJwksUri,
+  ClientKey,
+  ClientSecret,
+  Tenant,
+} from '../../domain/model.js'
 import { effectiveStatus } from '../../domain/model.js'
 import { catalogView, presetsOf } from '../../domain/catalog.js'
 import { isStillInUse } from '../../management/application-secrets.js'
@@ -73,6 +80,7 @@ export function clientKeyView(key: ClientKey): Static<typeof S.KeySummary> {
 export interface ApplicationDetails {
   secrets?: readonly ClientSecret[]
   keys?: readonly ClientKey[]
+  jwksUri?: ClientJwksUri | undefined
   usage?: { day: string; tokens: number }[]
 }
 
@@ -83,11 +91,12 @@ export function applicationView(
   details: ApplicationDetails = {},
 ): Static<typeof S.Application> {
   const secrets = details.secrets
-  const credentials: readonly (ClientSecret | ClientKey)[] = [
+  const credentials: readonly (ClientSecret | ClientKey | ClientJwksUri)[] = [
     ...(secrets ?? []),
     ...(details.keys ?? []),
+    ...(details.jwksUri === undefined ? [] : [details.jwksUri]),
   ]
-  const lastUsed = credentials.reduce<ClientSecret | ClientKey | undefined>(
+  const lastUsed = credentials.reduce<ClientSecret | ClientKey | ClientJwksUri | undefined>(
     (latest, s) =>
       s.lastUsedAt !== null && (latest?.lastUsedAt ?? new Date(0)) < s.lastUsedAt ? s : latest,
     undefined,
@@ -122,6 +131,7 @@ export function applicationView(
     token_endpoint_auth_method: application.tokenEndpointAuthMethod,
     ...(secrets && { secrets: secrets.map((s) => secretView(s, now, isActive)) }),
     ...(details.keys && { keys: details.keys.map(clientKeyView) }),
+    ...(details.keys && { jwks_uri: details.jwksUri?.uri ?? null }),
     ...(details.usage && {
       usage: {
         last_used_at: iso(application.lastUsedAt),

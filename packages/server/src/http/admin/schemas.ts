@@ -269,6 +269,11 @@ export const Application = Type.Object({
   ),
   secrets: Type.Optional(Type.Array(SecretSummary)),
   keys: Type.Optional(Type.Array(KeySummary)),
+  jwks_uri: Type.Optional(
+    Type.Union([Type.Null(), Type.String()], {
+      description: 'Where a private_key_jwt application publishes its public keys.',
+    }),
+  ),
   usage: Type.Optional(
     Type.Object({
       last_used_at: NullableTimestamp,
@@ -306,6 +311,13 @@ export const CreateApplicationBody = Type.Object(
           'Public keys instead of a secret: the application authenticates with private_key_jwt (RFC 7523) and no secret is created.',
       }),
     ),
+    jwks_uri: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        description:
+          'Instead of jwks: an https URL where the application publishes its public keys (fetched under the outbound rule, cached).',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -321,6 +333,12 @@ export const UpdateApplicationBody = Type.Object(
     expires_at: Type.Optional(Type.Union([Type.Null(), Type.String()])),
     can_introspect: Type.Optional(Type.Boolean()),
     token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Null(), Type.Integer()])),
+    jwks_uri: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        description: 'A new jwks_uri, for an application that publishes its keys at one.',
+      }),
+    ),
   },
   { additionalProperties: false },
 )

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto'
+
 import { sql, type Kysely } from 'kysely'
 
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js'
-import type { Application, ClientKey, ClientSecret } from '../../domain/model.js'
+import type { Application, ClientJwksUri, ClientKey, ClientSecret } from '../../domain/model.js'
 import type {
   ApplicationFilter,
   ApplicationStore,
@@ -17,6 +19,7 @@ import {
   encodeCursor,
   ms,
   clientKeyFromRow,
+  jwksUriFromRow,
   msOrNull,
   secretFromRow,
   translateConflicts,
@@ -215,6 +218,7 @@ export class SqlApplicationStore implements ApplicationStore {
       application: applicationFromRow(row),
       secrets: credentials.filter((r) => r.kind === 'secret').map(secretFromRow),
       keys: credentials.filter((r) => r.kind === 'public_key').map(clientKeyFromRow),
+      jwksUri: credentials.filter((r) => r.kind === 'jwks_uri').map(jwksUriFromRow)[0],
     }
   }
 
@@ -317,6 +321,35 @@ export class SqlApplicationStore implements ApplicationStore {
         hint: key.kid,
         public_jwk: JSON.stringify(key.jwk),
         created_at: ms(key.createdAt),
+        expires_at: null,
+        last_used_at: null,
+        last_used_ip: null,
+      })
+      .execute()
+  }
+
+  async getJwksUri(clientId: string): Promise<ClientJwksUri | undefined> {
+    return (await this.#credentials(clientId))
+      .filter((r) => r.kind === 'jwks_uri')
+      .map(jwksUriFromRow)[0]
+  }
+
+  async replaceJwksUri(registration: ClientJwksUri): Promise<void> {
+    await this.db
+      .deleteFrom('client_secrets')
+      .where('client_id', '=', registration.clientId)
+      .where('kind', '=', 'jwks_uri')
+      .execute()
+    await this.db
+      .insertInto('client_secrets')
+      .values({
+        id: registration.id,
+        client_id: registration.clientId,
+        kind: 'jwks_uri',
+        hash: createHash('sha256').update(registration.uri).digest('base64url'),
+        hint: registration.uri,
+        public_jwk: null,
+        created_at: ms(registration.createdAt),
         expires_at: null,
         last_used_at: null,
         last_used_ip: null,

@@ -8,6 +8,7 @@ import type {
   Application,
   ApplicationStatus,
   ClientJwk,
+  ClientJwksUri,
   ClientKey,
   ClientSecret,
   GrantType,
@@ -155,6 +156,17 @@ export function clientKeyFromRow(row: Selectable<ClientSecretsTable>): ClientKey
     kid: row.hint,
     thumbprint: row.hash,
     jwk: JSON.parse(row.public_jwk ?? '{}') as ClientJwk,
+    createdAt: new Date(row.created_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+    lastUsedIp: row.last_used_ip,
+  }
+}
+
+export function jwksUriFromRow(row: Selectable<ClientSecretsTable>): ClientJwksUri {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    uri: row.hint,
     createdAt: new Date(row.created_at),
     lastUsedAt: dateOrNull(row.last_used_at),
     lastUsedIp: row.last_used_ip,
