@@ -58,11 +58,16 @@ interface Setup {
   cleanup: () => Promise<void>
 }
 
-const drivers: [string, (env?: Record<string, string>) => Promise<Setup>][] = [
+/** `env` for the server; `offsetMs`, if given, moves the server's clock from the real one. */
+type Open = (env?: Record<string, string>, offsetMs?: () => number) => Promise<Setup>
+const clock = (offsetMs?: () => number) =>
+  offsetMs === undefined ? {} : { now: () => new Date(Date.now() + offsetMs()) }
+
+const drivers: [string, Open][] = [
   [
     'SQLite',
-    async (env) => {
-      const server = await startServer(env === undefined ? {} : { env })
+    async (env, offsetMs) => {
+      const server = await startServer({ ...(env && { env }), ...clock(offsetMs) })
       const file = server.databaseUrl.replace(/^sqlite:/, '')
       const sqlite = new SQLite(file)
       sqlite.pragma('busy_timeout = 5000')
@@ -76,9 +81,13 @@ const drivers: [string, (env?: Record<string, string>) => Promise<Setup>][] = [
   ],
   [
     'PostgreSQL',
-    async (env) => {
+    async (env, offsetMs) => {
       const schema = await freshPostgresSchema()
-      const server = await startServer({ databaseUrl: schema.url, ...(env && { env }) })
+      const server = await startServer({
+        databaseUrl: schema.url,
+        ...(env && { env }),
+        ...clock(offsetMs),
+      })
       const client = new pg.Client({ connectionString: schema.url.replace(/\?.*$/, '') })
       await client.connect()
       await client.query(`set search_path to ${schema.schema}`)
@@ -393,16 +402,30 @@ describe.each(drivers)('tamper-evident audit log on %s', (_name, open) => {
   })
 
   it('takes a scheduled checkpoint once the interval has passed and the chain has grown', async () => {
-    setup = await open({ TOKENMINT_AUDIT_CHECKPOINT_INTERVAL: '1' })
+    // A long interval, so the server's own timer stays out of it; the server's clock is moved
+    // instead of waiting (a short real interval let the timer sign too on a slow machine).
+    let offsetMs = 0
+    setup = await open({ TOKENMINT_AUDIT_CHECKPOINT_INTERVAL: '600' }, () => offsetMs)
     const { server } = setup
+    const scheduled = async () =>
+      (
+        await json<{ items: { kind: string; seq: number }[] }>(
+          await server.admin_('GET', '/admin/v1/tenants/acme/audit/checkpoints'),
+        )
+      ).items.filter((c) => c.kind === 'scheduled')
     await writeRecords(server, 2)
-    await new Promise((resolve) => setTimeout(resolve, 1100))
     await server.services.auditSchedule.tick()
     await server.services.auditSchedule.tick()
-    const list = await json<{ items: { kind: string; seq: number }[] }>(
-      await server.admin_('GET', '/admin/v1/tenants/acme/audit/checkpoints'),
-    )
-    expect(list.items.filter((c) => c.kind === 'scheduled')).toHaveLength(1)
+    expect(await scheduled()).toHaveLength(1)
+    // The chain grew (the calls above are audited), but the interval has not passed.
+    await server.services.auditSchedule.tick()
+    expect(await scheduled()).toHaveLength(1)
+    offsetMs += 601_000
+    await server.services.auditSchedule.tick()
+    const both = await scheduled()
+    expect(both).toHaveLength(2)
+    // Newest first: the second one covers the records written since the first.
+    expect(both[0]?.seq).toBeGreaterThan(both[1]?.seq ?? Infinity)
   })
 })
 
