@@ -265,14 +265,22 @@ async function checkAssertion(
   const result = proven(application, { id: checked.key.id, kind: 'public_key' }, credentials, now)
   if (result instanceof Refusal) return result
   // Last, so a refused assertion does not use up its jti.
-  if (
-    !(await deps.assertions.claimAssertion(
+  let firstUse: boolean
+  try {
+    firstUse = await deps.assertions.claimAssertion(
       application.clientId,
       checked.jti,
       checked.expiresAt,
       now,
-    ))
-  ) {
+    )
+  } catch (cause) {
+    throw new OAuthError(
+      'temporarily_unavailable',
+      'the client assertion could not be checked against earlier ones; try again shortly',
+      { cause, headers: { 'Retry-After': '1' } },
+    )
+  }
+  if (!firstUse) {
     return refusal(
       'client_assertion has been used before (same jti): sign a new assertion, with a new jti, for each request',
       credentials,

@@ -20,7 +20,6 @@ interface Entry {
   fetchedAt: number
   expiresAt: number
   lastAttempt: number
-  pending?: Promise<ClientKey[]> | undefined
 }
 
 function ttlOf(cacheControl: string | string[] | undefined): number {
@@ -39,6 +38,7 @@ function ttlOf(cacheControl: string | string[] | undefined): number {
  */
 export class RemoteJwks {
   readonly #entries = new Map<string, Entry>()
+  readonly #pending = new Map<string, Promise<ClientKey[]>>()
 
   constructor(
     private readonly fetcher: Pick<OutboundFetcher, 'fetchJson'>,
@@ -72,17 +72,15 @@ export class RemoteJwks {
     return this.#refresh(uri)
   }
 
+  /** One fetch per URL at a time: callers arriving meanwhile share it. */
   #refresh(uri: string): Promise<ClientKey[]> {
-    const existing = this.#entries.get(uri)
-    if (existing?.pending !== undefined) return existing.pending
-    const startedAt = this.now()
-    const pending = this.#fetch(uri, startedAt).finally(() => {
+    let pending = this.#pending.get(uri)
+    if (pending === undefined) {
+      const startedAt = this.now()
       const entry = this.#entries.get(uri)
-      if (entry !== undefined) entry.pending = undefined
-    })
-    if (existing !== undefined) {
-      existing.pending = pending
-      existing.lastAttempt = startedAt
+      if (entry !== undefined) entry.lastAttempt = startedAt
+      pending = this.#fetch(uri, startedAt).finally(() => this.#pending.delete(uri))
+      this.#pending.set(uri, pending)
     }
     return pending
   }

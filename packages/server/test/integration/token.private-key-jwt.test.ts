@@ -191,6 +191,27 @@ describe('private_key_jwt: independent clients get tokens with a signed assertio
     expect(shown.keys[0]?.last_used_at).not.toBeNull()
   })
 
+  it('works at the deployment-wide token endpoint and, for a resource server, at introspection', async () => {
+    const global = `${server.url}/oauth/token`
+    const viaGlobal = await postForm(global, {
+      grant_type: 'client_credentials',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: await assertion(server, app.clientId, key, { claims: { aud: global } }),
+      resource: api.audience,
+    })
+    expect(viaGlobal.status, JSON.stringify(viaGlobal.body)).toBe(200)
+
+    const rsKey = await keyPair()
+    const resourceServer = await createKeyApp(server, [rsKey.jwk], { can_introspect: true })
+    const introspected = await postForm(`${server.issuer}/oauth/introspect`, {
+      token: viaGlobal.body['access_token'] as string,
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: await assertion(server, resourceServer.clientId, rsKey),
+    })
+    expect(introspected.status).toBe(200)
+    expect(introspected.body).toMatchObject({ active: true, client_id: app.clientId })
+  })
+
   it('refuses each broken assertion with invalid_client and says what is wrong', async () => {
     const stranger = await keyPair()
     const now = Math.floor(Date.now() / 1000)
