@@ -3,7 +3,8 @@ import { MAX_CLIENT_KEYS, assertDistinctKeys, parseClientJwks } from '../crypto/
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js'
 import type { Application, ClientKey } from '../domain/model.js'
 import type { Storage } from '../storage/contract.js'
-import { auditableKey, loadApplicationToChange, newClientKey } from './applications.js'
+import { loadApplicationToChange } from './applications.js'
+import { auditableKey, newClientKey } from './client-credentials.js'
 import type { ManagementDeps } from './deps.js'
 
 /**

@@ -2,7 +2,8 @@ import type { Authority } from '../domain/authority.js'
 import { ConflictError, ValidationError } from '../domain/errors.js'
 import type { Application, ClientSecret } from '../domain/model.js'
 import { isSecretLive } from '../domain/token-policy.js'
-import { loadApplicationToChange, newSecret } from './applications.js'
+import { loadApplicationToChange } from './applications.js'
+import { newSecret } from './client-credentials.js'
 import type { ManagementDeps } from './deps.js'
 
 /** Secret rotation: a new secret shown once, with an overlap in which the old one still works. */
