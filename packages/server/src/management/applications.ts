@@ -330,7 +330,9 @@ export async function updateApplication(
       updatedAt: now,
     }
     assertMayGrantAdminScopes(authority, adminScopesIn(next.grants))
-    const previousUri = await storage.applications.getJwksUri(clientId)
+    // Read only when the URL moves: most updates do not touch credentials.
+    const previousUri =
+      jwksUri === undefined ? undefined : await storage.applications.getJwksUri(clientId)
     if (jwksUri !== undefined) {
       if (previousUri === undefined)
         throw new ConflictError(
@@ -377,15 +379,13 @@ export async function getApplication(
 }> {
   const application = await loadApplication(deps.storage, tenantId, clientId)
   const now = deps.now()
-  const secrets = (await deps.storage.applications.listSecrets(clientId)).filter((s) =>
-    isSecretLive(s, now),
-  )
+  const { secrets, keys, jwksUri } = await deps.storage.applications.listCredentials(clientId)
   const since = new Date(now.getTime() - 30 * 86_400_000)
   return {
     application,
-    secrets,
-    keys: await deps.storage.applications.listKeys(clientId),
-    jwksUri: await deps.storage.applications.getJwksUri(clientId),
+    secrets: secrets.filter((s) => isSecretLive(s, now)),
+    keys,
+    jwksUri,
     usage: await deps.storage.applications.tokensPerDay(tenantId, clientId, since),
   }
 }

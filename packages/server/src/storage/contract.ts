@@ -69,12 +69,16 @@ export interface ApiStore {
 }
 
 /** What the token endpoint needs to authenticate a client, in one read. */
-export interface ClientRecord {
-  application: Application
+/** Every credential of one application, by kind. */
+export interface ClientCredentials {
   secrets: ClientSecret[]
   keys: ClientKey[]
   /** Set when the keys are published at a URL rather than registered. */
   jwksUri: ClientJwksUri | undefined
+}
+
+export interface ClientRecord extends ClientCredentials {
+  application: Application
 }
 
 /** Narrows an application list; `status` is as users see it (`expired` derives from expiry). */
@@ -102,6 +106,8 @@ export interface ApplicationStore {
   /** Every application of the tenant, for changes that touch all of them (an API's scopes). */
   listAll(tenantId: string): Promise<Application[]>
   listSecrets(clientId: string): Promise<ClientSecret[]>
+  /** Secrets, keys and jwks_uri in one read. */
+  listCredentials(clientId: string): Promise<ClientCredentials>
   /** Writes every mutable field if `version` is still `expectedVersion`; returns the new version. */
   update(application: Application, expectedVersion: number): Promise<Application>
   delete(tenantId: string, clientId: string): Promise<boolean>

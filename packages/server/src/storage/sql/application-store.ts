@@ -7,6 +7,7 @@ import type { Application, ClientJwksUri, ClientKey, ClientSecret } from '../../
 import type {
   ApplicationFilter,
   ApplicationStore,
+  ClientCredentials,
   ClientRecord,
   DueExpiry,
   Page,
@@ -213,12 +214,15 @@ export class SqlApplicationStore implements ApplicationStore {
       .where('client_id', '=', clientId)
       .executeTakeFirst()
     if (row === undefined) return undefined
-    const credentials = await this.#credentials(clientId)
+    return { application: applicationFromRow(row), ...(await this.listCredentials(clientId)) }
+  }
+
+  async listCredentials(clientId: string): Promise<ClientCredentials> {
+    const rows = await this.#credentials(clientId)
     return {
-      application: applicationFromRow(row),
-      secrets: credentials.filter((r) => r.kind === 'secret').map(secretFromRow),
-      keys: credentials.filter((r) => r.kind === 'public_key').map(clientKeyFromRow),
-      jwksUri: credentials.filter((r) => r.kind === 'jwks_uri').map(jwksUriFromRow)[0],
+      secrets: rows.filter((r) => r.kind === 'secret').map(secretFromRow),
+      keys: rows.filter((r) => r.kind === 'public_key').map(clientKeyFromRow),
+      jwksUri: rows.filter((r) => r.kind === 'jwks_uri').map(jwksUriFromRow)[0],
     }
   }
 
