@@ -21,6 +21,7 @@ import type { ProtectedEndpointDeps } from './oauth/introspection.js'
 import { Revocations } from './oauth/revocation-feed.js'
 import type { TokenRevocationDeps } from './oauth/token-revocation.js'
 import { OwnTokenVerifier } from './oauth/own-token-verifier.js'
+import { TrustedIssuers } from './oauth/federation.js'
 import { RemoteJwks } from './oauth/remote-jwks.js'
 import { TenantKeyring } from './oauth/tenant-keyring.js'
 import { createTokenEndpoint, type TokenEndpoint } from './oauth/token-endpoint.js'
@@ -173,12 +174,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
         break
     }
   })
-  // Administrator-supplied URLs (jwks_uri, audit sinks) are fetched under the outbound rule.
+  // Administrator-supplied URLs (jwks_uri, trusted issuers, audit sinks) are fetched under the outbound rule.
   const outbound = new OutboundFetcher({
     allow: config.outboundAllow,
     ...(config.outboundCa !== undefined && { ca: config.outboundCa }),
   })
   const remoteJwks = new RemoteJwks(outbound, () => now().getTime())
+  const trustedIssuers = new TrustedIssuers(outbound, remoteJwks, () => now().getTime())
   const assertions: ClientAssertionDeps = {
     audiencesFor: (tenantId) => [
       issuerFor(tenantId),
@@ -188,6 +190,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     claimAssertion: (clientId, jti, expiresAt, at) =>
       storage.applications.claimAssertion(clientId, jti, expiresAt, at),
     remoteKeys: (uri, credentialId, kid) => remoteJwks.keys(uri, credentialId, kid),
+    issuerKeys: (issuer, policyId, kid) => trustedIssuers.keys(issuer, policyId, kid),
   }
   const audit = new GroupCommitAuditSink(storage.audit, now)
   const limiter = await openRateLimiter(config, deploymentId)
@@ -263,6 +266,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     changes,
     limiter,
     remoteJwks,
+    trustedIssuers,
     now,
   }
   const expiries = new ApplicationExpiryPublisher({ storage, changes, now, logger })

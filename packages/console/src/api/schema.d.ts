@@ -1216,7 +1216,7 @@ export interface paths {
                 /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
                 built_in: boolean
                 version: number
-                /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key. */
+                /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions, signed with a registered key or, with trust policies, a workload's platform token. */
                 token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
                 secrets?: {
                   id: string
@@ -1245,6 +1245,19 @@ export interface paths {
                 }[]
                 /** @description Where a private_key_jwt application publishes its public keys. */
                 jwks_uri?: null | string
+                trust_policies?: {
+                  id: string
+                  issuer: string
+                  audience: string
+                  subject: string
+                  conditions: {
+                    [key: string]: string
+                  }
+                  /** Format: date-time */
+                  created_at: string
+                  last_used_at: null | string
+                  last_used_ip: null | string
+                }[]
                 usage?: {
                   last_used_at: null | string
                   last_client_ip: null | string
@@ -1411,6 +1424,19 @@ export interface paths {
             }
             /** @description Instead of jwks: an https URL where the application publishes its public keys (fetched under the outbound rule, cached). */
             jwks_uri?: string
+            /** @description Workload identity federation: outside workloads (GitHub Actions, GitLab CI, Kubernetes) whose platform tokens the application accepts as its client assertion. No secret is created. */
+            trust_policies?: {
+              /** @description The outside OIDC issuer, exactly as its tokens' iss says (e.g. https://token.actions.githubusercontent.com); its keys come from its discovery document. */
+              issuer: string
+              /** @description What the platform token's aud must contain. */
+              audience: string
+              /** @description Pattern the token's sub must match: exact, or with * as a whole segment (one segment in the middle, the remainder at the end), e.g. repo:acme/deploy:ref:refs/heads/main. */
+              subject: string
+              /** @description More claims to match, name → pattern (e.g. environment: production). A nested claim is a /-path: kubernetes.io/namespace. */
+              conditions?: {
+                [key: string]: string
+              }
+            }[]
           }
         }
       }
@@ -1446,7 +1472,7 @@ export interface paths {
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
-              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key. */
+              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions, signed with a registered key or, with trust policies, a workload's platform token. */
               token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
               secrets?: {
                 id: string
@@ -1475,6 +1501,19 @@ export interface paths {
               }[]
               /** @description Where a private_key_jwt application publishes its public keys. */
               jwks_uri?: null | string
+              trust_policies?: {
+                id: string
+                issuer: string
+                audience: string
+                subject: string
+                conditions: {
+                  [key: string]: string
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
+              }[]
               usage?: {
                 last_used_at: null | string
                 last_client_ip: null | string
@@ -1671,7 +1710,7 @@ export interface paths {
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
-              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key. */
+              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions, signed with a registered key or, with trust policies, a workload's platform token. */
               token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
               secrets?: {
                 id: string
@@ -1700,6 +1739,19 @@ export interface paths {
               }[]
               /** @description Where a private_key_jwt application publishes its public keys. */
               jwks_uri?: null | string
+              trust_policies?: {
+                id: string
+                issuer: string
+                audience: string
+                subject: string
+                conditions: {
+                  [key: string]: string
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
+              }[]
               usage?: {
                 last_used_at: null | string
                 last_client_ip: null | string
@@ -2044,7 +2096,7 @@ export interface paths {
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
-              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key. */
+              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions, signed with a registered key or, with trust policies, a workload's platform token. */
               token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
               secrets?: {
                 id: string
@@ -2073,6 +2125,19 @@ export interface paths {
               }[]
               /** @description Where a private_key_jwt application publishes its public keys. */
               jwks_uri?: null | string
+              trust_policies?: {
+                id: string
+                issuer: string
+                audience: string
+                subject: string
+                conditions: {
+                  [key: string]: string
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
+              }[]
               usage?: {
                 last_used_at: null | string
                 last_client_ip: null | string
@@ -2746,6 +2811,350 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/admin/v1/tenants/{tenant}/applications/{clientId}/trust-policies': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+          clientId: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The outside OIDC issuer, exactly as its tokens' iss says (e.g. https://token.actions.githubusercontent.com); its keys come from its discovery document. */
+            issuer: string
+            /** @description What the platform token's aud must contain. */
+            audience: string
+            /** @description Pattern the token's sub must match: exact, or with * as a whole segment (one segment in the middle, the remainder at the end), e.g. repo:acme/deploy:ref:refs/heads/main. */
+            subject: string
+            /** @description More claims to match, name → pattern (e.g. environment: production). A nested claim is a /-path: kubernetes.io/namespace. */
+            conditions?: {
+              [key: string]: string
+            }
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              id: string
+              issuer: string
+              audience: string
+              subject: string
+              conditions: {
+                [key: string]: string
+              }
+              /** Format: date-time */
+              created_at: string
+              last_used_at: null | string
+              last_used_ip: null | string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/applications/{clientId}/trust-policies/{policyId}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post?: never
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+          clientId: string
+          policyId: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              id: string
+              issuer: string
+              audience: string
+              subject: string
+              conditions: {
+                [key: string]: string
+              }
+              /** Format: date-time */
+              created_at: string
+              last_used_at: null | string
+              last_used_ip: null | string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/admin/v1/tenants/{tenant}/applications/{clientId}/end-overlap': {
     parameters: {
       query?: never
@@ -2952,7 +3361,7 @@ export interface paths {
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
-              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key. */
+              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions, signed with a registered key or, with trust policies, a workload's platform token. */
               token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
               secrets?: {
                 id: string
@@ -2981,6 +3390,19 @@ export interface paths {
               }[]
               /** @description Where a private_key_jwt application publishes its public keys. */
               jwks_uri?: null | string
+              trust_policies?: {
+                id: string
+                issuer: string
+                audience: string
+                subject: string
+                conditions: {
+                  [key: string]: string
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
+              }[]
               usage?: {
                 last_used_at: null | string
                 last_client_ip: null | string
@@ -7562,6 +7984,8 @@ export interface paths {
                   | 'application.overlap_ended'
                   | 'application.key_added'
                   | 'application.key_removed'
+                  | 'application.trust_added'
+                  | 'application.trust_removed'
                   | 'application.revoked'
                   | 'application.expired'
                   | 'application.deleted'

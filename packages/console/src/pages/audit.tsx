@@ -25,6 +25,8 @@ const EVENT_LABELS: Record<AuditEventType, string> = {
   'application.overlap_ended': 'Overlap ended',
   'application.key_added': 'Key added',
   'application.key_removed': 'Key removed',
+  'application.trust_added': 'Trust policy added',
+  'application.trust_removed': 'Trust policy removed',
   'application.revoked': 'Application revoked',
   'application.expired': 'Application expired',
   'application.deleted': 'Application deleted',

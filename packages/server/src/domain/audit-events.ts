@@ -14,6 +14,8 @@ export const AUDIT_EVENT_TYPES = [
   'application.overlap_ended',
   'application.key_added',
   'application.key_removed',
+  'application.trust_added',
+  'application.trust_removed',
   'application.revoked',
   'application.expired',
   'application.deleted',

@@ -141,6 +141,29 @@ export interface ClientJwksUri {
   lastUsedIp: string | null
 }
 
+/**
+ * Workload identity federation: an application trusts tokens an outside OIDC issuer (GitHub
+ * Actions, GitLab CI, a Kubernetes cluster) gives its workloads, when they carry `audience`
+ * and their claims match (domain/claim-pattern). No credential is stored: the workload sends
+ * its platform's token as the client assertion. A credential like the others (liveness at
+ * token commit, "last used", removal).
+ */
+export interface TrustPolicy {
+  id: string
+  clientId: string
+  /** The issuer URL exactly as its tokens' `iss` says it; its keys come from its discovery. */
+  issuer: string
+  /** What the token's `aud` must contain. */
+  audience: string
+  /** Pattern the token's `sub` must match. */
+  subject: string
+  /** Claim name (or a /-path into nested claims) → the pattern its value must match. */
+  conditions: Readonly<Record<string, string>>
+  createdAt: Date
+  lastUsedAt: Date | null
+  lastUsedIp: string | null
+}
+
 export interface ClientSecret {
   id: string
   clientId: string

@@ -3,8 +3,13 @@ import { MAX_CLIENT_KEYS, assertDistinctKeys, parseClientJwks } from '../crypto/
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js'
 import type { Application, ClientKey } from '../domain/model.js'
 import type { Storage } from '../storage/contract.js'
-import { loadApplicationToChange } from './applications.js'
-import { auditableKey, newClientKey } from './client-credentials.js'
+import {
+  auditableKey,
+  changeCredentials,
+  isLastCredential,
+  loadSecretlessApplication,
+  newClientKey,
+} from './client-credentials.js'
 import type { ManagementDeps } from './deps.js'
 
 /**
@@ -19,16 +24,12 @@ async function loadKeyApplication(
   tenantId: string,
   clientId: string,
 ): Promise<Application> {
-  // Serialises key changes of the tenant, so parallel adds cannot pass the key limit together.
-  await storage.tenants.lockForChange(tenantId)
-  const application = await loadApplicationToChange(storage, authority, tenantId, clientId)
-  if (application.tokenEndpointAuthMethod !== 'private_key_jwt') {
-    throw new ConflictError(
-      'this application authenticates with client secrets: rotate its secret instead (keys belong to private_key_jwt applications, chosen at creation)',
-    )
-  }
-  if (application.status === 'revoked')
-    throw new ConflictError('a revoked application cannot get new keys')
+  const application = await loadSecretlessApplication(
+    storage,
+    authority,
+    { tenantId, clientId },
+    'keys',
+  )
   if ((await storage.applications.getJwksUri(clientId)) !== undefined)
     throw new ConflictError(
       'this application publishes its keys at its jwks_uri: change the keys there (or point jwks_uri elsewhere)',
@@ -45,7 +46,8 @@ export async function addKeys(
   jwks: unknown,
 ): Promise<ClientKey[]> {
   const parsed = await parseClientJwks('jwks', jwks)
-  const added = await deps.storage.transaction(async (storage) => {
+  const target = { tenantId, clientId, type: 'application.key_added' as const }
+  return changeCredentials(deps, authority, target, async (storage, now) => {
     await loadKeyApplication(storage, authority, tenantId, clientId)
     const existing = await storage.applications.listKeys(clientId)
     if (existing.length + parsed.length > MAX_CLIENT_KEYS) {
@@ -58,23 +60,10 @@ export async function addKeys(
       ...existing.map((k) => ({ jwk: k.jwk, thumbprint: k.thumbprint })),
       ...parsed,
     ])
-    const now = deps.now()
     const keys = parsed.map((k) => newClientKey(clientId, k, now))
     for (const key of keys) await storage.applications.insertKey(key)
-    await storage.audit.append(
-      keys.map((key) => ({
-        tenantId,
-        occurredAt: now,
-        type: 'application.key_added' as const,
-        actor: authority.actor,
-        clientId,
-        data: auditableKey(key),
-      })),
-    )
-    return keys
+    return { result: keys, audited: keys.map(auditableKey) }
   })
-  deps.changes.publish({ kind: 'application', tenantId, clientId })
-  return added
 }
 
 /**
@@ -89,29 +78,18 @@ export async function removeKey(
   clientId: string,
   kid: string,
 ): Promise<ClientKey> {
-  const removed = await deps.storage.transaction(async (storage) => {
+  const target = { tenantId, clientId, type: 'application.key_removed' as const }
+  return changeCredentials(deps, authority, target, async (storage) => {
     await loadKeyApplication(storage, authority, tenantId, clientId)
-    const keys = await storage.applications.listKeys(clientId)
-    const key = keys.find((k) => k.kid === kid)
+    const credentials = await storage.applications.listCredentials(clientId)
+    const key = credentials.keys.find((k) => k.kid === kid)
     if (key === undefined) throw new NotFoundError('key', kid)
-    if (keys.length === 1) {
+    if (isLastCredential(credentials)) {
       throw new ConflictError(
         "this is the application's only key: add its replacement first, then remove this one",
       )
     }
     await storage.applications.deleteKey(clientId, key.id)
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: deps.now(),
-        type: 'application.key_removed',
-        actor: authority.actor,
-        clientId,
-        data: auditableKey(key),
-      },
-    ])
-    return key
+    return { result: key, audited: [auditableKey(key)] }
   })
-  deps.changes.publish({ kind: 'application', tenantId, clientId })
-  return removed
 }

@@ -16,6 +16,7 @@ import {
   type ClientSecret,
   type GrantType,
   type ScopeGrant,
+  type TrustPolicy,
 } from '../domain/model.js'
 import { normaliseScopeList } from '../domain/scopes.js'
 import { isSecretLive } from '../domain/token-policy.js'
@@ -28,6 +29,13 @@ import {
   newJwksUri,
   newSecret,
 } from './client-credentials.js'
+import {
+  auditableTrustPolicy,
+  checkIssuers,
+  MAX_TRUST_POLICIES,
+  newTrustPolicy,
+  parseTrustPolicy,
+} from './trust-policies.js'
 import { optionalText, requireText } from './validate.js'
 
 /** A grant as asked for: scopes picked one by one and/or a preset of the API. */
@@ -58,6 +66,7 @@ export interface CreatedApplication {
   secret?: ClientSecret | undefined
   keys: ClientKey[]
   jwksUri?: ClientJwksUri | undefined
+  trustPolicies: TrustPolicy[]
 }
 
 export const DEFAULT_ENVIRONMENT = 'prod'
@@ -199,6 +208,16 @@ export async function loadApplicationToChange(
   return application
 }
 
+function parseTrustPolicies(value: unknown) {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_TRUST_POLICIES)
+    throw new ValidationError(
+      'trust_policies',
+      `trust_policies must be a list of 1 to ${MAX_TRUST_POLICIES} trust policies`,
+    )
+  return value.map((rule, index) => parseTrustPolicy(`trust_policies[${index}]`, rule))
+}
+
 /** Least privilege: nothing is granted unless asked for, and every scope must exist. */
 export async function createApplication(
   deps: ManagementDeps,
@@ -208,15 +227,19 @@ export async function createApplication(
     name: string
     /** A JWK Set of public keys: the application authenticates with private_key_jwt. */
     jwks?: unknown
+    /** Outside workloads it trusts instead (federation): no credential is stored at all. */
+    trustPolicies?: unknown
   },
 ): Promise<CreatedApplication> {
   const now = deps.now()
   if (input.jwks !== undefined && input.jwksUri !== undefined)
     throw new ValidationError('jwks', 'give jwks or jwks_uri, not both')
+  const rules = parseTrustPolicies(input.trustPolicies)
   const jwks = input.jwks === undefined ? undefined : await parseClientJwks('jwks', input.jwks)
   const jwksUri =
     input.jwksUri === undefined ? undefined : await checkedJwksUri(deps, input.jwksUri)
-  const keyed = jwks !== undefined || jwksUri !== undefined
+  await checkIssuers(deps, 'trust_policies', rules)
+  const keyed = jwks !== undefined || jwksUri !== undefined || rules.length > 0
   const created = await deps.storage.transaction(async (storage) => {
     const tenant = await storage.tenants.get(tenantId)
     if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
@@ -228,6 +251,7 @@ export async function createApplication(
       : newSecret(deps, clientId, now)
     const keys = (jwks ?? []).map((k) => newClientKey(clientId, k, now))
     const published = jwksUri === undefined ? undefined : newJwksUri(clientId, jwksUri, now)
+    const trustPolicies = rules.map((rule) => newTrustPolicy(clientId, rule, now))
     const application: Application = {
       clientId,
       tenantId,
@@ -257,6 +281,7 @@ export async function createApplication(
     await storage.applications.insert(application, secret)
     for (const key of keys) await storage.applications.insertKey(key)
     if (published !== undefined) await storage.applications.replaceJwksUri(published)
+    for (const policy of trustPolicies) await storage.applications.insertTrustPolicy(policy)
     await storage.audit.append([
       {
         tenantId,
@@ -269,10 +294,13 @@ export async function createApplication(
           ...(secret !== undefined && { secret_id: secret.id }),
           ...(keys.length > 0 && { keys: keys.map(auditableKey) }),
           ...(published !== undefined && { jwks_uri: published.uri }),
+          ...(trustPolicies.length > 0 && {
+            trust_policies: trustPolicies.map(auditableTrustPolicy),
+          }),
         },
       },
     ])
-    return { application, clientSecret, secret, keys, jwksUri: published }
+    return { application, clientSecret, secret, keys, jwksUri: published, trustPolicies }
   })
   deps.changes.publish({ kind: 'application', tenantId, clientId: created.application.clientId })
   return created
@@ -375,17 +403,20 @@ export async function getApplication(
   secrets: ClientSecret[]
   keys: ClientKey[]
   jwksUri: ClientJwksUri | undefined
+  trustPolicies: TrustPolicy[]
   usage: { day: string; tokens: number }[]
 }> {
   const application = await loadApplication(deps.storage, tenantId, clientId)
   const now = deps.now()
-  const { secrets, keys, jwksUri } = await deps.storage.applications.listCredentials(clientId)
+  const { secrets, keys, jwksUri, trustPolicies } =
+    await deps.storage.applications.listCredentials(clientId)
   const since = new Date(now.getTime() - 30 * 86_400_000)
   return {
     application,
     secrets: secrets.filter((s) => isSecretLive(s, now)),
     keys,
     jwksUri,
+    trustPolicies,
     usage: await deps.storage.applications.tokensPerDay(tenantId, clientId, since),
   }
 }

@@ -15,5 +15,7 @@ export interface ManagementDeps {
   limiter: Pick<RateLimiter, 'reset'>
   /** Fetches a jwks_uri when it is registered, to refuse one that cannot serve. */
   remoteJwks: { fetchNow(uri: string): Promise<ClientKey[]> }
+  /** Fetches a trusted issuer's discovery and keys when a trust policy names it. */
+  trustedIssuers: { check(issuer: string): Promise<void> }
   now: () => Date
 }

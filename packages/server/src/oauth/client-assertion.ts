@@ -21,11 +21,15 @@ export const ASSERTION_CLOCK_SKEW_SECONDS = 30
 const MAX_JTI_LENGTH = 256
 
 /**
- * What an assertion claims before anything is verified: the client it names (`sub`, which
- * must equal `iss`) and the algorithm of its header. Only the shape is checked here; a
- * malformed assertion is refused before any storage is read.
+ * What an assertion claims before anything is verified: the client it names and the algorithm
+ * of its header. A private_key_jwt assertion names the client in `iss` and `sub`; a workload's
+ * platform token (federation) has an outside issuer, and the client is named by `client_id`.
+ * Only the shape is checked here; a malformed assertion is refused before any storage is read.
  */
-export function readClientAssertion(assertion: string): { clientId: string; alg: string } {
+export function readClientAssertion(
+  assertion: string,
+  clientIdParameter?: string,
+): { clientId: string; alg: string; federated: boolean } {
   let payload: JWTPayload
   let alg: unknown
   try {
@@ -46,20 +50,26 @@ export function readClientAssertion(assertion: string): { clientId: string; alg:
       `client_assertion must be signed with one of ${CLIENT_ASSERTION_ALGORITHMS.join(', ')}; "${String(alg).slice(0, 20)}" is not accepted`,
     )
   }
-  if (typeof payload.sub !== 'string' || payload.sub === '' || payload.iss !== payload.sub) {
-    throw new OAuthError(
-      'invalid_client',
-      'client_assertion must name the client id in both iss and sub (RFC 7523 §3)',
-    )
-  }
-  return { clientId: payload.sub, alg }
+  const ownAssertion =
+    typeof payload.sub === 'string' && payload.sub !== '' && payload.iss === payload.sub
+  if (ownAssertion) return { clientId: payload.sub as string, alg, federated: false }
+  if (
+    clientIdParameter !== undefined &&
+    clientIdParameter !== '' &&
+    typeof payload.iss === 'string'
+  )
+    return { clientId: clientIdParameter, alg, federated: true }
+  throw new OAuthError(
+    'invalid_client',
+    "client_assertion must name the client id in both iss and sub (RFC 7523 §3); a workload's platform token (federation) is sent with client_id",
+  )
 }
 
 // Imported once per key (by thumbprint, so keys fetched again from a jwks_uri are not imported
 // again), keeping the most recently added MAX_IMPORTED.
 const MAX_IMPORTED = 10_000
 const imported = new Map<string, Promise<CryptoKey | Uint8Array>>()
-function verificationKey(key: ClientKey, alg: string): Promise<CryptoKey | Uint8Array> {
+export function verificationKey(key: ClientKey, alg: string): Promise<CryptoKey | Uint8Array> {
   const cacheKey = `${key.thumbprint}:${alg}`
   let pending = imported.get(cacheKey)
   if (pending === undefined) {

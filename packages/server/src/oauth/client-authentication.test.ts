@@ -53,6 +53,7 @@ function clientRecord(overrides: Partial<Application> = {}, secretExpiresAt: Dat
     ],
     keys: [],
     jwksUri: undefined,
+    trustPolicies: [],
   }
   return { record, secret }
 }
@@ -77,6 +78,7 @@ function harness() {
       audiencesFor: () => ['https://auth.example.com/t/acme'],
       claimAssertion: () => Promise.resolve(true),
       remoteKeys: () => Promise.resolve([]),
+      issuerKeys: () => Promise.resolve([]),
     },
     clients: {
       findClient(clientId) {

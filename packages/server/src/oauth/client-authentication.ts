@@ -8,6 +8,7 @@ import { effectiveStatus, type Application, type ClientKey } from '../domain/mod
 import { isSecretLive } from '../domain/token-policy.js'
 import type { ClientRecord, SecretUsage } from '../storage/contract.js'
 import { checkClientAssertion } from './client-assertion.js'
+import { checkFederatedToken, federatedIssuerOf, IssuerUnavailableError } from './federation.js'
 import { OAuthError } from './errors.js'
 import { BASIC_CHALLENGE, type PresentedCredentials } from './token-request.js'
 
@@ -24,14 +25,18 @@ export interface ClientAssertionDeps {
   claimAssertion(clientId: string, jti: string, expiresAt: Date, now: Date): Promise<boolean>
   /** The keys published at an application's jwks_uri (oauth/remote-jwks). */
   remoteKeys(uri: string, credentialId: string, kid: string | undefined): Promise<ClientKey[]>
+  /** The keys a trusted outside issuer publishes (oauth/federation's TrustedIssuers). */
+  issuerKeys(issuer: string, policyId: string, kid: string | undefined): Promise<ClientKey[]>
 }
 
 export interface AuthenticatedClient {
   application: Application
   /** The secret, or registered public key, that proved the client: its id is what token
    *  commits check is still live and what "last used" is recorded on. */
-  credential: { id: string; kind: 'secret' | 'public_key' }
+  credential: { id: string; kind: 'secret' | 'public_key' | 'trust_policy' }
   method: PresentedCredentials['method']
+  /** Federation: the outside workload the token went to (its issuer and `sub`), for audit. */
+  workload?: { issuer: string; subject: string }
 }
 
 /** Who sent a request to an endpoint other than the token endpoint, for "last used". */
@@ -232,6 +237,7 @@ async function checkAssertion(
   tenantId: string | undefined,
 ): Promise<AuthenticatedClient | Refusal> {
   const record = await findClientIn(deps, credentials.clientId, tenantId)
+  if (credentials.federated) return checkFederated(credentials, record, deps)
   if (record === undefined) return refusal(ASSERTION_FAILED, credentials, 'unknown client')
   const { application } = record
   if (application.tokenEndpointAuthMethod !== 'private_key_jwt') {
@@ -289,4 +295,48 @@ async function checkAssertion(
     )
   }
   return result
+}
+
+/**
+ * Workload identity federation: the assertion is a platform token from an outside issuer.
+ * Until the issuer's key verifies it, an unknown client and an untrusted issuer get the same
+ * answer (naming only the token's own issuer); after it, the holder is told which condition of
+ * the trust policy failed. No jti is claimed: a platform token is reused until it expires.
+ */
+async function checkFederated(
+  credentials: Extract<PresentedCredentials, { method: 'private_key_jwt' }>,
+  record: ClientRecord | undefined,
+  deps: ClientAuthenticationDeps,
+): Promise<AuthenticatedClient | Refusal> {
+  const issuer = federatedIssuerOf(credentials.assertion) ?? ''
+  const untrusted = `client authentication failed: unknown client, or it has no trust policy for issuer ${JSON.stringify(issuer.slice(0, 200))}`
+  const application = record?.application
+  if (record === undefined || application === undefined)
+    return refusal(untrusted, credentials, 'unknown client')
+  const now = deps.now()
+  let checked
+  try {
+    checked = await checkFederatedToken(credentials.assertion, record.trustPolicies, {
+      keys: (issuer, policyId, kid) => deps.assertions.issuerKeys(issuer, policyId, kid),
+      now,
+    })
+  } catch (error) {
+    if (!(error instanceof IssuerUnavailableError)) throw error
+    throw new OAuthError('temporarily_unavailable', `${error.message}; try again shortly`, {
+      cause: error,
+      headers: { 'Retry-After': '5' },
+    })
+  }
+  if (!checked.ok) {
+    const description = checked.reason === 'issuer not trusted' ? untrusted : checked.description
+    return refusal(description, credentials, checked.reason, application)
+  }
+  const result = proven(
+    application,
+    { id: checked.policy.id, kind: 'trust_policy' },
+    credentials,
+    now,
+  )
+  if (result instanceof Refusal) return result
+  return { ...result, workload: { issuer: checked.policy.issuer, subject: checked.subject } }
 }

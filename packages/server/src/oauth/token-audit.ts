@@ -57,9 +57,13 @@ export function tokenIssuedEvent(
     type: 'token.issued',
     data: {
       grant_type: facts.grantType,
-      // The credential's id: a secret's, or with private_key_jwt the registered key's.
+      // The credential's id: a secret's, a registered key's, or a trust policy's.
       secret_id: client.credential.id,
       auth_method: client.method,
+      ...(client.workload !== undefined && {
+        workload_issuer: client.workload.issuer,
+        workload_subject: client.workload.subject,
+      }),
       sub: token.sub,
       aud: token.aud,
       scope: token.scope,

@@ -154,7 +154,9 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
         'invalid_client',
         client.credential.kind === 'secret'
           ? 'this application or its client secret is no longer valid'
-          : 'this application or the key that signed its client_assertion is no longer registered',
+          : client.credential.kind === 'trust_policy'
+            ? 'this application or the trust policy that accepted the platform token is no longer registered'
+            : 'this application or the key that signed its client_assertion is no longer registered',
       )
     }
   }

@@ -18,6 +18,11 @@ export type PresentedCredentials =
       /** RFC 7523 client assertion, verified by client-authentication. */
       assertion: string
       method: 'private_key_jwt'
+      /**
+       * A workload's platform token (its `iss` is an outside issuer, the client named by
+       * `client_id`), checked against the application's trust policies, not its keys.
+       */
+      federated: boolean
     }
 
 export interface TokenRequest {
@@ -102,14 +107,16 @@ export function parseClientCredentials(
         `client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`,
       )
     }
-    const { clientId } = readClientAssertion(assertion)
-    if (bodyId !== undefined && bodyId !== clientId) {
+    const read = readClientAssertion(assertion, bodyId)
+    if (read.federated)
+      return { clientId: read.clientId, assertion, method: 'private_key_jwt', federated: true }
+    if (bodyId !== undefined && bodyId !== read.clientId) {
       throw new OAuthError(
         'invalid_client',
         'client_id differs from the client named by the client_assertion (its iss and sub)',
       )
     }
-    return { clientId, assertion, method: 'private_key_jwt' }
+    return { clientId: read.clientId, assertion, method: 'private_key_jwt', federated: false }
   }
   if (authorization !== undefined && authorization !== '') {
     if (!/^Basic /i.test(authorization)) {

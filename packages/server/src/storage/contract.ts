@@ -9,6 +9,7 @@ import type {
   ClientKey,
   ClientSecret,
   RefreshToken,
+  TrustPolicy,
   User,
   SigningKey,
   SigningKeyStatus,
@@ -75,6 +76,8 @@ export interface ClientCredentials {
   keys: ClientKey[]
   /** Set when the keys are published at a URL rather than registered. */
   jwksUri: ClientJwksUri | undefined
+  /** Outside issuers whose workload tokens the application accepts (federation). */
+  trustPolicies: TrustPolicy[]
 }
 
 export interface ClientRecord extends ClientCredentials {
@@ -118,6 +121,8 @@ export interface ApplicationStore {
   listKeys(clientId: string): Promise<ClientKey[]>
   insertKey(key: ClientKey): Promise<void>
   deleteKey(clientId: string, keyId: string): Promise<void>
+  insertTrustPolicy(policy: TrustPolicy): Promise<void>
+  deleteTrustPolicy(clientId: string, policyId: string): Promise<void>
   getJwksUri(clientId: string): Promise<ClientJwksUri | undefined>
   /** Registers the application's jwks_uri, ending any earlier one. */
   replaceJwksUri(registration: ClientJwksUri): Promise<void>

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT_ADMIN_SCOPES, TENANT_ADMIN_SCOPES } from '../../src/domain/admin-api.js'
 import { ConsoleClient } from '../support/console-client.js'
 import { createApi, createApplication, postForm } from '../support/fixtures.js'
+import { startLocalIssuers, type LocalIssuers } from '../support/oidc-issuer.js'
 import { startServer, type TestServer } from '../support/server.js'
 
 const ADMIN = 'urn:tokenmint:admin'
@@ -20,6 +21,7 @@ describe('admin API: roles never widen (finding 1, privilege escalation)', () =>
   const consoles: Record<'owner' | 'admin' | 'viewer', ConsoleClient> = {} as never
   let ownersApp: string
   let plainApp: string
+  let issuers: LocalIssuers
 
   async function tokenFor(app: { clientId: string; clientSecret: string }): Promise<string> {
     const { status, body } = await postForm(server.tokenEndpoint, {
@@ -50,7 +52,10 @@ describe('admin API: roles never widen (finding 1, privilege escalation)', () =>
   }
 
   beforeAll(async () => {
-    server = await startServer()
+    issuers = await startLocalIssuers()
+    server = await startServer({
+      env: { TOKENMINT_OUTBOUND_CA_FILE: issuers.caFile, TOKENMINT_OUTBOUND_ALLOW: '127.0.0.1' },
+    })
     if (server.owner === undefined) throw new Error('first start creates an owner')
     consoles.owner = new ConsoleClient(server)
     expect((await consoles.owner.signIn('acme', 'owner', server.owner.password)).status).toBe(200)
@@ -74,7 +79,10 @@ describe('admin API: roles never widen (finding 1, privilege escalation)', () =>
       })
     ).clientId
   })
-  afterAll(() => server.stop())
+  afterAll(async () => {
+    await server.stop()
+    await issuers.close()
+  })
 
   it('ends the probe chain with 403 at its first step, for admin and viewer alike', async () => {
     const before = await applicationCount()
@@ -226,6 +234,80 @@ describe('admin API: roles never widen (finding 1, privilege escalation)', () =>
       jwks: { keys: [await jwk()] },
     })
     expect(byAdmin.status).toBe(201)
+  })
+
+  it('refuses adding a trust policy to (or removing one from) an application holding scopes the caller lacks, by every road', async () => {
+    // A trust policy is a credential: whoever adds one for a workload they control can
+    // authenticate as the application. The owner's federated application holds an admin scope.
+    const ci = await issuers.issuer('escalation-ci')
+    const trusted = {
+      issuer: ci.url,
+      audience: 'tokenmint',
+      subject: 'repo:acme/ops:ref:refs/heads/main',
+    }
+    const created = await consoles.owner.call('POST', APPS, {
+      name: 'owners-federated-app',
+      trust_policies: [trusted],
+      grants: [{ audience: ADMIN, scopes: ['create:administrators'] }],
+    })
+    expect(created.status, await created.clone().text()).toBe(201)
+    const body = (await created.json()) as { client_id: string; trust_policies: { id: string }[] }
+    const federated = body.client_id
+    const policyId = body.trust_policies[0]?.id ?? ''
+    const limited = await createApplication(server, {
+      grants: [{ audience: ADMIN, scopes: ['update:applications', 'read:applications'] }],
+    })
+    const roads = {
+      admin: (m: string, p: string, b?: unknown) => consoles.admin.call(m, p, b),
+      viewer: (m: string, p: string, b?: unknown) => consoles.viewer.call(m, p, b),
+      token: withToken(await tokenFor(limited)),
+    }
+    const mine = { ...trusted, subject: 'repo:attacker/repo:ref:refs/heads/main' }
+    const fetchesBefore = issuers.fetches.get('escalation-ci') ?? 0
+    const requests = await Promise.all(
+      Object.entries(roads).flatMap(([road, call]) => [
+        call('POST', `${APPS}/${federated}/trust-policies`, mine).then((r) => [
+          `${road} add`,
+          r.status,
+        ]),
+        call('DELETE', `${APPS}/${federated}/trust-policies/${policyId}`).then((r) => [
+          `${road} remove`,
+          r.status,
+        ]),
+      ]),
+    )
+    for (const [what, status] of requests) expect(status, String(what)).toBe(403)
+    // Refused before the issuer is fetched: a caller without the right cannot make us fetch.
+    expect(issuers.fetches.get('escalation-ci') ?? 0).toBe(fetchesBefore)
+    const view = (await (await server.admin_('GET', `${APPS}/${federated}`)).json()) as {
+      trust_policies: { subject: string }[]
+    }
+    expect(view.trust_policies.map((p) => p.subject)).toEqual([trusted.subject])
+    // Nor can an admin or viewer make their own federated application with the admin scope.
+    for (const role of ['admin', 'viewer'] as const) {
+      const own = await consoles[role].call('POST', APPS, {
+        name: 'my-federated-app',
+        trust_policies: [mine],
+        grants: [{ audience: ADMIN, scopes: ['create:administrators'] }],
+      })
+      expect(own.status, role).toBe(403)
+    }
+    // The owner may; an admin may on an application without admin scopes; a viewer never.
+    expect(
+      (await consoles.owner.call('POST', `${APPS}/${federated}/trust-policies`, mine)).status,
+    ).toBe(201)
+    const plain = await consoles.admin.call('POST', APPS, {
+      name: 'plain-federated-app',
+      trust_policies: [trusted],
+    })
+    expect(plain.status).toBe(201)
+    const plainId = ((await plain.json()) as { client_id: string }).client_id
+    expect(
+      (await consoles.viewer.call('POST', `${APPS}/${plainId}/trust-policies`, mine)).status,
+    ).toBe(403)
+    expect(
+      (await consoles.admin.call('POST', `${APPS}/${plainId}/trust-policies`, mine)).status,
+    ).toBe(201)
   })
 
   it('lets an owner rotate the built-in admin application, warning that the CLI depends on it', async () => {

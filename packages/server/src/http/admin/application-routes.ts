@@ -4,6 +4,7 @@ import type { Services } from '../../compose.js'
 import { BUILT_IN_APPLICATION_WARNING } from '../../domain/authority.js'
 import { deleteApplication, revokeApplication } from '../../management/application-endings.js'
 import { addKeys, removeKey } from '../../management/application-keys.js'
+import { addTrustPolicy, removeTrustPolicy } from '../../management/trust-policies.js'
 import { endOverlap, rotateSecret } from '../../management/application-secrets.js'
 import {
   createApplication,
@@ -13,7 +14,7 @@ import {
   type ApplicationInput,
 } from '../../management/applications.js'
 import type { AdminApp } from './api-routes.js'
-import { applicationView, clientKeyView, secretView } from './representations.js'
+import { applicationView, clientKeyView, secretView, trustPolicyView } from './representations.js'
 import {
   bearer,
   callerOf,
@@ -105,6 +106,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
         ...applicationInput(body),
         name: body.name,
         jwks: body.jwks,
+        trustPolicies: body.trust_policies,
       })
       const issuer = services.issuerFor(tenant)
       return withEtag(
@@ -115,6 +117,7 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
           secrets: created.secret === undefined ? [] : [created.secret],
           keys: created.keys,
           jwksUri: created.jwksUri,
+          trustPolicies: created.trustPolicies,
         }),
         ...(created.clientSecret !== undefined && { client_secret: created.clientSecret }),
         ...(created.application.grantTypes.includes('password') && {
@@ -139,14 +142,14 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
     },
     async (request, reply) => {
       const { tenant, clientId } = request.params
-      const { application, secrets, keys, jwksUri, usage } = await getApplication(
+      const { application, ...details } = await getApplication(
         services.management,
         tenant,
         clientId,
       )
       const issuer = services.issuerFor(tenant)
       return withEtag(reply, application.version).send({
-        ...applicationView(application, issuer, now(), { secrets, keys, jwksUri, usage }),
+        ...applicationView(application, issuer, now(), details),
         token_requests: tokenRequests(application, issuer),
       })
     },
@@ -271,6 +274,52 @@ export function registerApplicationRoutes(app: AdminApp, services: Services): vo
       const { tenant, clientId, kid } = request.params
       return clientKeyView(
         await removeKey(services.management, callerOf(request), tenant, clientId, kid),
+      )
+    },
+  )
+
+  app.post(
+    `${one}/trust-policies`,
+    {
+      config,
+      preValidation: guard('update:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.ApplicationParams,
+        body: S.TrustPolicyInput,
+        response: { 201: S.TrustPolicySummary, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, clientId } = request.params
+      const policy = await addTrustPolicy(
+        services.management,
+        callerOf(request),
+        tenant,
+        clientId,
+        request.body,
+      )
+      return reply.code(201).send(trustPolicyView(policy))
+    },
+  )
+
+  app.delete(
+    `${one}/trust-policies/:policyId`,
+    {
+      config,
+      preValidation: guard('update:applications'),
+      schema: {
+        tags,
+        security: bearer,
+        params: S.TrustPolicyParams,
+        response: { 200: S.TrustPolicySummary, ...errors },
+      },
+    },
+    async (request) => {
+      const { tenant, clientId, policyId } = request.params
+      return trustPolicyView(
+        await removeTrustPolicy(services.management, callerOf(request), tenant, clientId, policyId),
       )
     },
   )

@@ -5,6 +5,7 @@ import type {
   Application,
   ClientJwksUri,
   ClientKey,
+  TrustPolicy,
   ClientSecret,
   Tenant,
 } from '../../domain/model.js'
@@ -77,10 +78,24 @@ export function clientKeyView(key: ClientKey): Static<typeof S.KeySummary> {
   }
 }
 
+export function trustPolicyView(policy: TrustPolicy): Static<typeof S.TrustPolicySummary> {
+  return {
+    id: policy.id,
+    issuer: policy.issuer,
+    audience: policy.audience,
+    subject: policy.subject,
+    conditions: { ...policy.conditions },
+    created_at: policy.createdAt.toISOString(),
+    last_used_at: iso(policy.lastUsedAt),
+    last_used_ip: policy.lastUsedIp,
+  }
+}
+
 export interface ApplicationDetails {
   secrets?: readonly ClientSecret[]
   keys?: readonly ClientKey[]
   jwksUri?: ClientJwksUri | undefined
+  trustPolicies?: readonly TrustPolicy[]
   usage?: { day: string; tokens: number }[]
 }
 
@@ -91,12 +106,14 @@ export function applicationView(
   details: ApplicationDetails = {},
 ): Static<typeof S.Application> {
   const secrets = details.secrets
-  const credentials: readonly (ClientSecret | ClientKey | ClientJwksUri)[] = [
+  type Credential = ClientSecret | ClientKey | ClientJwksUri | TrustPolicy
+  const credentials: readonly Credential[] = [
     ...(secrets ?? []),
     ...(details.keys ?? []),
     ...(details.jwksUri === undefined ? [] : [details.jwksUri]),
+    ...(details.trustPolicies ?? []),
   ]
-  const lastUsed = credentials.reduce<ClientSecret | ClientKey | ClientJwksUri | undefined>(
+  const lastUsed = credentials.reduce<Credential | undefined>(
     (latest, s) =>
       s.lastUsedAt !== null && (latest?.lastUsedAt ?? new Date(0)) < s.lastUsedAt ? s : latest,
     undefined,
@@ -132,6 +149,7 @@ export function applicationView(
     ...(secrets && { secrets: secrets.map((s) => secretView(s, now, isActive)) }),
     ...(details.keys && { keys: details.keys.map(clientKeyView) }),
     ...(details.keys && { jwks_uri: details.jwksUri?.uri ?? null }),
+    ...(details.trustPolicies && { trust_policies: details.trustPolicies.map(trustPolicyView) }),
     ...(details.usage && {
       usage: {
         last_used_at: iso(application.lastUsedAt),

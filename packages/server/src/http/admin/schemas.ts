@@ -23,6 +23,11 @@ export const ApplicationKeyParams = Type.Object({
   clientId: Type.String(),
   kid: Type.String({ maxLength: 200 }),
 })
+export const TrustPolicyParams = Type.Object({
+  tenant: Type.String(),
+  clientId: Type.String(),
+  policyId: Type.String({ maxLength: 100 }),
+})
 export const ApiParams = Type.Object({ tenant: Type.String(), api: Type.String() })
 export const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String()) })
 
@@ -228,6 +233,44 @@ export const KeySummary = Type.Object({
   last_used_ip: Type.Union([Type.Null(), Type.String()]),
 })
 
+/** A trust policy as given (workload identity federation; checked by management/trust-policies). */
+export const TrustPolicyInput = Type.Object(
+  {
+    issuer: Type.String({
+      maxLength: 2048,
+      description:
+        "The outside OIDC issuer, exactly as its tokens' iss says (e.g. https://token.actions.githubusercontent.com); its keys come from its discovery document.",
+    }),
+    audience: Type.String({
+      maxLength: 512,
+      description: "What the platform token's aud must contain.",
+    }),
+    subject: Type.String({
+      maxLength: 512,
+      description:
+        "Pattern the token's sub must match: exact, or with * as a whole segment (one segment in the middle, the remainder at the end), e.g. repo:acme/deploy:ref:refs/heads/main.",
+    }),
+    conditions: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description:
+          'More claims to match, name → pattern (e.g. environment: production). A nested claim is a /-path: kubernetes.io/namespace.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const TrustPolicySummary = Type.Object({
+  id: Type.String(),
+  issuer: Type.String(),
+  audience: Type.String(),
+  subject: Type.String(),
+  conditions: Type.Record(Type.String(), Type.String()),
+  created_at: Timestamp,
+  last_used_at: NullableTimestamp,
+  last_used_ip: Type.Union([Type.Null(), Type.String()]),
+})
+
 export const SecretSummary = Type.Object({
   id: Type.String(),
   hint: Type.String(),
@@ -264,7 +307,7 @@ export const Application = Type.Object({
     [Type.Literal('client_secret_basic'), Type.Literal('private_key_jwt')],
     {
       description:
-        'client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions signed with a registered key.',
+        "client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions, signed with a registered key or, with trust policies, a workload's platform token.",
     },
   ),
   secrets: Type.Optional(Type.Array(SecretSummary)),
@@ -274,6 +317,7 @@ export const Application = Type.Object({
       description: 'Where a private_key_jwt application publishes its public keys.',
     }),
   ),
+  trust_policies: Type.Optional(Type.Array(TrustPolicySummary)),
   usage: Type.Optional(
     Type.Object({
       last_used_at: NullableTimestamp,
@@ -316,6 +360,14 @@ export const CreateApplicationBody = Type.Object(
         maxLength: 2048,
         description:
           'Instead of jwks: an https URL where the application publishes its public keys (fetched under the outbound rule, cached).',
+      }),
+    ),
+    trust_policies: Type.Optional(
+      Type.Array(TrustPolicyInput, {
+        minItems: 1,
+        maxItems: 10,
+        description:
+          'Workload identity federation: outside workloads (GitHub Actions, GitLab CI, Kubernetes) whose platform tokens the application accepts as its client assertion. No secret is created.',
       }),
     ),
   },

@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto'
 import { sql, type Kysely } from 'kysely'
 
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js'
-import type { Application, ClientJwksUri, ClientKey, ClientSecret } from '../../domain/model.js'
+import type {
+  Application,
+  ClientJwksUri,
+  ClientKey,
+  ClientSecret,
+  TrustPolicy,
+} from '../../domain/model.js'
 import type {
   ApplicationFilter,
   ApplicationStore,
@@ -23,6 +29,7 @@ import {
   jwksUriFromRow,
   msOrNull,
   secretFromRow,
+  trustPolicyFromRow,
   translateConflicts,
 } from './rows.js'
 import type { Database } from './schema.js'
@@ -223,6 +230,7 @@ export class SqlApplicationStore implements ApplicationStore {
       secrets: rows.filter((r) => r.kind === 'secret').map(secretFromRow),
       keys: rows.filter((r) => r.kind === 'public_key').map(clientKeyFromRow),
       jwksUri: rows.filter((r) => r.kind === 'jwks_uri').map(jwksUriFromRow)[0],
+      trustPolicies: rows.filter((r) => r.kind === 'trust_policy').map(trustPolicyFromRow),
     }
   }
 
@@ -367,6 +375,41 @@ export class SqlApplicationStore implements ApplicationStore {
       .where('client_id', '=', clientId)
       .where('id', '=', keyId)
       .where('kind', '=', 'public_key')
+      .execute()
+  }
+
+  async insertTrustPolicy(policy: TrustPolicy): Promise<void> {
+    const stored = {
+      issuer: policy.issuer,
+      audience: policy.audience,
+      subject: policy.subject,
+      conditions: policy.conditions,
+    }
+    const json = JSON.stringify(stored)
+    await this.db
+      .insertInto('client_secrets')
+      .values({
+        id: policy.id,
+        client_id: policy.clientId,
+        kind: 'trust_policy',
+        hash: createHash('sha256').update(json).digest('base64url'),
+        hint: policy.issuer,
+        public_jwk: null,
+        trust_policy: json,
+        created_at: ms(policy.createdAt),
+        expires_at: null,
+        last_used_at: null,
+        last_used_ip: null,
+      })
+      .execute()
+  }
+
+  async deleteTrustPolicy(clientId: string, policyId: string): Promise<void> {
+    await this.db
+      .deleteFrom('client_secrets')
+      .where('client_id', '=', clientId)
+      .where('id', '=', policyId)
+      .where('kind', '=', 'trust_policy')
       .execute()
   }
 

@@ -13,6 +13,7 @@ import { storageProbeSchema } from './migrations/009-storage-probe.js'
 import { auditChainSchema } from './migrations/010-audit-chain.js'
 import { auditSinksSchema } from './migrations/011-audit-sinks.js'
 import { clientKeysSchema } from './migrations/012-client-keys.js'
+import { trustPoliciesSchema } from './migrations/013-trust-policies.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -29,6 +30,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '010-audit-chain': auditChainSchema(dialect),
     '011-audit-sinks': auditSinksSchema(),
     '012-client-keys': clientKeysSchema(),
+    '013-trust-policies': trustPoliciesSchema(),
   }
 }
 

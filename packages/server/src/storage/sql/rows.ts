@@ -18,6 +18,7 @@ import type {
   TokenEndpointAuthMethod,
   SigningKeyStatus,
   Tenant,
+  TrustPolicy,
 } from '../../domain/model.js'
 import type { AuditEvent } from '../contract.js'
 import type {
@@ -167,6 +168,23 @@ export function jwksUriFromRow(row: Selectable<ClientSecretsTable>): ClientJwksU
     id: row.id,
     clientId: row.client_id,
     uri: row.hint,
+    createdAt: new Date(row.created_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+    lastUsedIp: row.last_used_ip,
+  }
+}
+
+export function trustPolicyFromRow(row: Selectable<ClientSecretsTable>): TrustPolicy {
+  const stored = JSON.parse(row.trust_policy ?? '{}') as Partial<
+    Pick<TrustPolicy, 'issuer' | 'audience' | 'subject' | 'conditions'>
+  >
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    issuer: stored.issuer ?? row.hint,
+    audience: stored.audience ?? '',
+    subject: stored.subject ?? '',
+    conditions: stored.conditions ?? {},
     createdAt: new Date(row.created_at),
     lastUsedAt: dateOrNull(row.last_used_at),
     lastUsedIp: row.last_used_ip,

@@ -70,9 +70,10 @@ export interface ClientSecretsTable {
   expires_at: number | null
   last_used_at: number | null
   last_used_ip: string | null
-  /** 'secret' or 'public_key' (migration 012). */
+  /** 'secret', 'public_key', 'jwks_uri' (migration 012) or 'trust_policy' (013). */
   kind: Generated<string>
   public_jwk: string | null
+  trust_policy: string | null
 }
 
 export interface UsedClientAssertionsTable {
