@@ -13,6 +13,7 @@ export type TokenSourceErrorCode =
   | 'ERR_TOKEN_ENDPOINT_UNREACHABLE'
   | 'ERR_INVALID_TOKEN_RESPONSE'
   | 'ERR_DISCOVERY'
+  | 'ERR_CLIENT_ASSERTION'
 
 /**
  * The base of every error a token source throws. None carries a client secret, password,
@@ -149,4 +150,21 @@ export class InvalidTokenResponseError extends TokenSourceError {
 export class DiscoveryError extends TokenSourceError {
   override name = 'DiscoveryError'
   readonly code = 'ERR_DISCOVERY'
+}
+
+/**
+ * The client assertion could not be had: the platform token file is missing or empty, GitHub's
+ * token service is unreachable or the job lacks `id-token: write`. Not retried: the message
+ * says what to fix.
+ *
+ * @example
+ * ```ts
+ * const tokens = createTokenSource({ tokenUrl, clientId, clientAssertion: tokenFile(path) })
+ * await tokens.getToken().catch((e) => e instanceof ClientAssertionError && console.error(e.message))
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+ */
+export class ClientAssertionError extends TokenSourceError {
+  override name = 'ClientAssertionError'
+  readonly code = 'ERR_CLIENT_ASSERTION'
 }

@@ -6,6 +6,14 @@ export {
 } from './token-source.js'
 export type { RetryOptions } from './retry.js'
 export {
+  githubActionsToken,
+  privateKeyJwt,
+  tokenFile,
+  type ClientAssertionContext,
+  type ClientAssertionSource,
+} from './client-assertion.js'
+export {
+  ClientAssertionError,
   DiscoveryError,
   InvalidTokenResponseError,
   OAuthError,

@@ -5,6 +5,7 @@ import {
   TokenRequestTimeoutError,
 } from './errors.js'
 import { exchange } from './exchange.js'
+import { CLIENT_ASSERTION_TYPE, type ClientAssertionSource } from './client-assertion.js'
 import {
   retryAfterMs,
   withRetries,
@@ -28,6 +29,8 @@ export interface TokenRequestSettings {
   bodyEncoding: 'form' | 'json'
   clientId: string
   clientSecret: string | undefined
+  /** private_key_jwt or a platform token: asked for a fresh assertion on every attempt. */
+  clientAssertion: ClientAssertionSource | undefined
   timeoutMs: number
   retry: RetryPolicy
   runtime: RetryRuntime
@@ -150,6 +153,7 @@ function oauthError(status: number, text: string, redact: (text: string) => stri
 function requestInit(
   settings: TokenRequestSettings,
   parameters: Record<string, string>,
+  assertion: string | undefined,
 ): RequestInit {
   const body: Record<string, string> = { ...parameters }
   const headers: Record<string, string> = {
@@ -157,7 +161,12 @@ function requestInit(
     'content-type':
       settings.bodyEncoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded',
   }
-  if (settings.clientSecret !== undefined && settings.authMethod === 'client_secret_basic') {
+  if (assertion !== undefined) {
+    // RFC 7521 §4.2: the assertion authenticates; client_id names the client (federation needs it).
+    body['client_id'] = settings.clientId
+    body['client_assertion_type'] = CLIENT_ASSERTION_TYPE
+    body['client_assertion'] = assertion
+  } else if (settings.clientSecret !== undefined && settings.authMethod === 'client_secret_basic') {
     headers['authorization'] = basicAuthorization(settings.clientId, settings.clientSecret)
   } else {
     // client_secret_post, or a public client (RFC 6749 §2.3.1, §3.2.1): credentials in the body.
@@ -180,10 +189,14 @@ async function attempt(
   timeoutMs: number,
 ): Promise<AttemptOutcome<TokenResponse>> {
   const origin = new URL(settings.tokenUrl).origin
+  const assertion = await settings.clientAssertion?.({
+    clientId: settings.clientId,
+    tokenUrl: settings.tokenUrl,
+  })
   const result = await exchange(
     settings.fetch,
     settings.tokenUrl,
-    requestInit(settings, parameters),
+    requestInit(settings, parameters, assertion),
     timeoutMs,
   )
   switch (result.kind) {

@@ -1,3 +1,4 @@
+import type { ClientAssertionSource } from './client-assertion.js'
 import { discoverTokenEndpoint } from './discovery.js'
 import { OAuthResponseError } from './errors.js'
 import { defaultRetryPolicy, realRuntime, type RetryOptions, type RetryPolicy } from './retry.js'
@@ -35,6 +36,12 @@ export interface TokenSourceOptions {
   clientId: string
   /** The client secret. Omit it for a public client: `client_id` is then sent in the body. */
   clientSecret?: string
+  /**
+   * Instead of a secret: where each request's client assertion comes from — a workload's
+   * platform token ({@link tokenFile}, {@link githubActionsToken}) or a signed private_key_jwt
+   * assertion ({@link privateKeyJwt}).
+   */
+  clientAssertion?: ClientAssertionSource
   /** Space-delimited scopes to ask for; omitted, the server decides (Tokenmint: all granted). */
   scope?: string
   /** The API the token is for (Tokenmint, Auth0 and others take `audience`). */
@@ -191,6 +198,9 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   if (typeof options.clientId !== 'string' || options.clientId === '') {
     throw new TypeError('createTokenSource: clientId is required')
   }
+  if (options.clientSecret !== undefined && options.clientAssertion !== undefined) {
+    throw new TypeError('createTokenSource: give clientSecret or clientAssertion, not both')
+  }
   if ((options.username === undefined) !== (options.password === undefined)) {
     throw new TypeError('createTokenSource: the password grant needs both username and password')
   }
@@ -244,6 +254,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
       bodyEncoding: options.bodyEncoding ?? defaults.bodyEncoding,
       clientId,
       clientSecret,
+      clientAssertion: options.clientAssertion,
       timeoutMs,
       retry,
       runtime: realRuntime,

@@ -1,6 +1,12 @@
 import { Option, type Command } from 'commander'
 
 import { describeKey, readJwksFile, registerAppKeys } from './app-keys.js'
+import {
+  addTrustOptions,
+  describeTrustPolicy,
+  registerAppTrust,
+  trustPolicyFrom,
+} from './app-trust.js'
 import { CliError } from './cli-error.js'
 import { confirmAtTerminal } from './confirm.js'
 import { parseDuration } from './files.js'
@@ -35,12 +41,24 @@ interface CreateFlags {
   grant?: string[]
   jwksFile?: string
   jwksUri?: string
+  trustIssuer?: string
+  trustAudience?: string
+  trustSubject?: string
+  trustMatch?: string[]
 }
 
 function integer(value: string, flag: string): number {
   if (!/^\d+$/.test(value))
     throw new CliError(`${flag} must be a whole number of seconds, got "${value}"`)
   return Number(value)
+}
+
+function authenticates(app: AppView): string {
+  if (app.jwks_uri != null)
+    return `  authenticates:  private_key_jwt, keys published at ${app.jwks_uri}`
+  if ((app.keys ?? []).length === 0 && (app.trust_policies ?? []).length > 0)
+    return "  authenticates:  a workload's platform token (client_assertion + client_id) matching a trust policy below"
+  return '  authenticates:  private_key_jwt (RFC 7523 assertions signed with a key below)'
 }
 
 function describe(app: AppView): string {
@@ -54,13 +72,7 @@ function describe(app: AppView): string {
           '                  ↑ shown only now: store it in your secret manager',
         ]),
     `  token_endpoint: ${app.token_endpoint}`,
-    ...(app.token_endpoint_auth_method === 'private_key_jwt'
-      ? [
-          app.jwks_uri == null
-            ? '  authenticates:  private_key_jwt (RFC 7523 assertions signed with a key below)'
-            : `  authenticates:  private_key_jwt, keys published at ${app.jwks_uri}`,
-        ]
-      : []),
+    ...(app.token_endpoint_auth_method === 'private_key_jwt' ? [authenticates(app)] : []),
     ...app.grants.map(
       (g) => `  grant:          ${g.audience}: ${g.scopes.join(' ') || '(no scopes)'}`,
     ),
@@ -80,6 +92,7 @@ function describe(app: AppView): string {
         ]),
   ]
   for (const key of app.keys ?? []) lines.push(describeKey(key))
+  for (const policy of app.trust_policies ?? []) lines.push(describeTrustPolicy(policy))
   for (const secret of app.secrets ?? []) {
     lines.push(
       `  secret ${secret.hint}: created ${secret.created_at}${secret.expires_at ? `, valid until ${secret.expires_at}` : ''}, last used ${secret.last_used_at ?? 'never'}`,
@@ -88,7 +101,13 @@ function describe(app: AppView): string {
   for (const warning of app.warnings ?? []) lines.push(`  warning: ${warning}`)
   if (app.notice !== undefined) lines.push(`  ${app.notice}`)
   if (app.snippets !== undefined)
-    lines.push('', 'Get a token (with CLIENT_SECRET set to the secret above):', app.snippets.curl)
+    lines.push(
+      '',
+      app.token_endpoint_auth_method === 'private_key_jwt'
+        ? "Get a token (with CLIENT_ASSERTION set to an assertion signed with your key, or the workload's platform token):"
+        : 'Get a token (with CLIENT_SECRET set to the secret above):',
+      app.snippets.curl,
+    )
   return lines.join('\n')
 }
 
@@ -191,7 +210,9 @@ export function registerApps(program: Command): void {
 
   const create = apps
     .command('create')
-    .description('create an application; its client secret is printed once (or give --jwks-file)')
+    .description(
+      'create an application; its client secret is printed once (or give --jwks-file, --jwks-uri or --trust-issuer: no secret then)',
+    )
     .requiredOption('--name <name>', 'name, unique per environment')
   addGrantOptions(create, 'grants it that API')
   create
@@ -216,29 +237,43 @@ export function registerApps(program: Command): void {
       '--jwks-uri <url>',
       'authenticate with private_key_jwt using the keys published at this https URL',
     )
-    .option('--json', 'print JSON')
-    .action(async (flags: CreateFlags, command: Command) => {
-      const { client, options } = adminClientFor(command)
-      const app = await client.request<CreatedApplicationView>(
-        'POST',
-        client.tenantPath('/applications'),
-        {
-          name: flags.name,
-          description: flags.description,
-          environment: flags.environment,
-          expires_at: flags.expires,
-          grant_types: flags.grant,
-          token_lifetime_seconds:
-            flags.tokenTtl === undefined ? undefined : integer(flags.tokenTtl, '--token-ttl'),
-          grants: grantsFrom(flags) ?? [],
-          ...(flags.introspect === true && { can_introspect: true }),
-          ...(flags.jwksFile !== undefined && { jwks: readJwksFile(flags.jwksFile) }),
-          ...(flags.jwksUri !== undefined && { jwks_uri: flags.jwksUri }),
-        },
-      )
-      print(options.json, app, () => describe(app))
-    })
+  addTrustOptions(create)
+  create.option('--json', 'print JSON').action(async (flags: CreateFlags, command: Command) => {
+    const { client, options } = adminClientFor(command)
+    const app = await client.request<CreatedApplicationView>(
+      'POST',
+      client.tenantPath('/applications'),
+      {
+        name: flags.name,
+        description: flags.description,
+        environment: flags.environment,
+        expires_at: flags.expires,
+        grant_types: flags.grant,
+        token_lifetime_seconds:
+          flags.tokenTtl === undefined ? undefined : integer(flags.tokenTtl, '--token-ttl'),
+        grants: grantsFrom(flags) ?? [],
+        ...(flags.introspect === true && { can_introspect: true }),
+        ...(flags.jwksFile !== undefined && { jwks: readJwksFile(flags.jwksFile) }),
+        ...(flags.jwksUri !== undefined && { jwks_uri: flags.jwksUri }),
+        ...(flags.trustIssuer !== undefined && {
+          trust_policies: [
+            trustPolicyFrom(
+              {
+                issuer: flags.trustIssuer,
+                audience: flags.trustAudience,
+                subject: flags.trustSubject,
+                match: flags.trustMatch,
+              },
+              '--trust-',
+            ),
+          ],
+        }),
+      },
+    )
+    print(options.json, app, () => describe(app))
+  })
   registerAppKeys(apps)
+  registerAppTrust(apps)
 
   apps
     .command('list')

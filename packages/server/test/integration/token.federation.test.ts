@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import path from 'node:path'
+import { promisify } from 'node:util'
 
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import * as oauth from 'oauth4webapi'
@@ -6,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { createApi, postForm, type ApiFixture } from '../support/fixtures.js'
 import { startLocalIssuers, type LocalIssuer, type LocalIssuers } from '../support/oidc-issuer.js'
-import { startServer, type TestServer } from '../support/server.js'
+import { startServer, temporaryDir, type TestServer } from '../support/server.js'
+
+const run = promisify(execFile)
+const BIN = path.resolve(import.meta.dirname, '../../bin/tokenmint.js')
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 const AUDIENCE = 'tokenmint-federation-test'
@@ -85,6 +91,28 @@ describe('workload identity federation', () => {
       ],
     })
     expect(shown).not.toHaveProperty('client_secret')
+  })
+
+  it('shows ready-to-run snippets that send the platform token as the client assertion', async () => {
+    const created = await create([
+      { issuer: github.url, audience: AUDIENCE, subject: 'repo:acme/snippets:ref:refs/heads/main' },
+    ])
+    const snippets = created.body['snippets'] as Record<string, string>
+    expect(snippets['curl_form']).toContain('"client_assertion=$CLIENT_ASSERTION"')
+    expect(snippets['typescript']).toContain('clientAssertion: tokenFile(')
+    expect(JSON.stringify(snippets)).not.toContain('CLIENT_SECRET')
+    for (const name of ['curl', 'curl_form']) {
+      const { stdout } = await run('sh', ['-c', snippets[name] ?? ''], {
+        env: {
+          PATH: process.env['PATH'],
+          CLIENT_ASSERTION: await github.github({
+            repository: 'acme/snippets',
+            audience: AUDIENCE,
+          }),
+        },
+      })
+      expect(JSON.parse(stdout), name).toHaveProperty('access_token')
+    }
   })
 
   it('gives the allowed repository and branch a token, again until the platform token expires', async () => {
@@ -360,6 +388,71 @@ describe('workload identity federation', () => {
       { issuer: github.url, audience: AUDIENCE, subject: 'repo:acme/web:ref:refs/heads/main' },
     )
     expect(onSecretApp.status).toBe(409)
+  })
+
+  it('the CLI creates a federated application and adds and removes its trust policies', async () => {
+    const env = {
+      PATH: process.env['PATH'],
+      TOKENMINT_URL: server.url,
+      TOKENMINT_TENANT: server.tenant,
+      TOKENMINT_CLIENT_ID: server.admin.clientId,
+      TOKENMINT_CLIENT_SECRET: server.admin.clientSecret,
+      TOKENMINT_PROFILE: path.join(temporaryDir(), 'none.json'),
+    }
+    const cli = async (...args: string[]) =>
+      (await run(process.execPath, [BIN, ...args], { env })).stdout
+    const created = JSON.parse(
+      await cli(
+        'apps',
+        'create',
+        '--name',
+        'cli-federated',
+        '--audience',
+        api.audience,
+        '--scope',
+        'read:assigned-policies',
+        '--trust-issuer',
+        cluster.url,
+        '--trust-audience',
+        AUDIENCE,
+        '--trust-subject',
+        'system:serviceaccount:ci:deployer',
+        '--trust-match',
+        'kubernetes.io/namespace=ci',
+        '--json',
+      ),
+    ) as { client_id: string; client_secret?: string; trust_policies: { id: string }[] }
+    expect(created.client_secret).toBeUndefined()
+    const shown = await cli('apps', 'show', created.client_id)
+    expect(shown).toMatch(/platform token .* matching a trust policy/)
+    expect(shown).toContain('sub system:serviceaccount:ci:deployer, kubernetes.io/namespace=ci')
+    const token = () =>
+      cluster.kubernetes({ namespace: 'ci', serviceAccount: 'deployer', audience: AUDIENCE })
+    expect((await exchange(await token(), created.client_id)).status).toBe(200)
+    const added = await cli(
+      'apps',
+      'trust',
+      'add',
+      created.client_id,
+      '--issuer',
+      cluster.url,
+      '--audience',
+      AUDIENCE,
+      '--subject',
+      'system:serviceaccount:ci:releaser',
+    )
+    expect(added).toMatch(/Added a trust policy/)
+    const first = created.trust_policies[0]?.id ?? ''
+    expect(await cli('apps', 'trust', 'remove', created.client_id, first)).toMatch(
+      /Removed trust policy/,
+    )
+    expect((await exchange(await token(), created.client_id)).status).toBe(401)
+    // A flag missing is named before anything is sent.
+    await expect(
+      cli('apps', 'create', '--name', 'half', '--trust-issuer', cluster.url),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/needs --trust-audience, --trust-subject/) as unknown,
+    })
   })
 
   it("fetches each issuer's discovery and keys once, not per token", async () => {

@@ -1,5 +1,7 @@
 import type { Application } from '../../domain/model.js'
 
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+
 /**
  * Ready-to-run token requests for a new application. Only the secret is left as a
  * placeholder ($CLIENT_SECRET), so the snippets can be shown again later without it.
@@ -9,7 +11,9 @@ export function tokenRequestSnippets(input: {
   clientId: string
   audience: string | null
   scopes: string[]
+  authMethod?: Application['tokenEndpointAuthMethod']
 }) {
+  if (input.authMethod === 'private_key_jwt') return assertionSnippets(input)
   const scope = input.scopes.join(' ')
   const json = JSON.stringify({
     client_id: input.clientId,
@@ -67,6 +71,76 @@ export function tokenRequestSnippets(input: {
   }
 }
 
+/**
+ * The same for an application without a secret: the client assertion ($CLIENT_ASSERTION) is a
+ * private_key_jwt assertion signed with its key, or a workload's platform token.
+ */
+function assertionSnippets(input: {
+  tokenEndpoint: string
+  clientId: string
+  audience: string | null
+  scopes: string[]
+}) {
+  const scope = input.scopes.join(' ')
+  const json = JSON.stringify({
+    client_id: input.clientId,
+    client_assertion_type: ASSERTION_TYPE,
+    client_assertion: '__ASSERTION__',
+    ...(input.audience !== null && { audience: input.audience }),
+    grant_type: 'client_credentials',
+    ...(scope !== '' && { scope }),
+  }).replace('"__ASSERTION__"', `"'"$CLIENT_ASSERTION"'"`)
+  const form = [
+    `curl -s ${input.tokenEndpoint}`,
+    `-d grant_type=client_credentials`,
+    `-d client_id=${input.clientId}`,
+    `-d client_assertion_type=${ASSERTION_TYPE}`,
+    `-d "client_assertion=$CLIENT_ASSERTION"`,
+    ...(input.audience !== null ? [`--data-urlencode "audience=${input.audience}"`] : []),
+    ...(scope !== '' ? [`--data-urlencode "scope=${scope}"`] : []),
+  ].join(' \\\n  ')
+  return {
+    token_endpoint: input.tokenEndpoint,
+    audience: input.audience,
+    curl: `curl -s ${input.tokenEndpoint} \\\n  -H 'content-type: application/json' \\\n  -d '${json}'`,
+    curl_form: form,
+    // No HTTP Basic without a secret: the form request is the portable one.
+    curl_basic: form,
+    typescript: [
+      `import { createTokenSource, tokenFile } from '@tokenmint/client'`,
+      ``,
+      `const tokens = createTokenSource({`,
+      `  tokenUrl: '${input.tokenEndpoint}',`,
+      `  clientId: '${input.clientId}',`,
+      `  // A workload's platform token, read again for each request (or githubActionsToken(),`,
+      `  // or privateKeyJwt({ privateKey, kid }) for an application with registered keys).`,
+      `  clientAssertion: tokenFile('/var/run/secrets/tokens/tokenmint'),`,
+      ...(input.audience !== null ? [`  audience: '${input.audience}',`] : []),
+      ...(scope !== '' ? [`  scope: '${scope}',`] : []),
+      `})`,
+      `const response = await tokens.authFetch('${input.audience ?? 'https://api.example.com'}/…')`,
+    ].join('\n'),
+    python: [
+      `import os, requests`,
+      ``,
+      `response = requests.post(`,
+      `    "${input.tokenEndpoint}",`,
+      `    data={`,
+      `        "grant_type": "client_credentials",`,
+      `        "client_id": "${input.clientId}",`,
+      `        "client_assertion_type": "${ASSERTION_TYPE}",`,
+      `        "client_assertion": os.environ["CLIENT_ASSERTION"],`,
+      ...(input.audience !== null ? [`        "audience": "${input.audience}",`] : []),
+      ...(scope !== '' ? [`        "scope": "${scope}",`] : []),
+      `    },`,
+      `    timeout=10,`,
+      `)`,
+      `response.raise_for_status()`,
+      `access_token = response.json()["access_token"]`,
+    ].join('\n'),
+  }
+}
+
 /** One ready-to-run token request per granted API, the secret a placeholder. */
 export function tokenRequests(application: Application, issuer: string) {
   const grants = application.grants.length > 0 ? application.grants : [undefined]
@@ -76,6 +150,7 @@ export function tokenRequests(application: Application, issuer: string) {
       clientId: application.clientId,
       audience: grant?.audience ?? null,
       scopes: grant?.scopes ?? [],
+      authMethod: application.tokenEndpointAuthMethod,
     }),
   )
 }
