@@ -1,3 +1,6 @@
+import { createPrivateKey, type JsonWebKey } from 'node:crypto'
+import fs from 'node:fs'
+
 import { Option, type Command } from 'commander'
 
 import { CliError, EXIT } from './cli-error.js'
@@ -11,6 +14,55 @@ interface TokenFlags {
   scopes?: string
   audience?: string
   json?: boolean
+  platformTokenFile?: string
+  githubActionsAudience?: string
+  privateKeyFile?: string
+  kid?: string
+}
+
+type ClientModule = typeof import('@tokenmint/client')
+
+/**
+ * The client assertion the flags ask for, if any: a workload's platform token (a file, or
+ * GitHub Actions' token service) or a private_key_jwt assertion signed with a key file.
+ */
+function assertionFrom(flags: TokenFlags, client: ClientModule) {
+  const given = [flags.platformTokenFile, flags.githubActionsAudience, flags.privateKeyFile]
+  if (given.filter((f) => f !== undefined).length > 1)
+    throw new CliError(
+      'give one of --platform-token-file, --github-actions-audience and --private-key-file',
+    )
+  if (flags.kid !== undefined && flags.privateKeyFile === undefined)
+    throw new CliError('--kid names the key of --private-key-file')
+  if (flags.platformTokenFile !== undefined) return client.tokenFile(flags.platformTokenFile)
+  if (flags.githubActionsAudience !== undefined)
+    return client.githubActionsToken({ audience: flags.githubActionsAudience })
+  if (flags.privateKeyFile !== undefined)
+    return client.privateKeyJwt({
+      privateKey: readPrivateJwk(flags.privateKeyFile),
+      ...(flags.kid !== undefined && { kid: flags.kid }),
+    })
+  return undefined
+}
+
+/** A private key from a PEM or JWK file, as a JWK (what WebCrypto imports everywhere). */
+function readPrivateJwk(file: string): JsonWebKey {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`)
+  }
+  try {
+    const jwk = text.includes('-----BEGIN')
+      ? createPrivateKey(text).export({ format: 'jwk' })
+      : (JSON.parse(text) as JsonWebKey)
+    if (typeof jwk.d !== 'string') throw new Error('no private part')
+    return jwk
+  } catch {
+    // Never the file's content: it is a private key.
+    throw new CliError(`${file} is not a private key (PEM, or a JWK with "d")`)
+  }
 }
 
 async function readStdin(): Promise<string> {
@@ -26,7 +78,7 @@ export function registerToken(program: Command): void {
   program
     .command('token')
     .description(
-      'mint an access token with client credentials and print it (for CI/CD); the secret comes from TOKENMINT_CLIENT_SECRET or stdin',
+      'mint an access token with client credentials and print it (for CI/CD); the secret comes from TOKENMINT_CLIENT_SECRET or stdin, or none with a platform token or private key',
     )
     .option('--token-url <url>', 'token endpoint')
     .option('--issuer <url>', 'issuer; the token endpoint is discovered from its metadata')
@@ -35,6 +87,19 @@ export function registerToken(program: Command): void {
     .addOption(new Option('--scope <scopes>', 'same as --scopes').hideHelp())
     .option('--audience <aud>', 'the API the token is for')
     .option('--json', 'print the whole token response')
+    .option(
+      '--platform-token-file <file>',
+      "no secret: send the workload's platform token in this file (a Kubernetes projected token) as the client assertion",
+    )
+    .option(
+      '--github-actions-audience <aud>',
+      "no secret: send this GitHub Actions job's OIDC token, asked for with this audience (needs id-token: write)",
+    )
+    .option(
+      '--private-key-file <file>',
+      'no secret: sign a private_key_jwt assertion with this private key (PEM or JWK)',
+    )
+    .option('--kid <kid>', 'with --private-key-file: the registered key id')
     .action(async (flags: TokenFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>()
       if (flags.scope !== undefined && flags.scopes !== undefined)
@@ -48,16 +113,21 @@ export function registerToken(program: Command): void {
       const clientId = flags.clientId ?? globals.clientId ?? process.env['TOKENMINT_CLIENT_ID']
       if (clientId === undefined)
         throw new CliError('no client id: pass --client-id or set TOKENMINT_CLIENT_ID')
-      const clientSecret = process.env['TOKENMINT_CLIENT_SECRET'] || (await readStdin())
+      const client = await import('@tokenmint/client')
+      const { createTokenSource, DiscoveryError, OAuthResponseError } = client
+      const clientAssertion = assertionFrom(flags, client)
+      const clientSecret =
+        clientAssertion === undefined
+          ? process.env['TOKENMINT_CLIENT_SECRET'] || (await readStdin())
+          : undefined
       if (clientSecret === '') throw new CliError('the client secret is empty')
-      const { createTokenSource, DiscoveryError, OAuthResponseError } =
-        await import('@tokenmint/client')
       const source = createTokenSource({
         ...(flags.tokenUrl !== undefined
           ? { tokenUrl: flags.tokenUrl }
           : { issuer: requireIssuer(flags.issuer) }),
         clientId,
-        clientSecret,
+        ...(clientSecret !== undefined && { clientSecret }),
+        ...(clientAssertion !== undefined && { clientAssertion }),
         ...(scope !== undefined && { scope }),
         ...(flags.audience !== undefined && { audience: flags.audience }),
       })
@@ -80,6 +150,7 @@ export function registerToken(program: Command): void {
             error.status >= 500 ? EXIT.unavailable : EXIT.refused,
           )
         }
+        if (error instanceof client.ClientAssertionError) throw new CliError(error.message)
         if (error instanceof DiscoveryError && flags.issuer !== undefined) {
           throw discoveryFailure(flags.issuer, error.message)
         }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import fs from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 
@@ -429,6 +430,34 @@ describe('workload identity federation', () => {
     const token = () =>
       cluster.kubernetes({ namespace: 'ci', serviceAccount: 'deployer', audience: AUDIENCE })
     expect((await exchange(await token(), created.client_id)).status).toBe(200)
+    // `tokenmint token` in the pod: the projected token file instead of a secret.
+    const file = path.join(temporaryDir(), 'token')
+    fs.writeFileSync(file, await token())
+    const minted = await cli(
+      'token',
+      '--token-url',
+      server.tokenEndpoint,
+      '--client-id',
+      created.client_id,
+      '--audience',
+      api.audience,
+      '--platform-token-file',
+      file,
+    )
+    expect(decodeJwt(minted.trim()).client_id).toBe(created.client_id)
+    await expect(
+      cli(
+        'token',
+        '--token-url',
+        server.tokenEndpoint,
+        '--client-id',
+        created.client_id,
+        '--platform-token-file',
+        `${file}.absent`,
+      ),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/cannot read the platform token/) as unknown,
+    })
     const added = await cli(
       'apps',
       'trust',

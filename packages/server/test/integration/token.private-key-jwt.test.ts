@@ -366,7 +366,19 @@ describe('private_key_jwt: independent clients get tokens with a signed assertio
       (await run(process.execPath, [BIN, ...args], { env })).stdout
     const first = pem('first')
     const created = JSON.parse(
-      await cli('apps', 'create', '--name', 'cli-keys', '--jwks-file', first.file, '--json'),
+      await cli(
+        'apps',
+        'create',
+        '--name',
+        'cli-keys',
+        '--audience',
+        api.audience,
+        '--scope',
+        'read:assigned-policies',
+        '--jwks-file',
+        first.file,
+        '--json',
+      ),
     ) as { client_id: string; client_secret?: string; keys: { kid: string }[] }
     expect(created.client_secret).toBeUndefined()
     const firstKid = created.keys[0]?.kid ?? ''
@@ -378,6 +390,30 @@ describe('private_key_jwt: independent clients get tokens with a signed assertio
       /Added 1 key/,
     )
     expect(await cli('apps', 'keys', 'remove', created.client_id, firstKid)).toMatch(/Removed key/)
+    // `tokenmint token` signs its own assertion with the private key file: no secret anywhere.
+    const secondPrivate = path.join(dir, 'second-private.pem')
+    fs.writeFileSync(secondPrivate, second.privateKey.export({ format: 'pem', type: 'pkcs8' }))
+    const minted = await cli(
+      'token',
+      '--token-url',
+      server.tokenEndpoint,
+      '--client-id',
+      created.client_id,
+      '--private-key-file',
+      secondPrivate,
+    )
+    expect(minted.trim().split('.')).toHaveLength(3)
+    await expect(
+      cli(
+        'token',
+        '--token-url',
+        server.tokenEndpoint,
+        '--client-id',
+        created.client_id,
+        '--private-key-file',
+        path.join(dir, 'second.pem'),
+      ),
+    ).rejects.toMatchObject({ stderr: expect.stringMatching(/is not a private key/) as unknown })
     const privateFile = path.join(dir, 'private.pem')
     fs.writeFileSync(privateFile, first.privateKey.export({ format: 'pem', type: 'pkcs8' }))
     await expect(
