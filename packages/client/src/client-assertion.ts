@@ -2,9 +2,24 @@ import type { webcrypto } from 'node:crypto'
 
 import { ClientAssertionError } from './errors.js'
 
-// Types only (erased): the code uses the global WebCrypto of Node 20+, browsers and workers.
+// Types only (erased, and kept out of the published signatures so a project without Node's
+// types can use them): the code uses the global WebCrypto of Node 20+, browsers and workers.
 type CryptoKey = webcrypto.CryptoKey
 type JsonWebKey = webcrypto.JsonWebKey
+
+/** A private key as a JWK (with `d`): what `privateKeyJwt` signs with. */
+export interface PrivateJwk {
+  kty?: string
+  d?: string
+  crv?: string
+  [member: string]: unknown
+}
+
+/** A WebCrypto private key (a `CryptoKey` of any runtime), described by what is read of it. */
+export interface WebCryptoPrivateKey {
+  readonly type: string
+  readonly algorithm: { readonly name: string }
+}
 
 /**
  * Where the client assertion of each token request comes from (RFC 7521/7523): a fresh one per
@@ -143,7 +158,7 @@ const encodeJson = (value: unknown) => base64url(new TextEncoder().encode(JSON.s
  */
 export function privateKeyJwt(options: {
   /** The private key: a JWK (with `d`) or a WebCrypto CryptoKey. */
-  privateKey: JsonWebKey | CryptoKey
+  privateKey: PrivateJwk | WebCryptoPrivateKey
   /** The registered key's `kid`; omitted, the server tries every registered key. */
   kid?: string
   /** Default: ES256 for EC P-256 keys, ES384 for P-384, EdDSA for Ed25519, RS256 for RSA. */
@@ -155,11 +170,11 @@ export function privateKeyJwt(options: {
   const params = SIGNING[alg]
   if (params === undefined) throw new TypeError(`privateKeyJwt: unsupported alg ${alg}`)
   let key: Promise<CryptoKey> | undefined
+  const given = options.privateKey
   const signingKey = () =>
-    (key ??=
-      'type' in options.privateKey && 'algorithm' in options.privateKey
-        ? Promise.resolve(options.privateKey)
-        : crypto.subtle.importKey('jwk', options.privateKey, params.import, false, ['sign']))
+    (key ??= isCryptoKey(given)
+      ? Promise.resolve(given as unknown as CryptoKey)
+      : crypto.subtle.importKey('jwk', given as JsonWebKey, params.import, false, ['sign']))
   return async ({ clientId, tokenUrl }) => {
     const now = Math.floor(Date.now() / 1000)
     const header = encodeJson({
@@ -181,8 +196,12 @@ export function privateKeyJwt(options: {
   }
 }
 
-function defaultAlg(key: JsonWebKey | CryptoKey): 'ES256' | 'ES384' | 'RS256' | 'EdDSA' {
-  if ('algorithm' in key && 'type' in key) {
+function isCryptoKey(key: PrivateJwk | WebCryptoPrivateKey): key is WebCryptoPrivateKey {
+  return 'algorithm' in key && 'type' in key && !('kty' in key)
+}
+
+function defaultAlg(key: PrivateJwk | WebCryptoPrivateKey): 'ES256' | 'ES384' | 'RS256' | 'EdDSA' {
+  if (isCryptoKey(key)) {
     const algorithm = key.algorithm as { name: string; namedCurve?: string }
     if (algorithm.name === 'ECDSA') return algorithm.namedCurve === 'P-384' ? 'ES384' : 'ES256'
     if (algorithm.name === 'Ed25519') return 'EdDSA'

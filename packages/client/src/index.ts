@@ -11,6 +11,8 @@ export {
   tokenFile,
   type ClientAssertionContext,
   type ClientAssertionSource,
+  type PrivateJwk,
+  type WebCryptoPrivateKey,
 } from './client-assertion.js'
 export {
   ClientAssertionError,
