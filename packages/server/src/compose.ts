@@ -195,6 +195,11 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const audit = new GroupCommitAuditSink(storage.audit, now)
   const limiter = await openRateLimiter(config, deploymentId)
   const tokenEndpoint = createTokenEndpoint({
+    // DPoP proof jtis share the table of client assertion jtis, under the key's thumbprint.
+    dpop: {
+      claimProof: (jkt, jti, until, at) =>
+        storage.applications.claimAssertion(`dpop:${jkt}`, jti, until, at),
+    },
     clients,
     assertions,
     hasher,

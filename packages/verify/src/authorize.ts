@@ -1,4 +1,5 @@
 import { TokenVerificationError } from './errors.js'
+import type { RequestCredentials } from './request-credentials.js'
 import { requireScopes, type AccessTokenClaims, type Verifier } from './verifier.js'
 
 /** Scopes a route needs: every one of `all`, and at least one of `any`. */
@@ -7,13 +8,19 @@ export interface ScopeRequirement {
   any?: string[]
 }
 
-/** What every adapter does: verify the Bearer header, then the scopes. */
+/**
+ * What every adapter does: verify the request's token (Bearer, or DPoP with its proof), then
+ * the scopes. A bare header string is checked as Bearer only.
+ */
 export async function authorize(
   verifier: Verifier,
-  authorization: string | undefined,
+  request: RequestCredentials | string | undefined,
   scopes: ScopeRequirement = {},
 ): Promise<AccessTokenClaims> {
-  const claims = await verifier.verifyAuthorization(authorization)
+  const claims =
+    typeof request === 'object'
+      ? await verifier.verifyRequest(request)
+      : await verifier.verifyAuthorization(request)
   if (scopes.all !== undefined && scopes.all.length > 0)
     requireScopes(claims, scopes.all, { realm: verifier.realm })
   if (scopes.any !== undefined && scopes.any.length > 0)

@@ -1,11 +1,16 @@
-/** RFC 6750 §3.1 error codes. */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+/** RFC 6750 §3.1 error codes, and RFC 9449 §7.1's for a DPoP proof. */
+export type BearerErrorCode =
+  'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof'
 
 const STATUS: Record<BearerErrorCode, number> = {
   invalid_request: 400,
   invalid_token: 401,
   insufficient_scope: 403,
+  invalid_dpop_proof: 401,
 }
+
+/** The DPoP proof algorithms a DPoP challenge names (RFC 9449 §7.1 `algs`). */
+const DPOP_CHALLENGE_ALGS = 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA'
 
 /** Why a token was refused; `code` tells the reason apart, like jose's error codes. */
 export type VerifyErrorReason =
@@ -25,6 +30,8 @@ export type VerifyErrorReason =
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_AUTHORIZATION_HEADER'
   | 'ERR_DISCOVERY'
+  | 'ERR_TOKEN_BOUND'
+  | 'ERR_DPOP_PROOF'
 
 /**
  * A refused token, with the RFC 6750 answer ready: `status` and `wwwAuthenticate`.
@@ -60,6 +67,8 @@ export class TokenVerificationError extends Error {
     readonly realm = 'api',
     /** For `insufficient_scope`: the scopes that would do. */
     readonly requiredScope?: string,
+    /** The scheme of the challenge: `DPoP` for a DPoP-bound token or proof (RFC 9449 §7.1). */
+    readonly scheme: 'Bearer' | 'DPoP' = 'Bearer',
   ) {
     super(message)
     this.status = STATUS[bearerError]
@@ -70,11 +79,12 @@ export class TokenVerificationError extends Error {
     const quote = (v: string) => v.replace(/[\\"]/g, '\\$&')
     if (this.code === 'ERR_TOKEN_MISSING') return `Bearer realm="${quote(this.realm)}"`
     const parts = [
-      `Bearer realm="${quote(this.realm)}"`,
+      `${this.scheme} realm="${quote(this.realm)}"`,
       `error="${this.bearerError}"`,
       `error_description="${describe(this.message)}"`,
     ]
     if (this.requiredScope !== undefined) parts.push(`scope="${quote(this.requiredScope)}"`)
+    if (this.scheme === 'DPoP') parts.push(`algs="${DPOP_CHALLENGE_ALGS}"`)
     return parts.join(', ')
   }
 

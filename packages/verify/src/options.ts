@@ -31,6 +31,11 @@ export interface VerifierOptions {
   jwksCooldownMs?: number
   /** Tokens longer than this are refused before parsing. Default 8 192. */
   maxTokenBytes?: number
+  /**
+   * The origin clients reach this API at (e.g. `https://api.example.com`), when a proxy stands
+   * in front and the URL the server sees differs: DPoP proofs name the URL the client used.
+   */
+  publicUrl?: string
   /** `realm` of WWW-Authenticate. Default `api`. */
   realm?: string
   fetch?: typeof fetch

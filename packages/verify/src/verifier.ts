@@ -5,6 +5,7 @@ import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } f
 import { findDuplicateMember } from './duplicate-member.js'
 import { TokenVerificationError, type VerifyErrorReason } from './errors.js'
 import type { VerifierOptions } from './options.js'
+import { requestVerifier, type RequestCredentials } from './request-credentials.js'
 import { RevocationFeed } from './revocation-feed.js'
 
 /** The claims of a verified RFC 9068 access token. */
@@ -25,7 +26,10 @@ export interface AccessTokenClaims extends JWTPayload {
 }
 
 export interface Verifier {
-  /** Resolves to the claims, or rejects with a {@link TokenVerificationError} saying why. */
+  /**
+   * Resolves to the claims of a Bearer token, or rejects with a {@link TokenVerificationError}
+   * saying why. A DPoP-bound token is refused here: it needs {@link verifyRequest}'s proof.
+   */
   verify(token: string): Promise<AccessTokenClaims>
   /**
    * Synchronously, for a token this verifier has already verified: its claims (expiry and
@@ -36,6 +40,12 @@ export interface Verifier {
   verifyCached(token: string): AccessTokenClaims | undefined
   /** Reads `Authorization: Bearer …` (RFC 6750 §2.1) and verifies it. */
   verifyAuthorization(header: string | undefined): Promise<AccessTokenClaims>
+  /**
+   * Verifies a request's credentials: `Authorization: Bearer …`, or `Authorization: DPoP …`
+   * with its `DPoP` proof (RFC 9449 §7) checked against the request's method and URL, the
+   * token's `cnf.jkt` and earlier proofs. What the framework adapters call.
+   */
+  verifyRequest(request: RequestCredentials): Promise<AccessTokenClaims>
   /** Resolves once metadata is loaded and, with a feed, the feed has caught up. */
   readonly ready: Promise<void>
   readonly realm: string
@@ -305,7 +315,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return token.length > maxBytes ? undefined : lookup(cacheKey(token))
   }
 
-  function verify(token: string): Promise<AccessTokenClaims> {
+  function verifyToken(token: string): Promise<AccessTokenClaims> {
     const key = token.length > maxBytes ? undefined : cacheKey(token)
     try {
       const hit = key === undefined ? undefined : lookup(key)
@@ -371,31 +381,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return claims
   }
 
+  const requests = requestVerifier({
+    verifyToken,
+    realm,
+    now,
+    publicUrl: options.publicUrl,
+  })
+
   return {
-    verify,
-    verifyCached,
+    verify: (token) => requests.bearer(token),
+    verifyCached(token) {
+      const claims = verifyCached(token)
+      // A bound token is never good on its own: the caller falls back to the full path.
+      return claims === undefined || claims['cnf'] !== undefined ? undefined : claims
+    },
     realm,
     ready,
-    async verifyAuthorization(header) {
-      if (header === undefined || header === '') {
-        throw new TokenVerificationError(
-          'ERR_TOKEN_MISSING',
-          'invalid_token',
-          'an access token is required',
-          realm,
-        )
-      }
-      const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header)
-      if (match?.[1] === undefined) {
-        throw new TokenVerificationError(
-          'ERR_AUTHORIZATION_HEADER',
-          'invalid_request',
-          'the Authorization header must be "Bearer <token>"',
-          realm,
-        )
-      }
-      return verify(match[1])
-    },
+    verifyAuthorization: (header) => requests.verify({ authorization: header }),
+    verifyRequest: (request) => requests.verify(request),
     close() {
       feed?.close()
     },

@@ -5,6 +5,14 @@ import { serve } from '@hono/node-server'
 import express from 'express'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { requireToken as expressRequire } from '../src/adapters/express.js'
@@ -153,6 +161,114 @@ describe.each(adapters)('the %s adapter', (_name, start) => {
     expect(response.status).toBe(401)
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"')
     expect(await response.text()).not.toContain('aaa.bbb')
+  })
+
+  describe('with a DPoP-bound token (RFC 9449)', () => {
+    interface Holder {
+      privateKey: CryptoKey
+      jwk: JWK
+    }
+    const holder = async (): Promise<Holder> => {
+      const { privateKey, publicKey } = await generateKeyPair('ES256')
+      return { privateKey, jwk: await exportJWK(publicKey) }
+    }
+    const sha256 = async (text: string) =>
+      Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))).toString(
+        'base64url',
+      )
+    const proof = async (key: Holder, htm: string, htu: string, token?: string) =>
+      new SignJWT({
+        jti: crypto.randomUUID(),
+        iat: Math.floor(Date.now() / 1000),
+        htm,
+        htu,
+        ...(token !== undefined && { ath: await sha256(token) }),
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk })
+        .sign(key.privateKey)
+    /** A token bound to `key`, from the real token endpoint. */
+    async function boundToken(key: Holder): Promise<string> {
+      const response = await fetch(server.tokenEndpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${tenant.app.clientId}:${tenant.app.clientSecret}`).toString('base64')}`,
+          dpop: await proof(key, 'POST', server.tokenEndpoint),
+        },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          audience: tenant.api.audience,
+        }),
+      })
+      const body = (await response.json()) as { access_token: string; token_type: string }
+      expect(body.token_type).toBe('DPoP')
+      return body.access_token
+    }
+    const resource = () => `${api.url}/v1/assigned-policies`
+    const send = (headers: Record<string, string>) => fetch(resource(), { headers })
+
+    it('accepts the token with a fresh proof of the key, and refuses the same proof again', async () => {
+      const key = await holder()
+      const token = await boundToken(key)
+      const dpop = await proof(key, 'GET', resource(), token)
+      const ok = await send({ authorization: `DPoP ${token}`, dpop })
+      expect(ok.status, await ok.clone().text()).toBe(200)
+      const replayed = await send({ authorization: `DPoP ${token}`, dpop })
+      expect(replayed.status).toBe(401)
+      const challenge = replayed.headers.get('www-authenticate') ?? ''
+      expect(challenge).toMatch(/^DPoP realm="api", error="invalid_dpop_proof"/)
+      expect(challenge).toContain('algs="ES256')
+      expect(challenge).toContain('used before')
+    })
+
+    it('refuses the bound token as Bearer, without a proof, or with a proof of another key, URL, method or token', async () => {
+      const key = await holder()
+      const token = await boundToken(key)
+      const other = await holder()
+      const cases: [string, Record<string, string>, string][] = [
+        ['as Bearer', { authorization: `Bearer ${token}` }, 'invalid_token'],
+        ['without a proof', { authorization: `DPoP ${token}` }, 'invalid_dpop_proof'],
+        [
+          'another key',
+          { authorization: `DPoP ${token}`, dpop: await proof(other, 'GET', resource(), token) },
+          'invalid_dpop_proof',
+        ],
+        [
+          'another URL',
+          {
+            authorization: `DPoP ${token}`,
+            dpop: await proof(key, 'GET', `${api.url}/other`, token),
+          },
+          'invalid_dpop_proof',
+        ],
+        [
+          'another method',
+          { authorization: `DPoP ${token}`, dpop: await proof(key, 'POST', resource(), token) },
+          'invalid_dpop_proof',
+        ],
+        [
+          'no ath',
+          { authorization: `DPoP ${token}`, dpop: await proof(key, 'GET', resource()) },
+          'invalid_dpop_proof',
+        ],
+      ]
+      for (const [name, headers, error] of cases) {
+        const response = await send(headers)
+        expect(response.status, name).toBe(401)
+        expect(response.headers.get('www-authenticate'), name).toMatch(
+          new RegExp(`^DPoP realm="api", error="${error}"`),
+        )
+      }
+      // A plain token sent with the DPoP scheme is refused too: it is not bound to anything.
+      const plain = await send({
+        authorization: `DPoP ${await tenant.mint()}`,
+        dpop: await proof(key, 'GET', resource(), token),
+      })
+      expect(plain.status).toBe(401)
+      expect(await calculateJwkThumbprint(key.jwk)).not.toBe(
+        await calculateJwkThumbprint(other.jwk),
+      )
+    })
   })
 
   it('answers 403 insufficient_scope naming the scope', async () => {

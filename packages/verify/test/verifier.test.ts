@@ -284,13 +284,13 @@ describe('@tokenmint/verify against a real Tokenmint server', () => {
     const token = await signRawWithTenantKey(
       server,
       ({ alg, kid }) => `{"alg":"${alg}","kid":"${kid}","\\u0074yp":"at+jwt"}`,
-      `${claims.slice(0, -1)},"cnf":{"jkt":"x"},"ext":[{"a":1},{"a":2}],"a\\"b":1,"a\\\\b":2}`,
+      `${claims.slice(0, -1)},"act":{"sub":"x"},"ext":[{"a":1},{"a":2}],"a\\"b":1,"a\\\\b":2}`,
     )
     const verified = await verifier.verify(token)
     expect(verified).toMatchObject({
       client_id: tenant.app.clientId,
       exp: now + 300,
-      cnf: { jkt: 'x' },
+      act: { sub: 'x' },
       ext: [{ a: 1 }, { a: 2 }],
       'a"b': 1,
       'a\\b': 2,

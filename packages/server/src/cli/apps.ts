@@ -29,6 +29,7 @@ type AppView = ApplicationView &
 interface CreateFlags {
   preset?: string
   introspect?: boolean
+  dpop?: boolean
   name: string
   audience?: string
   scope?: string
@@ -82,6 +83,9 @@ function describe(app: AppView): string {
     `  created:        ${app.created_at}`,
     `  last used:      ${app.last_used_at ?? 'never'}${app.usage?.last_client_ip ? ` from ${app.usage.last_client_ip}` : ''}`,
     ...(app.can_introspect ? ['  may introspect tokens and read the revocation feed'] : []),
+    ...(app.dpop_bound_access_tokens
+      ? ["  DPoP required: every token is bound to the key of its request's DPoP proof"]
+      : []),
     ...(app.built_in
       ? ["  built in:       the CLI's own credentials; only an owner may change them"]
       : []),
@@ -220,6 +224,10 @@ export function registerApps(program: Command): void {
       '--introspect',
       "a resource server's credentials: may introspect tokens and read the revocation feed",
     )
+    .option(
+      '--dpop',
+      "require a DPoP proof with every token request: tokens are bound to the client's key (RFC 9449)",
+    )
     .option('--description <text>', 'what the integration does')
     .option('--environment <env>', 'environment label: dev, stage, prod or any text', 'prod')
     .option('--expires <when>', '"never", or an ISO 8601 date or date-time', 'never')
@@ -253,6 +261,7 @@ export function registerApps(program: Command): void {
           flags.tokenTtl === undefined ? undefined : integer(flags.tokenTtl, '--token-ttl'),
         grants: grantsFrom(flags) ?? [],
         ...(flags.introspect === true && { can_introspect: true }),
+        ...(flags.dpop === true && { dpop_bound_access_tokens: true }),
         ...(flags.jwksFile !== undefined && { jwks: readJwksFile(flags.jwksFile) }),
         ...(flags.jwksUri !== undefined && { jwks_uri: flags.jwksUri }),
         ...(flags.trustIssuer !== undefined && {
@@ -346,6 +355,11 @@ export function registerApps(program: Command): void {
     .option('--expires <when>', '"never", or an ISO 8601 date or date-time')
     .option('--token-ttl <seconds>', 'access token lifetime')
     .option('--jwks-uri <url>', 'a new URL where this private_key_jwt application publishes keys')
+    .option('--dpop', 'require a DPoP proof with every token request (RFC 9449)')
+    .option(
+      '--no-dpop',
+      'stop requiring DPoP proofs (tokens are then Bearer unless a proof is sent)',
+    )
     .option('--json', 'print JSON')
     .action(
       async (
@@ -374,6 +388,7 @@ export function registerApps(program: Command): void {
               token_lifetime_seconds: integer(flags.tokenTtl, '--token-ttl'),
             }),
             ...(flags.jwksUri !== undefined && { jwks_uri: flags.jwksUri }),
+            ...(flags.dpop !== undefined && { dpop_bound_access_tokens: flags.dpop }),
             ...((named !== undefined || removed.length > 0) && {
               grants: mergeGrants(current.grants, named ?? [], removed),
             }),

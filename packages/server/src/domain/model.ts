@@ -88,6 +88,8 @@ export interface Application {
    * (RFC 7523 assertions signed with one of its registered public keys). Set at creation.
    */
   tokenEndpointAuthMethod: TokenEndpointAuthMethod
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof (tokens bound to its key). */
+  dpopBoundAccessTokens: boolean
   /** Increases on every change; the admin API's ETag. */
   version: number
 }

@@ -80,6 +80,11 @@ export function registerOAuthRoutes(
         parameters,
         authorization: request.headers.authorization,
         ip: request.ip,
+        dpop: request.headers.dpop,
+        url:
+          request.params.tenant === undefined
+            ? `${services.config.publicUrl}/oauth/token`
+            : `${services.issuerFor(request.params.tenant)}/oauth/token`,
       })
       metrics.issued.inc({ tenant, grant_type: parameters['grant_type'] ?? '' })
       metrics.latency.observe({ outcome: 'issued' }, (performance.now() - started) / 1000)

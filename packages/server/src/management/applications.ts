@@ -54,6 +54,7 @@ export interface ApplicationInput {
   tokenLifetimeSeconds?: number | null | undefined
   expiresAt?: Date | null | undefined
   canIntrospect?: boolean | undefined
+  dpopBoundAccessTokens?: boolean | undefined
   tokenRateLimitPerMinute?: number | null | undefined
   /** Where a private_key_jwt application publishes its keys (instead of registering them). */
   jwksUri?: string | undefined
@@ -176,6 +177,7 @@ export function auditableApplication(application: Application) {
     token_lifetime_seconds: application.tokenLifetimeSeconds,
     expires_at: application.expiresAt?.toISOString() ?? null,
     can_introspect: application.canIntrospect,
+    dpop_bound_access_tokens: application.dpopBoundAccessTokens,
     token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
     token_endpoint_auth_method: application.tokenEndpointAuthMethod,
   }
@@ -273,6 +275,7 @@ export async function createApplication(
       updatedAt: now,
       lastUsedAt: null,
       canIntrospect: input.canIntrospect ?? false,
+      dpopBoundAccessTokens: input.dpopBoundAccessTokens ?? false,
       tokenRateLimitPerMinute: validateRateLimit(input.tokenRateLimitPerMinute ?? null),
       isBuiltIn: false,
       tokenEndpointAuthMethod: keyed ? 'private_key_jwt' : 'client_secret_basic',
@@ -351,6 +354,7 @@ export async function updateApplication(
       expiresAt:
         input.expiresAt === undefined ? current.expiresAt : validateExpiry(input.expiresAt, now),
       canIntrospect: input.canIntrospect ?? current.canIntrospect,
+      dpopBoundAccessTokens: input.dpopBoundAccessTokens ?? current.dpopBoundAccessTokens,
       tokenRateLimitPerMinute:
         input.tokenRateLimitPerMinute === undefined
           ? current.tokenRateLimitPerMinute

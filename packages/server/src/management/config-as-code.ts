@@ -66,6 +66,7 @@ export interface ConfigApplication {
   expires_at?: string | null
   can_introspect?: boolean
   token_rate_limit_per_minute?: number | null
+  dpop_bound_access_tokens?: boolean
 }
 
 /** The file, as `tokenmint export` writes it (`version` first, then in this order). */
@@ -147,6 +148,7 @@ function applicationConfig(application: Application): Required<ConfigApplication
     expires_at: application.expiresAt?.toISOString() ?? null,
     can_introspect: application.canIntrospect,
     token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
+    dpop_bound_access_tokens: application.dpopBoundAccessTokens,
   }
 }
 
@@ -405,6 +407,7 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
           : new Date(input.expires_at).toISOString(),
       can_introspect: input.can_introspect ?? false,
       token_rate_limit_per_minute: input.token_rate_limit_per_minute ?? null,
+      dpop_bound_access_tokens: input.dpop_bound_access_tokens ?? false,
     }
     desiredApplications.set(key, { at, value })
     for (const [gi, grant] of (input.grants ?? []).entries()) {
@@ -610,6 +613,7 @@ export async function applyConfig(
           expiresAt: wanted.expires_at === null ? null : new Date(wanted.expires_at),
           canIntrospect: wanted.can_introspect,
           tokenRateLimitPerMinute: wanted.token_rate_limit_per_minute,
+          dpopBoundAccessTokens: wanted.dpop_bound_access_tokens,
         }
         if (change.action === 'create') {
           const made = await createApplication(inner, authority, tenantId, input)

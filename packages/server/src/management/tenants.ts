@@ -82,6 +82,7 @@ export async function createTenant(
     updatedAt: now,
     lastUsedAt: null,
     canIntrospect: false,
+    dpopBoundAccessTokens: false,
     tokenRateLimitPerMinute: null,
     isBuiltIn: true,
     tokenEndpointAuthMethod: 'client_secret_basic',

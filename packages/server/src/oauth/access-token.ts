@@ -13,6 +13,8 @@ export interface AccessTokenInput {
   notAfter: Date | null
   now: Date
   claims?: Record<string, string> | undefined
+  /** RFC 9449 §6 / RFC 7800: the key the token is bound to. */
+  confirmation?: { jkt: string }
 }
 
 export interface IssuedAccessToken {
@@ -41,6 +43,7 @@ export function issueAccessToken(input: AccessTokenInput): IssuedAccessToken {
     client_id: input.clientId,
     scope,
     ...input.claims,
+    ...(input.confirmation !== undefined && { cnf: input.confirmation }),
   })
   return { token, jti, issuedAt: iat, expiresAt: exp, scope }
 }

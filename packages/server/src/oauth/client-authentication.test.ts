@@ -36,6 +36,7 @@ function clientRecord(overrides: Partial<Application> = {}, secretExpiresAt: Dat
       tokenRateLimitPerMinute: null,
       isBuiltIn: false,
       tokenEndpointAuthMethod: 'client_secret_basic',
+      dpopBoundAccessTokens: false,
       version: 1,
       ...overrides,
     },

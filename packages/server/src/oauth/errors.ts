@@ -8,6 +8,7 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'unsupported_token_type'
+  | 'invalid_dpop_proof'
   | 'rate_limited'
   | 'temporarily_unavailable'
   | 'server_error'
@@ -22,6 +23,7 @@ const STATUS: Record<OAuthErrorCode, number> = {
   invalid_scope: 400,
   invalid_target: 400,
   unsupported_token_type: 400,
+  invalid_dpop_proof: 400,
   rate_limited: 429,
   temporarily_unavailable: 503,
   server_error: 500,

@@ -59,7 +59,9 @@ export type IntrospectionResponse =
       iat: number
       nbf?: number
       jti: string
-      token_type: 'Bearer'
+      token_type: 'Bearer' | 'DPoP'
+      /** RFC 9449 §6.2: the key a DPoP-bound token is bound to. */
+      cnf?: { jkt: string }
       username?: string
     }
 
@@ -92,6 +94,8 @@ export async function introspect(
     return { active: false }
   if (await deps.revocations.isRevoked(tenantId, clientId, claims.jti)) return { active: false }
   const username = claims['username']
+  const cnf = claims['cnf'] as { jkt?: unknown } | undefined
+  const jkt = typeof cnf?.jkt === 'string' ? cnf.jkt : undefined
   return {
     active: true,
     client_id: clientId,
@@ -103,7 +107,8 @@ export async function introspect(
     iat: claims.iat ?? 0,
     ...(claims.nbf !== undefined && { nbf: claims.nbf }),
     jti: claims.jti,
-    token_type: 'Bearer',
+    token_type: jkt === undefined ? 'Bearer' : 'DPoP',
+    ...(jkt !== undefined && { cnf: { jkt } }),
     ...(typeof username === 'string' && { username }),
   }
 }

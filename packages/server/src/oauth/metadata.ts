@@ -1,3 +1,5 @@
+import { DPOP_ALGORITHMS } from '@tokenmint/verify'
+
 import { CLIENT_ASSERTION_ALGORITHMS } from '../crypto/client-jwk.js'
 import type { SigningAlgorithm } from '../domain/model.js'
 
@@ -28,5 +30,7 @@ export function authorizationServerMetadata(
     access_token_signing_alg_values_supported: algorithms,
     // RFC 8707: `resource` is accepted on the token endpoint.
     resource_indicators_supported: true,
+    // RFC 9449: DPoP proofs are accepted at the token endpoint (server nonces are not used).
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
   }
 }

@@ -8,6 +8,7 @@ import {
   type ClientAssertionDeps,
   type ClientDirectory,
 } from './client-authentication.js'
+import { dpopBinding, type DpopBinding, type DpopDeps } from './dpop.js'
 import { OAuthError } from './errors.js'
 import type { GrantDecision, GrantHandler } from './grants/grant.js'
 import { tokenIssuedEvent, tokenRefusedEvent } from './token-audit.js'
@@ -25,6 +26,7 @@ export interface TokenEndpointDeps {
   now: () => Date
   limiter: RateLimiter
   limits: TokenLimits
+  dpop: DpopDeps
 }
 
 export interface TokenEndpointInput {
@@ -33,12 +35,17 @@ export interface TokenEndpointInput {
   parameters: RequestParameters
   authorization: string | undefined
   ip: string
+  /** The `DPoP` header(s) sent, if any (RFC 9449). */
+  dpop?: string | readonly string[] | undefined
+  /** This endpoint's URL as clients reach it: what a DPoP proof's `htu` must name. */
+  url: string
 }
 
 /** RFC 6749 §5.1 success response. */
 export interface TokenResponse {
   access_token: string
-  token_type: 'Bearer'
+  /** `DPoP` when the token is bound to the key of the request's DPoP proof (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP'
   expires_in: number
   scope: string
   refresh_token?: string
@@ -104,6 +111,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
     client: AuthenticatedClient,
     decision: GrantDecision,
     now: Date,
+    binding: DpopBinding | undefined,
   ): Promise<IssuedAccessToken> {
     const runtime = await deps.keyring.get(client.application.tenantId)
     if (runtime === undefined)
@@ -118,6 +126,7 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
       notAfter: client.application.expiresAt,
       now,
       claims: decision.claims,
+      ...(binding !== undefined && { confirmation: { jkt: binding.jkt } }),
     })
   }
 
@@ -169,12 +178,22 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
       await throttle.consumeQuota(client.application)
       const grant = grantFor(request)
       const now = deps.now()
+      const binding = await dpopBinding(input.dpop, { url: input.url, now }, deps.dpop)
+      if (binding === undefined && client.application.dpopBoundAccessTokens)
+        throw new OAuthError(
+          'invalid_dpop_proof',
+          'this application must send a DPoP proof with every token request (RFC 9449): its tokens are bound to the key that signs it',
+        )
       const decision = await grant.handle({ request, client, now, ip: input.ip })
-      const issued = await issue(client, decision, now)
-      await commit(client, decision, issued, facts, now)
+      const issued = await issue(client, decision, now, binding)
+      const audited =
+        binding === undefined
+          ? decision
+          : { ...decision, audit: { ...decision.audit, dpop_jkt: binding.jkt } }
+      await commit(client, audited, issued, facts, now)
       return {
         access_token: issued.token,
-        token_type: 'Bearer',
+        token_type: binding === undefined ? 'Bearer' : 'DPoP',
         expires_in: Math.max(0, issued.expiresAt - Math.floor(now.getTime() / 1000)),
         scope: issued.scope,
         ...(decision.refreshToken !== undefined && { refresh_token: decision.refreshToken }),

@@ -45,6 +45,7 @@ function application(tenantId: string, clientId: string, createdAtMs: number): A
     tokenRateLimitPerMinute: 120,
     isBuiltIn: false,
     tokenEndpointAuthMethod: 'client_secret_basic',
+    dpopBoundAccessTokens: false,
     version: 1,
   }
 }

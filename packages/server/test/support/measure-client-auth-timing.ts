@@ -84,6 +84,7 @@ if (process.argv[2] === 'serve') {
         },
         authorization: undefined,
         ip: '127.0.0.1',
+        url: server.tokenEndpoint,
       }
       randomPhase()
       const started = process.hrtime.bigint()

@@ -27,7 +27,13 @@ declare global {
  */
 export function requireToken(verifier: Verifier, scopes?: ScopeRequirement): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) => {
-    authorize(verifier, request.headers.authorization, scopes).then(
+    const credentials = {
+      authorization: request.headers.authorization,
+      dpop: request.headers.dpop,
+      method: request.method,
+      url: `${request.protocol}://${request.get('host') ?? 'localhost'}${request.originalUrl}`,
+    }
+    authorize(verifier, credentials, scopes).then(
       (claims) => {
         request.auth = claims
         next()

@@ -24,7 +24,16 @@ declare module 'fastify' {
 export function requireToken(verifier: Verifier, scopes?: ScopeRequirement) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     try {
-      request.auth = await authorize(verifier, request.headers.authorization, scopes)
+      request.auth = await authorize(
+        verifier,
+        {
+          authorization: request.headers.authorization,
+          dpop: request.headers.dpop,
+          method: request.method,
+          url: `${request.protocol}://${request.host}${request.url}`,
+        },
+        scopes,
+      )
     } catch (error) {
       const { status, headers, body } = refusal(error)
       await reply.code(status).headers(headers).send(body)

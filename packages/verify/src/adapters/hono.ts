@@ -26,7 +26,13 @@ export function requireToken(
 ): MiddlewareHandler<{ Variables: TokenmintVariables }> {
   return async (c, next) => {
     try {
-      c.set('auth', await authorize(verifier, c.req.header('authorization'), scopes))
+      const credentials = {
+        authorization: c.req.header('authorization'),
+        dpop: c.req.header('dpop'),
+        method: c.req.method,
+        url: c.req.url,
+      }
+      c.set('auth', await authorize(verifier, credentials, scopes))
     } catch (error) {
       const { status, headers, body } = refusal(error)
       return new Response(JSON.stringify(body), {

@@ -24,7 +24,17 @@ export async function authenticate(
   scopes?: ScopeRequirement,
 ): Promise<AccessTokenClaims | undefined> {
   try {
-    return await authorize(verifier, request.headers.authorization, scopes)
+    const tls = (request.socket as { encrypted?: boolean }).encrypted === true
+    return await authorize(
+      verifier,
+      {
+        authorization: request.headers.authorization,
+        dpop: request.headers.dpop,
+        method: request.method ?? 'GET',
+        url: `${tls ? 'https' : 'http'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
+      },
+      scopes,
+    )
   } catch (error) {
     const { status, headers, body } = refusal(error)
     response

@@ -42,6 +42,7 @@ function applicationInput(body: Static<typeof S.UpdateApplicationBody>): Applica
     tokenLifetimeSeconds: body.token_lifetime_seconds,
     expiresAt: parseExpiry(body.expires_at),
     canIntrospect: body.can_introspect,
+    dpopBoundAccessTokens: body.dpop_bound_access_tokens,
     tokenRateLimitPerMinute: body.token_rate_limit_per_minute,
     jwksUri: body.jwks_uri,
   }

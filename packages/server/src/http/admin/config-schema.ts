@@ -94,6 +94,7 @@ export const ConfigFile = Type.Object(
             token_rate_limit_per_minute: Type.Optional(
               Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: 1_000_000 })]),
             ),
+            dpop_bound_access_tokens: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),

@@ -142,6 +142,7 @@ export function applicationView(
     updated_at: application.updatedAt.toISOString(),
     last_used_at: iso(application.lastUsedAt),
     can_introspect: application.canIntrospect,
+    dpop_bound_access_tokens: application.dpopBoundAccessTokens,
     token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
     built_in: application.isBuiltIn,
     version: application.version,

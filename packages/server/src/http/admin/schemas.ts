@@ -298,6 +298,10 @@ export const Application = Type.Object({
   last_used_at: NullableTimestamp,
   can_introspect: Type.Boolean(),
   token_rate_limit_per_minute: Type.Union([Type.Null(), Type.Integer()]),
+  dpop_bound_access_tokens: Type.Boolean({
+    description:
+      'RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key.',
+  }),
   built_in: Type.Boolean({
     description:
       "The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it.",
@@ -349,6 +353,12 @@ export const CreateApplicationBody = Type.Object(
       }),
     ),
     token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Null(), Type.Integer()])),
+    dpop_bound_access_tokens: Type.Optional(
+      Type.Boolean({
+        description:
+          'RFC 9449: refuse token requests without a DPoP proof (every token bound to a key the client holds).',
+      }),
+    ),
     jwks: Type.Optional(
       Type.Intersect([Jwks], {
         description:
@@ -385,6 +395,7 @@ export const UpdateApplicationBody = Type.Object(
     expires_at: Type.Optional(Type.Union([Type.Null(), Type.String()])),
     can_introspect: Type.Optional(Type.Boolean()),
     token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Null(), Type.Integer()])),
+    dpop_bound_access_tokens: Type.Optional(Type.Boolean()),
     jwks_uri: Type.Optional(
       Type.String({
         maxLength: 2048,

@@ -64,6 +64,7 @@ export class SqlApplicationStore implements ApplicationStore {
             token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
             is_built_in: application.isBuiltIn ? 1 : 0,
             token_endpoint_auth_method: application.tokenEndpointAuthMethod,
+            dpop_bound_access_tokens: application.dpopBoundAccessTokens ? 1 : 0,
             expiry_pending: application.expiresAt === null ? 0 : 1,
             version: application.version,
           })
@@ -91,6 +92,7 @@ export class SqlApplicationStore implements ApplicationStore {
             expires_at: msOrNull(application.expiresAt),
             can_introspect: application.canIntrospect ? 1 : 0,
             token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
+            dpop_bound_access_tokens: application.dpopBoundAccessTokens ? 1 : 0,
             // A set or moved expiry is pending until published; an unchanged one keeps its state.
             expiry_pending: sql<number>`case
               when cast(${newExpiry} as bigint) is null then 0

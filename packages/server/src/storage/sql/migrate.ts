@@ -14,6 +14,7 @@ import { auditChainSchema } from './migrations/010-audit-chain.js'
 import { auditSinksSchema } from './migrations/011-audit-sinks.js'
 import { clientKeysSchema } from './migrations/012-client-keys.js'
 import { trustPoliciesSchema } from './migrations/013-trust-policies.js'
+import { dpopSchema } from './migrations/014-dpop.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -31,6 +32,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '011-audit-sinks': auditSinksSchema(),
     '012-client-keys': clientKeysSchema(),
     '013-trust-policies': trustPoliciesSchema(),
+    '014-dpop': dpopSchema(),
   }
 }
 

@@ -133,6 +133,7 @@ export function applicationFromRow(row: Selectable<ApplicationsTable>): Applicat
     tokenRateLimitPerMinute: row.token_rate_limit_per_minute,
     isBuiltIn: row.is_built_in === 1,
     tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
+    dpopBoundAccessTokens: row.dpop_bound_access_tokens === 1,
     version: row.version,
   }
 }

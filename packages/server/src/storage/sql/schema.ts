@@ -59,6 +59,7 @@ export interface ApplicationsTable {
   /** 1 while the expiry is set and not yet published to the revocation feed. */
   expiry_pending: Generated<number>
   token_endpoint_auth_method: Generated<string>
+  dpop_bound_access_tokens: Generated<number>
 }
 
 export interface ClientSecretsTable {

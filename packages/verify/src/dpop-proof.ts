@@ -1,0 +1,198 @@
+import {
+  calculateJwkThumbprint,
+  EmbeddedJWK,
+  errors,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+} from 'jose'
+
+/**
+ * RFC 9449 §4.3: the checks of a DPoP proof, one owner for both sides — the authorization
+ * server binding a token to the proof's key, and a resource server checking that the caller
+ * holds the key the token is bound to. Replay (`jti`) is the caller's: a database on the server,
+ * a bounded memory in a verifier.
+ */
+
+/** Asymmetric algorithms only (RFC 9449 §4.3 step 4: never `none`, never MAC). */
+export const DPOP_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'EdDSA',
+] as const
+
+/** A proof is accepted this long after its `iat`, and this far before it (clock skew). */
+export const DPOP_MAX_AGE_SECONDS = 300
+export const DPOP_CLOCK_SKEW_SECONDS = 30
+const MAX_PROOF_BYTES = 8192
+const MAX_JTI_LENGTH = 256
+
+/** Why a proof was refused; `message` says what to fix, never the proof itself. */
+export class DpopProofError extends Error {
+  override name = 'DpopProofError'
+}
+
+export interface DpopExpectation {
+  /** The HTTP method of the request the proof came with. */
+  method: string
+  /** The URL of the request the proof came with (query and fragment are ignored). */
+  url: string
+  /** Seconds since the epoch. */
+  nowSeconds: number
+  /** At a resource server: the access token presented with the proof (its hash is `ath`). */
+  accessToken?: string
+}
+
+export interface CheckedDpopProof {
+  /** RFC 7638 SHA-256 thumbprint of the proof's key: what a bound token's `cnf.jkt` holds. */
+  jkt: string
+  jti: string
+  iat: number
+  /** Until when the `jti` must be remembered to refuse a replay. */
+  replayWindowEndsAt: number
+}
+
+/** RFC 9449 §4.3 step 8: scheme and host compared case-insensitively, no query or fragment. */
+export function dpopTargetUri(url: string): string {
+  const parsed = new URL(url)
+  parsed.search = ''
+  parsed.hash = ''
+  return parsed.href
+}
+
+/** The one `DPoP` header value, or why there is none to check. */
+export function singleDpopHeader(
+  value: string | readonly string[] | undefined,
+): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value === 'string') {
+    if (value.includes(',')) throw new DpopProofError('send exactly one DPoP header')
+    return value
+  }
+  if (value.length !== 1) throw new DpopProofError('send exactly one DPoP header')
+  return value[0]
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)),
+  )
+  // btoa, not Buffer: the verifier also runs where Node's Buffer does not (Hono on the edge).
+  return btoa(String.fromCharCode(...digest))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
+}
+
+/** Checks a DPoP proof JWT (RFC 9449 §4.3 steps 2–11, except `jti` replay and nonces). */
+export async function checkDpopProof(
+  proof: string,
+  expected: DpopExpectation,
+): Promise<CheckedDpopProof> {
+  if (proof.length > MAX_PROOF_BYTES)
+    throw new DpopProofError(`the DPoP proof is larger than ${MAX_PROOF_BYTES} bytes`)
+  let payload: JWTPayload
+  let jwk: JWK | undefined
+  try {
+    const verified = await jwtVerify(proof, EmbeddedJWK, {
+      typ: 'dpop+jwt',
+      algorithms: [...DPOP_ALGORITHMS],
+      requiredClaims: ['jti', 'iat', 'htm', 'htu'],
+    })
+    payload = verified.payload
+    jwk = verified.protectedHeader.jwk
+  } catch (error) {
+    throw new DpopProofError(refusalOf(error))
+  }
+  if (jwk === undefined) throw new DpopProofError('the DPoP proof has no "jwk" header')
+  const { jti, iat, htm, htu, ath } = payload as JWTPayload & {
+    htm?: unknown
+    htu?: unknown
+    ath?: unknown
+  }
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH)
+    throw new DpopProofError(
+      `the DPoP proof's jti must be a string of 1 to ${MAX_JTI_LENGTH} characters`,
+    )
+  if (typeof htm !== 'string' || htm !== expected.method.toUpperCase())
+    throw new DpopProofError(
+      `the DPoP proof's htm must be "${expected.method.toUpperCase()}", the request's method`,
+    )
+  let target: string | undefined
+  try {
+    target = typeof htu === 'string' ? dpopTargetUri(htu) : undefined
+  } catch {
+    target = undefined
+  }
+  const wanted = dpopTargetUri(expected.url)
+  if (target !== wanted)
+    throw new DpopProofError(
+      `the DPoP proof's htu must be "${wanted}", the URL the request was sent to`,
+    )
+  if (typeof iat !== 'number' || !Number.isFinite(iat))
+    throw new DpopProofError("the DPoP proof's iat must be a number")
+  if (iat > expected.nowSeconds + DPOP_CLOCK_SKEW_SECONDS)
+    throw new DpopProofError("the DPoP proof's iat is in the future; check the client's clock")
+  if (iat < expected.nowSeconds - DPOP_MAX_AGE_SECONDS - DPOP_CLOCK_SKEW_SECONDS)
+    throw new DpopProofError(
+      `the DPoP proof is older than ${DPOP_MAX_AGE_SECONDS} seconds; make a new one for each request`,
+    )
+  if (expected.accessToken !== undefined) {
+    if (typeof ath !== 'string' || ath !== (await sha256(expected.accessToken)))
+      throw new DpopProofError(
+        "the DPoP proof's ath must be the base64url SHA-256 of the access token sent with it",
+      )
+  }
+  return {
+    jkt: await calculateJwkThumbprint(jwk, 'sha256'),
+    jti,
+    iat,
+    replayWindowEndsAt: iat + DPOP_MAX_AGE_SECONDS + DPOP_CLOCK_SKEW_SECONDS,
+  }
+}
+
+function refusalOf(error: unknown): string {
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return `the DPoP proof must be signed with one of ${DPOP_ALGORITHMS.join(', ')}`
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'typ') return 'the DPoP proof\'s typ header must be "dpop+jwt"'
+    return `the DPoP proof must carry a valid "${error.claim}" claim`
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return 'the DPoP proof\'s signature does not verify with its "jwk" header'
+  if (error instanceof errors.JWSInvalid && /jwk/i.test(error.message))
+    return 'the DPoP proof\'s "jwk" header must be a public key'
+  return 'the DPoP proof is not a valid signed JWT'
+}
+
+/**
+ * Remembers proof `jti`s per key until their window ends, to refuse a replay within one process
+ * (a resource server's verifier). Bounded: the oldest entries go first when it is full.
+ */
+export class DpopReplayCache {
+  readonly #seen = new Map<string, number>()
+
+  constructor(private readonly maxEntries = 100_000) {}
+
+  /** False if this proof was seen before (a replay). */
+  claim(proof: CheckedDpopProof, nowSeconds: number): boolean {
+    const key = `${proof.jkt}:${proof.jti}`
+    const until = this.#seen.get(key)
+    if (until !== undefined && until >= nowSeconds) return false
+    if (this.#seen.size >= this.maxEntries) {
+      for (const [k, end] of this.#seen) {
+        if (end < nowSeconds || this.#seen.size >= this.maxEntries) this.#seen.delete(k)
+        if (this.#seen.size < this.maxEntries * 0.9) break
+      }
+    }
+    this.#seen.set(key, proof.replayWindowEndsAt)
+    return true
+  }
+}
