@@ -1213,6 +1213,8 @@ export interface paths {
                 last_used_at: null | string
                 can_introspect: boolean
                 token_rate_limit_per_minute: null | number
+                /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
+                dpop_bound_access_tokens: boolean
                 /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
                 built_in: boolean
                 version: number
@@ -1416,6 +1418,8 @@ export interface paths {
             /** @description A resource server's credentials: may introspect and read the revocation feed. */
             can_introspect?: boolean
             token_rate_limit_per_minute?: null | number
+            /** @description RFC 9449: refuse token requests without a DPoP proof (every token bound to a key the client holds). */
+            dpop_bound_access_tokens?: boolean
             /** @description Public keys instead of a secret: the application authenticates with private_key_jwt (RFC 7523) and no secret is created. */
             jwks?: {
               keys: {
@@ -1469,6 +1473,8 @@ export interface paths {
               last_used_at: null | string
               can_introspect: boolean
               token_rate_limit_per_minute: null | number
+              /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
+              dpop_bound_access_tokens: boolean
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
@@ -1707,6 +1713,8 @@ export interface paths {
               last_used_at: null | string
               can_introspect: boolean
               token_rate_limit_per_minute: null | number
+              /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
+              dpop_bound_access_tokens: boolean
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
@@ -2059,6 +2067,7 @@ export interface paths {
             expires_at?: null | string
             can_introspect?: boolean
             token_rate_limit_per_minute?: null | number
+            dpop_bound_access_tokens?: boolean
             /** @description A new jwks_uri, for an application that publishes its keys at one. */
             jwks_uri?: string
           }
@@ -2093,6 +2102,8 @@ export interface paths {
               last_used_at: null | string
               can_introspect: boolean
               token_rate_limit_per_minute: null | number
+              /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
+              dpop_bound_access_tokens: boolean
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
@@ -3358,6 +3369,8 @@ export interface paths {
               last_used_at: null | string
               can_introspect: boolean
               token_rate_limit_per_minute: null | number
+              /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
+              dpop_bound_access_tokens: boolean
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
@@ -5871,6 +5884,7 @@ export interface paths {
                 expires_at?: null | string
                 can_introspect?: boolean
                 token_rate_limit_per_minute?: null | number
+                dpop_bound_access_tokens?: boolean
               }[]
             }
           }

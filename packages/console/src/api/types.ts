@@ -25,6 +25,10 @@ export type RotatedSecret = ResponseBody<
   'post'
 >
 export type Secret = NonNullable<Application['secrets']>[number]
+/** A public key registered to a private_key_jwt application. */
+export type ClientKey = NonNullable<ApplicationDetail['keys']>[number]
+/** Which outside workloads (federation) may authenticate as an application. */
+export type TrustPolicy = NonNullable<ApplicationDetail['trust_policies']>[number]
 export type Snippets = CreatedApplication['snippets']
 export type Grant = Application['grants'][number]
 export type Api = ResponseBody<'/admin/v1/tenants/{tenant}/apis/{api}', 'get'>

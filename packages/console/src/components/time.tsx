@@ -20,3 +20,18 @@ export function DateTime({
   if (iso === null || iso === undefined) return <span class="muted">{never}</span>
   return <time dateTime={iso}>{formatDateTime(iso)}</time>
 }
+
+/** When a credential was last used, and from where. */
+export function LastUsed({ iso, ip }: { iso: string | null; ip: string | null }) {
+  return (
+    <>
+      <Time iso={iso} never="Never" />
+      {ip !== null && (
+        <span class="muted">
+          {' '}
+          from <code>{ip}</code>
+        </span>
+      )}
+    </>
+  )
+}

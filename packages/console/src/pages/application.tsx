@@ -11,12 +11,17 @@ import { useAsync } from '../lib/use-async'
 import { ActivitySection } from './application-sections/activity'
 import { DangerSection } from './application-sections/danger'
 import { DetailsSection } from './application-sections/details'
+import { KeysSection } from './application-sections/keys'
 import type { Loaded } from './application-sections/loaded'
 import { ScopesSection } from './application-sections/scopes'
 import { SecretsSection } from './application-sections/secrets'
 import { TokenRequestSection } from './application-sections/token-request'
+import { TrustPoliciesSection } from './application-sections/trust-policies'
 
-/** One application: details, scopes, token request, secrets, usage, activity, revoke, delete. */
+/**
+ * One application: details, scopes, token request, its credentials (secrets, or keys and trust
+ * policies), usage, activity, revoke, delete.
+ */
 export function ApplicationPage({ clientId }: { clientId: string }) {
   const { tenant } = useSession()
   const loaded = useAsync(
@@ -75,11 +80,17 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
   const privileged = app.built_in || app.grants.some((g) => g.audience === ADMIN_AUDIENCE)
   const mayChange = canWrite && (isOwner || !privileged)
   const editable = mayChange && app.status !== 'revoked'
+  const isSecretless = app.token_endpoint_auth_method === 'private_key_jwt'
   const sections = [
     ['details', 'Details'],
     ['scopes', 'Scopes'],
     ['token-request', isApiCredentials(app) ? 'How they are used' : 'Token request'],
-    ['secrets', 'Secrets'],
+    ...(isSecretless
+      ? [
+          ['keys', 'Keys'],
+          ['trust-policies', 'Trust policies'],
+        ]
+      : [['secrets', 'Secrets']]),
     ['usage', 'Usage'],
     ['activity', 'Activity'],
     ...(mayChange ? [['danger', 'Revoke or delete']] : []),
@@ -157,7 +168,14 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
       <DetailsSection loaded={loaded} editable={editable} onChanged={onChanged} />
       <ScopesSection loaded={loaded} apis={apis} editable={editable} onChanged={onChanged} />
       <TokenRequestSection app={app} />
-      <SecretsSection app={app} editable={editable} reload={reload} />
+      {isSecretless ? (
+        <>
+          <KeysSection app={app} editable={editable} reload={reload} />
+          <TrustPoliciesSection app={app} editable={editable} reload={reload} />
+        </>
+      ) : (
+        <SecretsSection app={app} editable={editable} reload={reload} />
+      )}
       <section class="card" id="usage" aria-labelledby="usage-title">
         <h2 id="usage-title">Usage</h2>
         <p class="muted">

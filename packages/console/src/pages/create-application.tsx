@@ -4,6 +4,14 @@ import { api, ApiError, messageOf } from '../api/client'
 import type { CreatedApplication } from '../api/types'
 import { ErrorMessage, Warning } from '../components/alert'
 import {
+  AuthenticationFields,
+  authenticationBody,
+  authenticationErrors,
+  authenticationFrom,
+  checkAuthentication,
+  type AuthenticationValue,
+} from '../components/authentication-fields'
+import {
   checkDetails,
   DetailsFields,
   detailsFrom,
@@ -18,19 +26,27 @@ import { FormActions } from '../components/form-actions'
 import { Link } from '../components/link'
 import { ScopePicker } from '../components/scope-picker'
 import { SecretReveal } from '../components/secret-reveal'
+import { SecretlessNextSteps } from '../components/secretless-next-steps'
+import { WizardSteps } from '../components/wizard-steps'
+import { focusFirstInvalid } from '../lib/credentials'
 import { apiLabel, lifetimeChoices, useApis, useTenant } from '../lib/data'
 import { navigate } from '../lib/router'
 import { useSession } from '../lib/session'
 
 const STEPS = ['Details', 'Scopes', 'Credentials'] as const
+const DETAIL_FIELDS = ['name', 'description', 'environment', 'expires_at']
 
-/** Details → scopes → credentials (shown once). Works with the keyboard alone. */
+/**
+ * Details and how it authenticates → scopes → credentials (a secret shown once, or what to do
+ * next without one). Works with the keyboard alone.
+ */
 export function CreateApplicationPage() {
   const { tenant, canWrite } = useSession()
   const apis = useApis({ for: 'applications' })
   const tenantInfo = useTenant()
   const [step, setStep] = useState(1)
   const [details, setDetails] = useState<DetailsValue>(() => detailsFrom())
+  const [auth, setAuth] = useState<AuthenticationValue>(authenticationFrom)
   const [errors, setErrors] = useState<Record<string, string>>({})
   const [audience, setAudience] = useState('')
   const [scopes, setScopes] = useState<string[]>([])
@@ -72,13 +88,22 @@ export function CreateApplicationPage() {
   const customerApis = apis.data?.filter((a) => !a.built_in) ?? []
   const builtInApis = apis.data?.filter((a) => a.built_in) ?? []
   const grantsAdmin = selectedApi?.built_in === true && scopes.length > 0
+  const openCreated = () => {
+    if (created !== undefined) navigate(`/applications/${encodeURIComponent(created.client_id)}`)
+  }
+
+  // The first field in error gets focus: a detail's at once, a credential's once it is drawn.
+  const showErrors = (found: Record<string, string>) => {
+    if (DETAIL_FIELDS.some((f) => f in found)) focusFirstError(found)
+    else setTimeout(focusFirstInvalid, 0)
+  }
 
   const submitDetails = (event: Event) => {
     event.preventDefault()
-    const found = checkDetails(details)
+    const found = { ...checkDetails(details), ...checkAuthentication(auth) }
     setErrors(found)
     if (Object.keys(found).length > 0) {
-      focusFirstError(found)
+      showErrors(found)
       return
     }
     setStep(2)
@@ -100,6 +125,7 @@ export function CreateApplicationPage() {
           grants: selectedApi === undefined ? [] : [{ audience: selectedApi.audience, scopes }],
           // Omitted means the tenant default (the server coerces a JSON null to 0 here).
           ...(lifetime !== null && { token_lifetime_seconds: lifetime }),
+          ...authenticationBody(auth),
         },
       })
       .then(
@@ -111,12 +137,18 @@ export function CreateApplicationPage() {
         (reason: unknown) => {
           setBusy(false)
           if (reason instanceof ApiError && reason.fields.length > 0) {
-            const byField = fieldErrors(reason.fields)
-            if (['name', 'description', 'environment', 'expires_at'].some((f) => f in byField)) {
+            const byField = {
+              ...fieldErrors(reason.fields),
+              ...authenticationErrors(reason.fields, auth),
+            }
+            if (
+              DETAIL_FIELDS.some((f) => f in byField) ||
+              reason.fields.some((f) => /^(jwks|trust_polic)/.test(f.field))
+            ) {
               setErrors(byField)
               setStep(1)
               setTimeout(() => {
-                focusFirstError(byField)
+                showErrors(byField)
               }, 0)
               return
             }
@@ -132,24 +164,7 @@ export function CreateApplicationPage() {
         <Link href="/applications">OAuth Applications</Link> <span aria-hidden="true">/</span> New
       </p>
       <h1>Create OAuth Application</h1>
-      <ol class="steps" aria-label="Steps">
-        {STEPS.map((label, i) => (
-          <li
-            key={label}
-            class={i + 1 === step ? 'step step-current' : i + 1 < step ? 'step step-done' : 'step'}
-            aria-current={i + 1 === step ? 'step' : undefined}
-          >
-            <span class="step-number" aria-hidden="true">
-              {i + 1}
-            </span>
-            <span class="step-label">
-              <span class="visually-hidden">Step {i + 1}: </span>
-              {label}
-              {i + 1 < step && <span class="visually-hidden"> (done)</span>}
-            </span>
-          </li>
-        ))}
-      </ol>
+      <WizardSteps steps={STEPS} current={step} />
 
       {step === 1 && (
         <form class="card" onSubmit={submitDetails} noValidate>
@@ -157,6 +172,7 @@ export function CreateApplicationPage() {
             Details
           </h2>
           <DetailsFields value={details} onChange={setDetails} errors={errors} />
+          <AuthenticationFields value={auth} onChange={setAuth} errors={errors} />
           <div class="actions">
             <Link href="/applications" class="button">
               Cancel
@@ -270,18 +286,20 @@ export function CreateApplicationPage() {
       {step === 3 && created !== undefined && (
         <div class="card">
           <h2 ref={heading} tabIndex={-1}>
-            Credentials for {created.name}
+            {created.client_secret === undefined ? 'Next steps for' : 'Credentials for'}{' '}
+            {created.name}
           </h2>
-          <SecretReveal
-            clientId={created.client_id}
-            // The wizard creates secret applications, so the secret is always there.
-            secret={created.client_secret ?? ''}
-            snippets={created.snippets}
-            closeLabel="Close"
-            onClose={() => {
-              navigate(`/applications/${encodeURIComponent(created.client_id)}`)
-            }}
-          />
+          {created.client_secret === undefined ? (
+            <SecretlessNextSteps created={created} onClose={openCreated} />
+          ) : (
+            <SecretReveal
+              clientId={created.client_id}
+              secret={created.client_secret}
+              snippets={created.snippets}
+              closeLabel="Close"
+              onClose={openCreated}
+            />
+          )}
         </div>
       )}
     </div>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks'
 
 import type { ApplicationDetail as Application } from '../../api/types'
+import { AssertionRequest } from '../../components/assertion-request'
 import { CopyValue } from '../../components/code-block'
 import { Field } from '../../components/field'
 import { SnippetTabs } from '../../components/snippet-tabs'
@@ -77,6 +78,10 @@ export function TokenRequestSection({ app }: { app: Application }) {
           This application is revoked: every token request is refused, so there is no request to
           show.
         </p>
+      ) : app.token_endpoint_auth_method === 'private_key_jwt' ? (
+        snippets !== undefined && (
+          <AssertionRequest snippets={snippets} policies={app.trust_policies ?? []} />
+        )
       ) : (
         snippets !== undefined && <SnippetTabs snippets={snippets} />
       )}
