@@ -1,6 +1,7 @@
 import type { webcrypto } from 'node:crypto'
 
 import { ClientAssertionError } from './errors.js'
+import { encodeJson, SIGNING, signCompact } from './jws.js'
 
 // Types only (erased, and kept out of the published signatures so a project without Node's
 // types can use them): the code uses the global WebCrypto of Node 20+, browsers and workers.
@@ -112,37 +113,6 @@ export function githubActionsToken(options: {
   }
 }
 
-interface SigningParams {
-  import: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams | webcrypto.Algorithm
-  sign: webcrypto.EcdsaParams | webcrypto.RsaPssParams | webcrypto.Algorithm
-}
-const SIGNING: Record<string, SigningParams> = {
-  ES256: {
-    import: { name: 'ECDSA', namedCurve: 'P-256' },
-    sign: { name: 'ECDSA', hash: 'SHA-256' },
-  },
-  ES384: {
-    import: { name: 'ECDSA', namedCurve: 'P-384' },
-    sign: { name: 'ECDSA', hash: 'SHA-384' },
-  },
-  RS256: {
-    import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-    sign: { name: 'RSASSA-PKCS1-v1_5' },
-  },
-  PS256: {
-    import: { name: 'RSA-PSS', hash: 'SHA-256' },
-    sign: { name: 'RSA-PSS', saltLength: 32 },
-  },
-  EdDSA: { import: { name: 'Ed25519' }, sign: { name: 'Ed25519' } },
-}
-
-const base64url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')
-const encodeJson = (value: unknown) => base64url(new TextEncoder().encode(JSON.stringify(value)))
-
 /**
  * private_key_jwt (RFC 7523 §2.2): signs a fresh assertion for every token request — `iss` and
  * `sub` the client id, `aud` the token endpoint, a 60-second `exp` and a random `jti`.
@@ -190,9 +160,7 @@ export function privateKeyJwt(options: {
       exp: now + (options.lifetimeSeconds ?? 60),
       jti: crypto.randomUUID(),
     })
-    const input = new TextEncoder().encode(`${header}.${payload}`)
-    const signature = await crypto.subtle.sign(params.sign, await signingKey(), input)
-    return `${header}.${payload}.${base64url(new Uint8Array(signature))}`
+    return signCompact(params, header, payload, await signingKey())
   }
 }
 

@@ -14,6 +14,7 @@ export {
   type PrivateJwk,
   type WebCryptoPrivateKey,
 } from './client-assertion.js'
+export type { DpopKeyPair } from './dpop.js'
 export {
   ClientAssertionError,
   DiscoveryError,

@@ -6,6 +6,7 @@ import {
 } from './errors.js'
 import { exchange } from './exchange.js'
 import { CLIENT_ASSERTION_TYPE, type ClientAssertionSource } from './client-assertion.js'
+import type { DpopSigner } from './dpop.js'
 import {
   retryAfterMs,
   withRetries,
@@ -31,6 +32,8 @@ export interface TokenRequestSettings {
   clientSecret: string | undefined
   /** private_key_jwt or a platform token: asked for a fresh assertion on every attempt. */
   clientAssertion: ClientAssertionSource | undefined
+  /** With DPoP: signs a proof for every attempt (RFC 9449 §5). */
+  dpop: DpopSigner | undefined
   timeoutMs: number
   retry: RetryPolicy
   runtime: RetryRuntime
@@ -189,16 +192,25 @@ async function attempt(
   timeoutMs: number,
 ): Promise<AttemptOutcome<TokenResponse>> {
   const origin = new URL(settings.tokenUrl).origin
-  const assertion = await settings.clientAssertion?.({
-    clientId: settings.clientId,
-    tokenUrl: settings.tokenUrl,
-  })
-  const result = await exchange(
-    settings.fetch,
-    settings.tokenUrl,
-    requestInit(settings, parameters, assertion),
-    timeoutMs,
-  )
+  const send = async () => {
+    const assertion = await settings.clientAssertion?.({
+      clientId: settings.clientId,
+      tokenUrl: settings.tokenUrl,
+    })
+    const init = requestInit(settings, parameters, assertion)
+    if (settings.dpop !== undefined)
+      (init.headers as Record<string, string>)['dpop'] = await settings.dpop.proof(
+        'POST',
+        settings.tokenUrl,
+      )
+    return exchange(settings.fetch, settings.tokenUrl, init, timeoutMs)
+  }
+  let result = await send()
+  if (settings.dpop !== undefined && result.kind === 'response') {
+    settings.dpop.rememberNonce(settings.tokenUrl, result.headers.get('dpop-nonce'))
+    // RFC 9449 §8: a server that wants a nonce says so once; the request is sent again with it.
+    if (result.status === 400 && /"use_dpop_nonce"/.test(result.text)) result = await send()
+  }
   switch (result.kind) {
     case 'timeout':
       return {

@@ -1,4 +1,5 @@
 import type { ClientAssertionSource } from './client-assertion.js'
+import { dpopSigner, type DpopKeyPair } from './dpop.js'
 import { discoverTokenEndpoint } from './discovery.js'
 import { OAuthResponseError } from './errors.js'
 import { defaultRetryPolicy, realRuntime, type RetryOptions, type RetryPolicy } from './retry.js'
@@ -42,6 +43,13 @@ export interface TokenSourceOptions {
    * assertion ({@link privateKeyJwt}).
    */
   clientAssertion?: ClientAssertionSource
+  /**
+   * RFC 9449: bind tokens to a key this source holds. `true` makes an ES256 key pair (its
+   * private key not extractable) for the source's life; or give your own. `authFetch` then
+   * sends `Authorization: DPoP` with a fresh proof per request. A server without DPoP issues
+   * Bearer tokens as before.
+   */
+  dpop?: boolean | DpopKeyPair
   /** Space-delimited scopes to ask for; omitted, the server decides (Tokenmint: all granted). */
   scope?: string
   /** The API the token is for (Tokenmint, Auth0 and others take `audience`). */
@@ -216,6 +224,10 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   // Secrets live only in this closure, never on an object that could be logged or serialised.
   const { clientId, clientSecret, username, password } = options
   const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  const dpop =
+    options.dpop === undefined || options.dpop === false
+      ? undefined
+      : dpopSigner(options.dpop === true ? undefined : options.dpop)
   const now = options.now ?? Date.now
   const skewMs = skewSeconds * 1000
 
@@ -255,6 +267,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
       clientId,
       clientSecret,
       clientAssertion: options.clientAssertion,
+      dpop,
       timeoutMs,
       retry,
       runtime: realRuntime,
@@ -366,11 +379,28 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
         headers.set(key, value)
       })
       headers.set('authorization', `${token.tokenType} ${token.accessToken}`)
+      if (dpop !== undefined && token.tokenType.toLowerCase() === 'dpop') {
+        const url = input instanceof Request ? input.url : String(input)
+        const method = init.method ?? (input instanceof Request ? input.method : 'GET')
+        headers.set('dpop', await dpop.proof(method, url, token.accessToken))
+      }
       // A Request is cloned so that its body is still there for a second send.
       return fetchFn(input instanceof Request ? input.clone() : input, { ...init, headers })
     }
     const token = await getToken()
-    const response = await send(token)
+    let response = await send(token)
+    if (dpop !== undefined && response.status === 401) {
+      const url = input instanceof Request ? input.url : String(input)
+      const nonce = response.headers.get('dpop-nonce')
+      // RFC 9449 §9: a resource server asking for a nonce gets the request once more with it.
+      if (nonce !== null && /use_dpop_nonce/.test(response.headers.get('www-authenticate') ?? '')) {
+        dpop.rememberNonce(url, nonce)
+        if (isReplayable(init.body)) {
+          await response.body?.cancel().catch(() => undefined)
+          response = await send(token)
+        }
+      }
+    }
     if (response.status !== 401) return response
     // The API refused the token (revoked, rotated keys…). Drop it, unless another caller has
     // already replaced it, so that a burst of 401s causes one new token, not one each.

@@ -10,6 +10,8 @@ import {
   privateKeyJwt,
   tokenFile,
 } from '@tokenmint/client'
+import { createVerifier } from '@tokenmint/verify'
+import { authenticate } from '@tokenmint/verify/node'
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -167,6 +169,50 @@ describe('@tokenmint/client with client assertions, against a real server', () =
         const second = await source.getToken()
         expect(second.accessToken, alg).not.toBe(first.accessToken)
       }
+    }
+  })
+
+  it('binds its tokens to a DPoP key and proves it on every call through authFetch', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+    const clientId = await create({
+      jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k' }] },
+    })
+    // An API protected by @tokenmint/verify, which requires the proof for a bound token.
+    const verifier = createVerifier({ issuer: server.issuer, audience: api.audience })
+    const resource = http.createServer((request, response) => {
+      void authenticate(verifier, request, response).then((claims) => {
+        if (claims !== undefined)
+          response.writeHead(200).end(JSON.stringify({ cnf: claims['cnf'] }))
+      })
+    })
+    await new Promise<void>((resolve) => resource.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(resource.address() as AddressInfo).port}/v1/things?page=2`
+      const source = createTokenSource({
+        issuer: server.issuer,
+        clientId,
+        clientAssertion: privateKeyJwt({ privateKey, kid: 'k' }),
+        audience: api.audience,
+        dpop: true,
+      })
+      const token = await source.getToken()
+      expect(token.tokenType).toBe('DPoP')
+      const jkt = (decodeJwt(token.accessToken)['cnf'] as { jkt: string }).jkt
+      // Two calls, two proofs: neither is refused as a replay.
+      for (let i = 0; i < 2; i++) {
+        const response = await source.authFetch(url, {
+          method: i === 0 ? 'GET' : 'POST',
+          body: i === 0 ? undefined : 'x',
+        })
+        expect(response.status, await response.clone().text()).toBe(200)
+        expect(await response.json()).toEqual({ cnf: { jkt } })
+      }
+      // The same token without its key's proof is refused.
+      const stolen = await fetch(url, { headers: { authorization: `Bearer ${token.accessToken}` } })
+      expect(stolen.status).toBe(401)
+    } finally {
+      verifier.close()
+      resource.close()
     }
   })
 })
