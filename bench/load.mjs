@@ -10,6 +10,8 @@
 // (undici), and its latency is counted from that scheduled time, not from when a connection
 // became free: a server that stalls is charged for every request that waited behind the stall
 // (no coordinated omission).
+import fs from 'node:fs'
+
 import autocannon from 'autocannon'
 import { Pool } from 'undici'
 
@@ -25,6 +27,17 @@ const [
   amount = '0',
 ] = process.argv
 const headers = { authorization, 'content-type': 'application/x-www-form-urlencoded' }
+// BENCH_VARIANTS: a file of JSON lines, each `{ headers, body }` for one request, used in turn
+// (closed loop only). A signed client assertion or DPoP proof is accepted once, so each request
+// needs its own; they are signed before the run, so the generator's cost is not in it.
+const variants = process.env.BENCH_VARIANTS
+  ? fs
+      .readFileSync(process.env.BENCH_VARIANTS, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line))
+  : undefined
+let nextVariant = 0
 
 const result =
   Number(rate) > 0
@@ -38,6 +51,19 @@ async function closedLoop() {
     method: 'POST',
     headers,
     body,
+    ...(variants !== undefined && {
+      requests: [
+        {
+          setupRequest: (request) => {
+            const variant = variants[nextVariant++ % variants.length]
+            // A null header is one the variant takes away (no Basic with an assertion).
+            const merged = { ...headers, ...variant.headers }
+            for (const name of Object.keys(merged)) if (merged[name] === null) delete merged[name]
+            return { ...request, headers: merged, body: variant.body ?? body }
+          },
+        },
+      ],
+    }),
     connections: Number(connections),
     // With an amount the run ends after that many requests (the long run before reading RSS).
     ...(Number(amount) > 0 ? { amount: Number(amount) } : { duration: Number(seconds) }),

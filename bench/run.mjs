@@ -160,6 +160,7 @@ async function startTokenmint(alg, extraEnv = {}, options = {}) {
     clientId: app.client_id,
     clientSecret: app.client_secret,
     dir,
+    env,
   }
 }
 
@@ -235,6 +236,7 @@ function load(
   rate = 0,
   body = 'grant_type=client_credentials',
   amount = 0,
+  env = {},
 ) {
   const authorization = `Basic ${Buffer.from(`${encodeURIComponent(server.clientId)}:${encodeURIComponent(server.clientSecret)}`).toString('base64')}`
   const [cmd, argv] = pinned(1, process.execPath, [
@@ -248,7 +250,11 @@ function load(
     String(amount),
   ])
   const before = cpuSeconds(server.child.pid)
-  const output = execFileSync(cmd, argv, { encoding: 'utf8', timeout: (seconds + 60) * 1000 })
+  const output = execFileSync(cmd, argv, {
+    encoding: 'utf8',
+    timeout: (seconds + 60) * 1000,
+    env: { ...process.env, ...env },
+  })
   const result = JSON.parse(output.trim().split('\n').at(-1))
   const ok = result.total - result.non2xx + (result.warmUpOk ?? 0)
   return {
@@ -370,6 +376,131 @@ async function abCompare(key, value, rounds) {
     rpsCost: paired((x, y) => 100 * (1 - x.rps / y.rps)),
     cpuCost: paired((x, y) => 100 * (x.cpuPerTokenUs / y.cpuPerTokenUs - 1)),
   }
+}
+
+/** A compact ES256 JWS signed with node:crypto (the generator's own, outside any measurement). */
+function es256(header, payload, privateKey) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const input = `${part(header)}.${part(payload)}`
+  const signature = sign('sha256', Buffer.from(input), {
+    key: privateKey,
+    dsaEncoding: 'ieee-p1363',
+  })
+  return `${input}.${signature.toString('base64url')}`
+}
+
+/**
+ * Token issuance by client authentication, on one ES256 server at 64 connections, in
+ * alternating rounds: client_secret_basic (the baseline), private_key_jwt (a signed assertion
+ * per request, verified and its jti claimed) and client_secret_basic with a DPoP proof (checked,
+ * its jti claimed, the token bound). Assertions and proofs are signed before each run (each is
+ * accepted once), so the load generator's signing is not measured. Costs are medians of the
+ * per-round ratios against the baseline.
+ */
+async function secretlessIssuance(rounds) {
+  const server = await startTokenmint('ES256')
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const pem = path.join(server.dir, 'bench-key.pem')
+  fs.writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }))
+  const keyApp = JSON.parse(
+    cli(
+      [
+        'apps',
+        'create',
+        '--name',
+        'bench-keys',
+        '--audience',
+        'https://api.bench',
+        '--scope',
+        'read:x',
+        '--jwks-file',
+        pem,
+        '--json',
+      ],
+      server.env,
+    ),
+  )
+  const kid = keyApp.keys[0].kid
+  const jwk = publicKey.export({ format: 'jwk' })
+  const count = 12_000 * SECONDS
+  const file = path.join(server.dir, 'variants.jsonl')
+  const variants = {
+    private_key_jwt: (i, now) => ({
+      headers: { authorization: null },
+      body: `grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=${es256(
+        { alg: 'ES256', kid },
+        {
+          iss: keyApp.client_id,
+          sub: keyApp.client_id,
+          aud: server.issuer,
+          jti: `${now}-${i}`,
+          exp: now + 280,
+        },
+        privateKey,
+      )}`,
+    }),
+    dpop: (i, now) => ({
+      headers: {
+        dpop: es256(
+          { alg: 'ES256', typ: 'dpop+jwt', jwk },
+          { jti: `${now}-${i}`, htm: 'POST', htu: server.tokenUrl, iat: now },
+          privateKey,
+        ),
+      },
+    }),
+  }
+  const run = (name) => {
+    if (name === 'client_secret_basic') return load(server, 64, SECONDS)
+    const now = Math.floor(Date.now() / 1000)
+    const lines = []
+    for (let i = 0; i < count; i++) lines.push(JSON.stringify(variants[name](i, now)))
+    fs.writeFileSync(file, `${lines.join('\n')}\n`)
+    return load(server, 64, SECONDS, 0, undefined, 0, { BENCH_VARIANTS: file })
+  }
+  const names = ['client_secret_basic', 'private_key_jwt', 'dpop']
+  for (const name of names) run(name) // warm-up, not counted
+  const runs = Object.fromEntries(names.map((n) => [n, []]))
+  for (let round = 0; round < rounds; round++) {
+    const order = names.map((_, i) => names[(i + round) % names.length])
+    for (const name of order) runs[name].push(run(name))
+  }
+  server.child.kill()
+  const summarise = (results) => ({
+    rps: median(results.map((r) => r.rps)),
+    p50: median(results.map((r) => r.p50)),
+    p99: median(results.map((r) => r.p99)),
+    max: Math.max(...results.map((r) => r.max)),
+    cpuPerTokenUs: median(results.map((r) => r.cpuPerTokenUs)),
+    non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+  })
+  const base = runs.client_secret_basic
+  const ratio = (name, f) => median(runs[name].map((r, i) => f(r, base[i])))
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      {
+        ...summarise(runs[name]),
+        rpsRatio: ratio(name, (x, y) => x.rps / y.rps),
+        cpuRatio: ratio(name, (x, y) => x.cpuPerTokenUs / y.cpuPerTokenUs),
+      },
+    ]),
+  )
+}
+
+const describeSecretless = (results, rounds) =>
+  Object.entries(results)
+    .map(
+      ([name, r]) =>
+        `${name} ${Math.round(r.rps)}/s (×${r.rpsRatio.toFixed(2)}), ${r.cpuPerTokenUs.toFixed(0)} µs CPU/token (×${r.cpuRatio.toFixed(2)}), p99 ${r.p99} ms, ${r.non2xx} errors`,
+    )
+    .join('; ') +
+  ` — ES256 c=64, medians of ${rounds} alternating rounds, × against client_secret_basic`
+
+// `npm run bench -- --secretless [--rounds=N]`: only the issuance by client authentication.
+if (process.argv.includes('--secretless')) {
+  const rounds = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 5)
+  console.log(describeSecretless(await secretlessIssuance(rounds), rounds))
+  process.exit(0)
 }
 
 // `npm run bench -- --ab=KEY=VALUE [--rounds=N]`: only that comparison (default 10 rounds),
@@ -560,6 +691,25 @@ for (const alg of ALGS) {
     measured,
     ab.rpsCost <= 5 && ab.cpuCost <= 5,
   )
+}
+
+// Issuance by client authentication: private_key_jwt and DPoP beside client_secret_basic.
+{
+  const rounds = quick ? 1 : 5
+  const results = await secretlessIssuance(rounds)
+  for (const [name, result] of Object.entries(results))
+    rows.push(
+      resultRow(
+        'ES256',
+        64,
+        `tokenmint ${name === 'dpop' ? 'DPoP-bound (basic + proof)' : name}`,
+        result,
+        {
+          rss: `×${result.rpsRatio.toFixed(2)} tokens/s, ×${result.cpuRatio.toFixed(2)} CPU`,
+        },
+      ),
+    )
+  lines.push(`issuance by client authentication: ${describeSecretless(results, rounds)}`)
 }
 
 // Memory after a long run: a fresh server issues 1M tokens (30k with --quick) at 64

@@ -34,10 +34,7 @@ function targetUri(url: string): string {
 export function dpopSigner(given?: DpopKeyPair): DpopSigner {
   const keys: Promise<webcrypto.CryptoKeyPair> =
     given === undefined
-      ? (crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-          'sign',
-          'verify',
-        ]))
+      ? crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
       : Promise.resolve(given as webcrypto.CryptoKeyPair)
   const publicJwk = keys.then(async ({ publicKey }) => {
     const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', publicKey)

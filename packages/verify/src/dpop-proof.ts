@@ -1,8 +1,10 @@
 import {
   calculateJwkThumbprint,
-  EmbeddedJWK,
+  decodeProtectedHeader,
   errors,
+  importJWK,
   jwtVerify,
+  type CryptoKey,
   type JWK,
   type JWTPayload,
 } from 'jose'
@@ -80,6 +82,30 @@ export function singleDpopHeader(
   return value[0]
 }
 
+/** Members only a private or symmetric key has: a proof's `jwk` must be a public key. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
+
+// A client signs every proof with the same key, so its import and thumbprint are kept (by the
+// header's JWK as sent, so a different JWK is a different entry), the most recent MAX_KEYS.
+const MAX_KEYS = 10_000
+const proofKeys = new Map<string, Promise<{ key: CryptoKey | Uint8Array; jkt: string }>>()
+
+function proofKey(jwk: JWK, alg: string): Promise<{ key: CryptoKey | Uint8Array; jkt: string }> {
+  const cacheKey = `${alg}:${JSON.stringify(jwk)}`
+  let entry = proofKeys.get(cacheKey)
+  if (entry === undefined) {
+    entry = (async () => ({
+      key: await importJWK({ ...jwk, ext: true }, alg),
+      jkt: await calculateJwkThumbprint(jwk, 'sha256'),
+    }))()
+    // A key that cannot be imported is not kept: the next proof tries again (and fails again).
+    entry.catch(() => proofKeys.delete(cacheKey))
+    if (proofKeys.size >= MAX_KEYS) proofKeys.delete(proofKeys.keys().next().value ?? '')
+    proofKeys.set(cacheKey, entry)
+  }
+  return entry
+}
+
 async function sha256(text: string): Promise<string> {
   const digest = new Uint8Array(
     await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)),
@@ -99,19 +125,28 @@ export async function checkDpopProof(
   if (proof.length > MAX_PROOF_BYTES)
     throw new DpopProofError(`the DPoP proof is larger than ${MAX_PROOF_BYTES} bytes`)
   let payload: JWTPayload
-  let jwk: JWK | undefined
+  let jkt: string
   try {
-    const verified = await jwtVerify(proof, EmbeddedJWK, {
+    const { jwk, alg } = decodeProtectedHeader(proof)
+    if (typeof jwk !== 'object' || Array.isArray(jwk))
+      throw new DpopProofError('the DPoP proof needs its public key in a "jwk" header')
+    if (PRIVATE_MEMBERS.some((member) => member in jwk))
+      throw new DpopProofError('the DPoP proof\'s "jwk" header must be a public key')
+    if (typeof alg !== 'string' || !(DPOP_ALGORITHMS as readonly string[]).includes(alg))
+      throw new DpopProofError(
+        `the DPoP proof must be signed with one of ${DPOP_ALGORITHMS.join(', ')}`,
+      )
+    const imported = await proofKey(jwk, alg)
+    jkt = imported.jkt
+    ;({ payload } = await jwtVerify(proof, imported.key, {
       typ: 'dpop+jwt',
-      algorithms: [...DPOP_ALGORITHMS],
+      algorithms: [alg],
       requiredClaims: ['jti', 'iat', 'htm', 'htu'],
-    })
-    payload = verified.payload
-    jwk = verified.protectedHeader.jwk
+    }))
   } catch (error) {
+    if (error instanceof DpopProofError) throw error
     throw new DpopProofError(refusalOf(error))
   }
-  if (jwk === undefined) throw new DpopProofError('the DPoP proof has no "jwk" header')
   const { jti, iat, htm, htu, ath } = payload as JWTPayload & {
     htm?: unknown
     htu?: unknown
@@ -151,7 +186,7 @@ export async function checkDpopProof(
       )
   }
   return {
-    jkt: await calculateJwkThumbprint(jwk, 'sha256'),
+    jkt,
     jti,
     iat,
     replayWindowEndsAt: iat + DPOP_MAX_AGE_SECONDS + DPOP_CLOCK_SKEW_SECONDS,
