@@ -9,6 +9,8 @@ import {
   type JWTPayload,
 } from 'jose'
 
+import { findDuplicateMember } from './duplicate-member.js'
+
 /**
  * RFC 9449 §4.3: the checks of a DPoP proof, one owner for both sides — the authorization
  * server binding a token to the proof's key, and a resource server checking that the caller
@@ -82,6 +84,11 @@ export function singleDpopHeader(
   return value[0]
 }
 
+function base64urlBytes(segment: string): Uint8Array {
+  const binary = atob(segment.replace(/-/g, '+').replace(/_/g, '/'))
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0))
+}
+
 /** Members only a private or symmetric key has: a proof's `jwk` must be a public key. */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 
@@ -124,6 +131,22 @@ export async function checkDpopProof(
 ): Promise<CheckedDpopProof> {
   if (proof.length > MAX_PROOF_BYTES)
     throw new DpopProofError(`the DPoP proof is larger than ${MAX_PROOF_BYTES} bytes`)
+  let wanted: string
+  try {
+    wanted = dpopTargetUri(expected.url)
+  } catch {
+    throw new DpopProofError('the request URL cannot be read, so no DPoP proof can match it')
+  }
+  // A member named twice (two `htu`s) would be read one way here and maybe another elsewhere.
+  for (const segment of proof.split('.', 2)) {
+    let repeated: string | undefined
+    try {
+      repeated = findDuplicateMember(new TextDecoder().decode(base64urlBytes(segment)))
+    } catch {
+      throw new DpopProofError('the DPoP proof is not a valid signed JWT')
+    }
+    if (repeated !== undefined) throw new DpopProofError('the DPoP proof repeats a member name')
+  }
   let payload: JWTPayload
   let jkt: string
   try {
@@ -166,7 +189,6 @@ export async function checkDpopProof(
   } catch {
     target = undefined
   }
-  const wanted = dpopTargetUri(expected.url)
   if (target !== wanted)
     throw new DpopProofError(
       `the DPoP proof's htu must be "${wanted}", the URL the request was sent to`,
@@ -222,9 +244,12 @@ export class DpopReplayCache {
     const until = this.#seen.get(key)
     if (until !== undefined && until >= nowSeconds) return false
     if (this.#seen.size >= this.maxEntries) {
-      for (const [k, end] of this.#seen) {
-        if (end < nowSeconds || this.#seen.size >= this.maxEntries) this.#seen.delete(k)
-        if (this.#seen.size < this.maxEntries * 0.9) break
+      // Expired entries go first; only if none has expired is the oldest forgotten (a client
+      // sending more proofs than maxEntries within one window could then replay its oldest).
+      for (const [k, end] of this.#seen) if (end < nowSeconds) this.#seen.delete(k)
+      for (const k of this.#seen.keys()) {
+        if (this.#seen.size < this.maxEntries) break
+        this.#seen.delete(k)
       }
     }
     this.#seen.set(key, proof.replayWindowEndsAt)

@@ -91,10 +91,19 @@ export function requestVerifier(deps: RequestVerifierDeps) {
         'DPoP',
       )
     const nowSeconds = Math.floor(deps.now() / 1000)
+    let url: string
+    try {
+      url = targetUrl(request.url)
+    } catch {
+      throw refuse(
+        'ERR_DPOP_PROOF',
+        'the request URL cannot be read, so no DPoP proof can match it',
+      )
+    }
     try {
       const checked = await checkDpopProof(proof, {
         method: request.method,
-        url: targetUrl(request.url),
+        url,
         nowSeconds,
         accessToken: token,
       })

@@ -1,4 +1,5 @@
 import http from 'node:http'
+import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 
 import { serve } from '@hono/node-server'
@@ -268,6 +269,27 @@ describe.each(adapters)('the %s adapter', (_name, start) => {
       expect(await calculateJwkThumbprint(key.jwk)).not.toBe(
         await calculateJwkThumbprint(other.jwk),
       )
+    })
+
+    it('answers a request whose Host cannot make a URL with a refusal, never a 500', async () => {
+      const key = await holder()
+      const token = await boundToken(key)
+      const dpop = await proof(key, 'GET', resource(), token)
+      const port = new URL(api.url).port
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            `GET /v1/assigned-policies HTTP/1.1\r\nHost: [\r\nAuthorization: DPoP ${token}\r\nDPoP: ${dpop}\r\nConnection: close\r\n\r\n`,
+          )
+        })
+        let text = ''
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()))
+        socket.on('end', () => resolve(text))
+        socket.on('error', reject)
+      })
+      const status = Number(raw.split(' ')[1])
+      expect(status, raw.split('\r\n')[0]).toBeGreaterThanOrEqual(400)
+      expect(status, raw.split('\r\n')[0]).toBeLessThan(500)
     })
   })
 

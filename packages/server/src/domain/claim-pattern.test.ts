@@ -29,6 +29,8 @@ describe('trust policy claim patterns', () => {
     expect(matchesClaimPattern(p, main)).toBe(true)
     expect(matchesClaimPattern(p, 'repo:acme/app:environment:prod')).toBe(true)
     expect(matchesClaimPattern(p, 'repo:acme/app:')).toBe(false)
+    expect(matchesClaimPattern(p, 'repo:acme/app::ref')).toBe(false)
+    expect(matchesClaimPattern(p, 'repo:acme/app:/x')).toBe(false)
     expect(matchesClaimPattern(p, 'repo:acme/app')).toBe(false)
     expect(matchesClaimPattern(p, 'repo:acme/app-fork:ref:refs/heads/main')).toBe(false)
     expect(matchesClaimPattern('refs/heads/release/*', 'refs/heads/release/1.2')).toBe(true)

@@ -52,7 +52,8 @@ export function matchesClaimPattern(pattern: string, value: string): boolean {
   for (let i = 0; i < expected.length; i++) {
     const part = expected[i]
     if (i % 2 === 0 && part === '*') {
-      if (i === expected.length - 1) return actual.slice(i).join('') !== ''
+      // The rest, starting with a non-empty segment: `ci:*` does not admit `ci::x` or `ci:`.
+      if (i === expected.length - 1) return (actual[i] ?? '') !== ''
       if (actual[i] === undefined || actual[i] === '') return false
       continue
     }

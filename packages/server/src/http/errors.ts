@@ -1,5 +1,7 @@
 import type { Duplex } from 'node:stream'
 
+import { DPOP_ALGORITHMS } from '@tokenmint/verify'
+
 import { SignInError } from '../management/console-sessions.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
@@ -27,9 +29,16 @@ export class BearerTokenError extends Error {
   override name = 'BearerTokenError'
   constructor(
     /** `missing_token`: no credentials at all; RFC 6750 §3.1 says to answer with no error code. */
-    readonly code: 'missing_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope',
+    readonly code:
+      | 'missing_token'
+      | 'invalid_request'
+      | 'invalid_token'
+      | 'insufficient_scope'
+      | 'invalid_dpop_proof',
     message: string,
     readonly scope?: string,
+    /** `DPoP` for a DPoP-bound token or its proof (RFC 9449 §7.1). */
+    readonly scheme: 'Bearer' | 'DPoP' = 'Bearer',
   ) {
     super(message)
   }
@@ -64,11 +73,12 @@ function quote(value: string): string {
 }
 
 function bearerChallenge(error: BearerTokenError): string {
-  const parts = [`Bearer realm="tokenmint"`]
+  const parts = [`${error.scheme} realm="tokenmint"`]
   if (error.code !== 'missing_token') {
     parts.push(`error="${error.code}"`, `error_description="${oauthDescription(error.message)}"`)
   }
   if (error.scope !== undefined) parts.push(`scope="${quote(error.scope)}"`)
+  if (error.scheme === 'DPoP') parts.push(`algs="${DPOP_ALGORITHMS.join(' ')}"`)
   return parts.join(', ')
 }
 

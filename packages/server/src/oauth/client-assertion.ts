@@ -80,6 +80,15 @@ export function verificationKey(key: ClientKey, alg: string): Promise<CryptoKey 
   return pending
 }
 
+/** jose's errors raised once the signature has verified: the claims, or the payload's shape. */
+export function afterSignature(error: unknown): boolean {
+  return (
+    error instanceof errors.JWTClaimValidationFailed ||
+    error instanceof errors.JWTExpired ||
+    error instanceof errors.JWTInvalid
+  )
+}
+
 export type AssertionCheck =
   | { ok: true; key: ClientKey; jti: string; expiresAt: Date }
   /** `proven`: a registered key verified the signature, so the holder may be told details. */
@@ -113,10 +122,19 @@ export async function checkClientAssertion(
         currentDate: expected.now,
       }))
     } catch (error) {
-      if (error instanceof errors.JWSSignatureVerificationFailed) continue
+      // Told only once the signature verified: an error before it (a `crit` header) is not.
+      if (!afterSignature(error)) continue
       return { ok: false, proven: true, ...claimRefusal(error, expected.audiences) }
     }
     const nowSeconds = Math.floor(expected.now.getTime() / 1000)
+    if (typeof payload.iat === 'number' && payload.iat > nowSeconds + ASSERTION_CLOCK_SKEW_SECONDS)
+      return {
+        ok: false,
+        proven: true,
+        description:
+          "client_assertion is not valid yet (iat is in the future); check the signing machine's clock",
+        reason: 'assertion not yet valid',
+      }
     const exp = payload.exp ?? 0
     if (exp - nowSeconds > MAX_ASSERTION_LIFETIME_SECONDS + ASSERTION_CLOCK_SKEW_SECONDS) {
       return {

@@ -328,7 +328,8 @@ async function checkFederated(
     })
   }
   if (!checked.ok) {
-    const description = checked.reason === 'issuer not trusted' ? untrusted : checked.description
+    // Until the issuer's key verified the token, the answer is the same as for an unknown client.
+    const description = checked.proven ? checked.description : untrusted
     return refusal(description, credentials, checked.reason, application)
   }
   const result = proven(

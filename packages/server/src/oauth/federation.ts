@@ -4,7 +4,11 @@ import { algorithmsFor } from '../crypto/client-jwk.js'
 import { matchesClaimPattern } from '../domain/claim-pattern.js'
 import type { ClientKey, TrustPolicy } from '../domain/model.js'
 import type { OutboundFetcher } from '../outbound/outbound-fetcher.js'
-import { ASSERTION_CLOCK_SKEW_SECONDS, verificationKey } from './client-assertion.js'
+import {
+  afterSignature,
+  ASSERTION_CLOCK_SKEW_SECONDS,
+  verificationKey,
+} from './client-assertion.js'
 import type { RemoteJwks } from './remote-jwks.js'
 
 /**
@@ -146,14 +150,26 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : 'unknown error'
 }
 
+/** Control characters: never matched, so none reaches an audit record or a syslog line. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/
+// eslint-disable-next-line no-control-regex
+const CONTROL_ALL = /[\u0000-\u001f\u007f]/g
+
+/** A claim value as text, at most a few levels deep (a signed claim may nest thousands). */
+function rendered(value: unknown, depth = 0): string {
+  if (typeof value === 'string') return value
+  if (value === null || typeof value !== 'object') return String(value)
+  if (depth >= 3) return Array.isArray(value) ? '[…]' : '{…}'
+  const item = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : rendered(v, depth + 1))
+  if (Array.isArray(value)) return `[${value.slice(0, 10).map(item).join(',')}]`
+  const members = Object.entries(value).slice(0, 10)
+  return `{${members.map(([k, v]) => `${JSON.stringify(k)}:${item(v)}`).join(',')}}`
+}
+
 /** A platform token's claims as a refusal may quote them: short, printable, never the token. */
 function quoted(value: unknown): string {
-  const text =
-    typeof value === 'string'
-      ? value
-      : ((JSON.stringify(value) as string | undefined) ?? 'undefined')
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, '?')
+  const clean = rendered(value).slice(0, 400).replace(CONTROL_ALL, '?')
   return JSON.stringify(clean.length > 200 ? `${clean.slice(0, 200)}…` : clean)
 }
 
@@ -184,7 +200,9 @@ function evaluate(policy: TrustPolicy, payload: JWTPayload): { passed: number; f
           }
     },
     () =>
-      typeof payload.sub === 'string' && matchesClaimPattern(policy.subject, payload.sub)
+      typeof payload.sub === 'string' &&
+      !CONTROL.test(payload.sub) &&
+      matchesClaimPattern(policy.subject, payload.sub)
         ? { passed: true }
         : { passed: false, why: `its sub ${quoted(payload.sub)} does not match the trust policy` },
     ...Object.entries(policy.conditions).map(([name, pattern]) => (): Condition => {
@@ -195,7 +213,7 @@ function evaluate(policy: TrustPolicy, payload: JWTPayload): { passed: number; f
         typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
           ? String(value)
           : undefined
-      return text !== undefined && matchesClaimPattern(pattern, text)
+      return text !== undefined && !CONTROL.test(text) && matchesClaimPattern(pattern, text)
         ? { passed: true }
         : {
             passed: false,
@@ -263,7 +281,9 @@ export async function checkFederatedToken(
       }))
       break
     } catch (error) {
-      if (error instanceof errors.JWSSignatureVerificationFailed) continue
+      // Only what is checked after the signature verified may be told: an error raised before
+      // it (a `crit` header, a malformed part) says nothing about who holds the issuer's key.
+      if (!afterSignature(error)) continue
       return { ok: false, proven: true, ...claimRefusal(error) }
     }
   }
@@ -276,7 +296,15 @@ export async function checkFederatedToken(
         candidates.length === 0 ? 'no issuer key matches the kid' : 'no issuer key verifies it',
     }
   }
-  const left = (payload.exp ?? 0) - Math.floor(deps.now.getTime() / 1000)
+  const nowSeconds = Math.floor(deps.now.getTime() / 1000)
+  if (typeof payload.iat === 'number' && payload.iat > nowSeconds + ASSERTION_CLOCK_SKEW_SECONDS)
+    return {
+      ok: false,
+      proven: true,
+      description: 'the platform token is not valid yet (iat is in the future)',
+      reason: 'federated token not yet valid',
+    }
+  const left = (payload.exp ?? 0) - nowSeconds
   if (left > MAX_FEDERATED_TOKEN_LIFETIME_SECONDS + ASSERTION_CLOCK_SKEW_SECONDS) {
     return {
       ok: false,

@@ -7,6 +7,8 @@ import type { TenantKeyring, TenantRuntime } from './tenant-keyring.js'
 
 export interface VerifiedOwnToken {
   clientId: string
+  /** RFC 9449: the thumbprint of the key a DPoP-bound token is bound to (`cnf.jkt`). */
+  boundTo?: string
   subject: string
   scopes: Set<string>
   tenantId: string
@@ -87,8 +89,10 @@ export class OwnTokenVerifier {
     ) {
       throw new OwnTokenError('the access token has been revoked')
     }
+    const cnf = payload['cnf'] as { jkt?: unknown } | undefined
     return {
       clientId,
+      ...(typeof cnf?.jkt === 'string' && { boundTo: cnf.jkt }),
       subject: payload.sub ?? clientId,
       scopes: new Set((scope ?? '').split(' ').filter((s) => s !== '')),
       tenantId,

@@ -175,7 +175,6 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
     const client = await authenticate(request, input)
     const facts = { grantType: request.grantType, ip: input.ip }
     try {
-      await throttle.consumeQuota(client.application)
       const grant = grantFor(request)
       const now = deps.now()
       const binding = await dpopBinding(input.dpop, { url: input.url, now }, deps.dpop)
@@ -184,6 +183,8 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
           'invalid_dpop_proof',
           'this application must send a DPoP proof with every token request (RFC 9449): its tokens are bound to the key that signs it',
         )
+      // Charged once the request is well formed: a refused grant type or proof costs no quota.
+      await throttle.consumeQuota(client.application)
       const decision = await grant.handle({ request, client, now, ip: input.ip })
       const issued = await issue(client, decision, now, binding)
       const audited =

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 
 import {
   calculateJwkThumbprint,
@@ -256,6 +256,75 @@ describe('DPoP-bound access tokens', () => {
     // Without the requirement, a request without a proof gets a Bearer token as before.
     const plain = await tokenRequest({})
     expect(((await plain.json()) as { token_type: string }).token_type).toBe('Bearer')
+  })
+
+  it('a DPoP-bound admin token works at the admin API only with a proof of its key', async () => {
+    const key = await proofKey()
+    const response = await fetch(server.tokenEndpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(server.admin.clientId, server.admin.clientSecret),
+        dpop: await proof(key, { htm: 'POST', htu: server.tokenEndpoint }),
+      },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        audience: 'urn:tokenmint:admin',
+      }),
+    })
+    const { access_token: token, token_type: type } = (await response.json()) as Record<
+      string,
+      string
+    >
+    expect(type).toBe('DPoP')
+    const url = `${server.url}/admin/v1/tenants/${server.tenant}/applications`
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url')
+    const asBearer = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+    expect(asBearer.status).toBe(401)
+    expect(asBearer.headers.get('www-authenticate')).toMatch(
+      /^DPoP realm="tokenmint", error="invalid_token"/,
+    )
+    const dpop = await proof(key, { htm: 'GET', htu: url, ath: sha256(token ?? '') })
+    const withProof = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop } })
+    expect(withProof.status, await withProof.clone().text()).toBe(200)
+    const replayed = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop } })
+    expect(replayed.status).toBe(401)
+    expect(replayed.headers.get('www-authenticate')).toMatch(/error="invalid_dpop_proof"/)
+    const otherKey = await proofKey()
+    const stolen = await fetch(url, {
+      headers: {
+        authorization: `DPoP ${token}`,
+        dpop: await proof(otherKey, { htm: 'GET', htu: url, ath: sha256(token ?? '') }),
+      },
+    })
+    expect(stolen.status).toBe(401)
+    // The CLI's plain Bearer tokens work as before.
+    expect(
+      (await server.admin_('GET', `/admin/v1/tenants/${server.tenant}/applications`)).status,
+    ).toBe(200)
+  })
+
+  it('a request refused for its proof or grant type costs no quota', async () => {
+    const limited = await createApplication(server, {
+      grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }],
+    })
+    await server.admin_(
+      'PATCH',
+      `/admin/v1/tenants/${server.tenant}/applications/${limited.clientId}`,
+      {
+        token_rate_limit_per_minute: 3,
+      },
+    )
+    const key = await proofKey()
+    for (let i = 0; i < 3; i++) {
+      const bad = await tokenRequest(
+        { dpop: await proof(key, { htm: 'GET', htu: server.tokenEndpoint }) },
+        limited,
+      )
+      expect(bad.status).toBe(400)
+    }
+    const good = await tokenRequest({}, limited)
+    expect(good.status, await good.clone().text()).toBe(200)
   })
 
   async function issuedCount(): Promise<number> {

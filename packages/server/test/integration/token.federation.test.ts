@@ -203,7 +203,9 @@ describe('workload identity federation', () => {
     )
     const refused = await exchange(forged)
     expect(refused.status).toBe(401)
-    expect(refused.body['error_description']).toMatch(/signature does not verify/)
+    // Until the issuer's key verifies a token, the answer is the one an unknown client gets:
+    // nobody learns which client ids trust which issuer.
+    expect(refused.body['error_description']).toMatch(/unknown client, or it has no trust policy/)
     // An HMAC "signed" with the issuer's public key, and alg none, never get that far.
     const publicJwk = await exportJWK(forger.publicKey)
     const hmac = await new SignJWT({
@@ -482,6 +484,58 @@ describe('workload identity federation', () => {
     ).rejects.toMatchObject({
       stderr: expect.stringMatching(/needs --trust-audience, --trust-subject/) as unknown,
     })
+  })
+
+  it('refuses hostile platform tokens with a 401, never a 500: deep nesting, control characters, a future iat', async () => {
+    // Nested deeper than JSON.stringify can recurse, yet under the 16 KiB body limit.
+    const now = Math.floor(Date.now() / 1000)
+    const depth = 4900
+    const nested = await github.mintRaw(
+      `{"iss":"${github.url}","sub":"repo:acme/deploy:ref:refs/heads/main","iat":${now},"exp":${now + 300},"aud":${'['.repeat(depth)}"x"${']'.repeat(depth)}}`,
+    )
+    const refusedDeep = await exchange(nested)
+    expect(refusedDeep.status).toBe(401)
+    expect(refusedDeep.body['error_description']).toMatch(/aud .* does not include/)
+    const control = await github.mint({
+      sub: 'repo:acme/deploy:ref:refs/heads/main\r\nx',
+      aud: AUDIENCE,
+    })
+    expect((await exchange(control)).status).toBe(401)
+    const future = await github.mint({
+      sub: 'repo:acme/deploy:ref:refs/heads/main',
+      aud: AUDIENCE,
+      iat: now + 3000,
+      exp: now + 3500,
+    })
+    const refusedFuture = await exchange(future)
+    expect(refusedFuture.status).toBe(401)
+    expect(refusedFuture.body['error_description']).toMatch(/not valid yet/)
+  })
+
+  it('says nothing more about a known client than an unknown one until a key verifies (a crit header)', async () => {
+    const { publicKey } = await generateKeyPair('ES256')
+    const created = await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/applications`, {
+      name: 'crit-probe',
+      jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] },
+    })
+    const known = ((await created.json()) as { client_id: string }).client_id
+    const unsigned = (id: string) =>
+      [
+        Buffer.from(JSON.stringify({ alg: 'ES256', kid: 'k1', crit: ['zz'], zz: 1 })).toString(
+          'base64url',
+        ),
+        Buffer.from(
+          JSON.stringify({ iss: id, sub: id, aud: server.issuer, exp: 9e9, jti: 'j' }),
+        ).toString('base64url'),
+        'AAAA',
+      ].join('.')
+    const forKnown = await exchange(unsigned(known), known)
+    const forUnknown = await exchange(
+      unsigned('tmc_AAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+      'tmc_AAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    )
+    expect(forKnown.status).toBe(401)
+    expect(forKnown.body['error_description']).toBe(forUnknown.body['error_description'])
   })
 
   it("fetches each issuer's discovery and keys once, not per token", async () => {

@@ -3,7 +3,7 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
+import { CompactSign, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
 
 import { makeTestCertificate } from './certificate.js'
 import { temporaryDir } from './server.js'
@@ -22,6 +22,8 @@ export interface LocalIssuer {
     claims: Record<string, unknown>,
     options?: { kid?: string; key?: CryptoKey },
   ): Promise<string>
+  /** Signs a payload given as JSON text, as is (to test what JSON.stringify cannot make). */
+  mintRaw(payloadJson: string): Promise<string>
   /** GitHub Actions' shape: sub `repo:OWNER/REPO:ref:REF` (or `:environment:ENV`). */
   github(options: {
     repository: string
@@ -99,6 +101,10 @@ export async function startLocalIssuers(): Promise<LocalIssuers> {
     return {
       url,
       mint,
+      mintRaw: (payloadJson) =>
+        new CompactSign(new TextEncoder().encode(payloadJson))
+          .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+          .sign(entry.privateKey),
       github: ({ repository, ref = 'refs/heads/main', environment, audience, exp }) => {
         const [owner] = repository.split('/')
         const sub =

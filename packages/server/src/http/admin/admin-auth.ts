@@ -5,6 +5,8 @@ import type { Services } from '../../compose.js'
 import { ADMIN_AUDIENCE, scopesForRole, type AdminScope } from '../../domain/admin-api.js'
 import type { Authority } from '../../domain/authority.js'
 import { OwnTokenError, type VerifiedOwnToken } from '../../oauth/own-token-verifier.js'
+import { checkDpopProof, DpopProofError, singleDpopHeader } from '@tokenmint/verify'
+
 import { BearerTokenError } from '../errors.js'
 import { requireSameSiteChange, sessionCookieValue } from '../console/session-cookie.js'
 import { hasRepeatedHeader } from '../repeated-input.js'
@@ -21,15 +23,73 @@ export interface AdminCaller extends Authority {
   tenantId: string
 }
 
-function bearerToken(header: string): string {
-  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header)
-  if (match?.[1] === undefined) {
+/** `Bearer <token>`, or `DPoP <token>` for a DPoP-bound token (RFC 9449 §7.1). */
+function presentedToken(header: string): { scheme: 'Bearer' | 'DPoP'; token: string } {
+  const match = /^(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header)
+  if (match?.[1] === undefined || match[2] === undefined) {
     throw new BearerTokenError(
       'invalid_request',
-      'the Authorization header must be "Bearer <access token>"',
+      'the Authorization header must be "Bearer <access token>" (or "DPoP <access token>" with a DPoP proof)',
     )
   }
-  return match[1]
+  return { scheme: match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2] }
+}
+
+/**
+ * A DPoP-bound token is good only with a proof of its key for this very request (the rules of
+ * @tokenmint/verify), each proof once on every node; sent as Bearer it is refused, else a
+ * stolen admin token would work without its key. A token that is not bound is Bearer only.
+ */
+async function checkBinding(
+  services: Services,
+  request: FastifyRequest,
+  presented: { scheme: 'Bearer' | 'DPoP'; token: string },
+  verified: VerifiedOwnToken,
+): Promise<void> {
+  const dpop = (
+    message: string,
+    code: 'invalid_token' | 'invalid_dpop_proof' = 'invalid_dpop_proof',
+  ) => new BearerTokenError(code, message, undefined, 'DPoP')
+  if (presented.scheme === 'Bearer') {
+    if (verified.boundTo !== undefined)
+      throw dpop(
+        'this token is bound to a DPoP key: send it as "Authorization: DPoP <token>" with a DPoP proof',
+        'invalid_token',
+      )
+    return
+  }
+  if (verified.boundTo === undefined)
+    throw dpop(
+      'this token is not DPoP-bound: send it as "Authorization: Bearer <token>"',
+      'invalid_token',
+    )
+  const now = services.management.now()
+  try {
+    const proof = singleDpopHeader(request.headers.dpop)
+    if (proof === undefined)
+      throw new DpopProofError('a DPoP token needs a DPoP proof in the DPoP header')
+    const checked = await checkDpopProof(proof, {
+      method: request.method,
+      url: `${services.config.publicUrl}${request.url}`,
+      nowSeconds: Math.floor(now.getTime() / 1000),
+      accessToken: presented.token,
+    })
+    if (checked.jkt !== verified.boundTo)
+      throw new DpopProofError('the DPoP proof is signed by another key than the token is bound to')
+    const firstUse = await services.storage.applications.claimAssertion(
+      `dpop:${checked.jkt}`,
+      checked.jti,
+      new Date(checked.replayWindowEndsAt * 1000),
+      now,
+    )
+    if (!firstUse)
+      throw new DpopProofError(
+        'the DPoP proof has been used before (same jti): make a new proof for each request',
+      )
+  } catch (error) {
+    if (error instanceof DpopProofError) throw dpop(error.message)
+    throw error
+  }
 }
 
 function tenantOfIssuer(services: Services, token: string): string {
@@ -52,9 +112,11 @@ async function isRootTenant(services: Services, tenantId: string): Promise<boole
 
 async function tokenCaller(
   services: Services,
-  token: string,
+  request: FastifyRequest,
+  presented: { scheme: 'Bearer' | 'DPoP'; token: string },
   tenantId: string | typeof ROOT_ROUTE,
 ): Promise<AdminCaller> {
+  const { token } = presented
   const issuingTenant = tenantId === ROOT_ROUTE ? tenantOfIssuer(services, token) : tenantId
   let verified: VerifiedOwnToken
   try {
@@ -63,6 +125,7 @@ async function tokenCaller(
     if (error instanceof OwnTokenError) throw new BearerTokenError('invalid_token', error.message)
     throw error
   }
+  await checkBinding(services, request, presented, verified)
   if (tenantId === ROOT_ROUTE && !(await isRootTenant(services, issuingTenant))) {
     throw new BearerTokenError('insufficient_scope', 'only the root tenant may manage tenants')
   }
@@ -126,7 +189,7 @@ export async function authenticateAdmin(
   const sessionId = sessionCookieValue(services.config, request)
   let caller: AdminCaller
   if (header !== undefined && header !== '') {
-    caller = await tokenCaller(services, bearerToken(header), tenantId)
+    caller = await tokenCaller(services, request, presentedToken(header), tenantId)
   } else if (sessionId !== undefined) {
     caller = await sessionCaller(services, request, sessionId, tenantId)
   } else {
