@@ -30,6 +30,22 @@ function value(v: unknown): string {
   if (Array.isArray(v) && v.length > 0 && v.every(isGrant))
     return v.map((g) => `${g.audience} (${g.scopes.join(' ') || 'no scopes'})`).join(', ')
   if (Array.isArray(v) && v.every((item) => typeof item === 'string')) return `[${v.join(', ')}]`
+  // A JWK Set by its kids, trust policies by issuer and subject: a key's modulus says nothing.
+  const keys = (v as { keys?: unknown }).keys
+  if (Array.isArray(keys))
+    return `keys ${keys
+      .map((k) => {
+        const kid = (k as { kid?: unknown }).kid
+        return typeof kid === 'string' ? kid : '?'
+      })
+      .join(', ')}`
+  if (Array.isArray(v) && v.every((p) => typeof (p as { issuer?: unknown }).issuer === 'string'))
+    return v
+      .map((p) => {
+        const { issuer, subject } = p as { issuer: string; subject: string }
+        return `${issuer} ${subject}`
+      })
+      .join(', ')
   return JSON.stringify(v)
 }
 
@@ -249,7 +265,7 @@ export function registerConfig(program: Command): void {
             lines.push(
               `  ${c.environment}/${c.name}`,
               `    client_id:     ${c.client_id}`,
-              `    client_secret: ${c.client_secret}`,
+              `    client_secret: ${c.client_secret ?? '(none: keys or trust policies)'}`,
             )
         }
         process.stdout.write(lines.join('\n') + '\n')

@@ -3,6 +3,7 @@
 // plan applied in one transaction (`tokenmint apply`). Identity in the file is by audience for
 // APIs and by environment/name for applications, so a file applies to another tenant too.
 //
+// A secretless application's keys, jwks_uri and trust policies are in (config-credentials.ts).
 // Left out on purpose: secrets and password hashes (never exported), people (administrators and
 // users are managed where their passwords are), the built-in admin application and API (made
 // with the tenant; the CLI depends on them), revoked applications (they cannot come back), and
@@ -34,10 +35,18 @@ import {
   type Tenant,
 } from '../domain/model.js'
 import { normaliseScopeList } from '../domain/scopes.js'
-import type { Change, Storage } from '../storage/contract.js'
+import type { Change, ClientCredentials, Storage } from '../storage/contract.js'
 import { createApi, deleteApi, updateApi } from './apis.js'
 import { deleteApplication } from './application-endings.js'
 import { createApplication, DEFAULT_ENVIRONMENT, updateApplication } from './applications.js'
+import {
+  applyCredentials,
+  credentialChanges,
+  credentialsConfig,
+  prefetchCredentials,
+  wantedCredentials,
+  type ConfigCredentials,
+} from './config-credentials.js'
 import type { ManagementDeps } from './deps.js'
 import { updateTenantSettings } from './tenants.js'
 
@@ -56,7 +65,7 @@ export interface ConfigApi {
   catalog?: WireCatalog
 }
 
-export interface ConfigApplication {
+export interface ConfigApplication extends ConfigCredentials {
   name: string
   environment?: string
   description?: string
@@ -109,8 +118,8 @@ export interface ConfigPlan {
 
 export interface AppliedConfig {
   plan: ConfigPlan
-  /** Applications the plan created, each with its secret: shown this once. */
-  created: { environment: string; name: string; clientId: string; clientSecret: string }[]
+  /** Applications the plan created, each with its secret (if it has one): shown this once. */
+  created: { environment: string; name: string; clientId: string; clientSecret?: string }[]
 }
 
 // ---- export -------------------------------------------------------------------------------
@@ -135,7 +144,10 @@ function apiConfig(api: Pick<Api, 'audience' | 'name' | 'scopes' | 'catalog'>): 
   }
 }
 
-function applicationConfig(application: Application): Required<ConfigApplication> {
+/** An application's settings in a file (its credentials are credentialsConfig's). */
+type ApplicationSettings = Required<Omit<ConfigApplication, keyof ConfigCredentials>>
+
+function applicationConfig(application: Application): ApplicationSettings {
   return {
     name: application.name,
     environment: application.environment,
@@ -164,17 +176,28 @@ interface LiveTenant {
   tenant: Tenant
   apis: Api[]
   applications: Application[]
+  /** The credentials of the applications without a secret, by client id. */
+  credentials: Map<string, ClientCredentials>
 }
 
 async function readLive(storage: Storage, tenantId: string): Promise<LiveTenant> {
   const tenant = await storage.tenants.get(tenantId)
   if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
+  const applications = (await storage.applications.listAll(tenantId)).filter(
+    (a) => !a.isBuiltIn && a.status !== 'revoked',
+  )
+  const credentials = new Map<string, ClientCredentials>()
+  for (const application of applications)
+    if (application.tokenEndpointAuthMethod === 'private_key_jwt')
+      credentials.set(
+        application.clientId,
+        await storage.applications.listCredentials(application.clientId),
+      )
   return {
     tenant,
     apis: (await storage.apis.list(tenantId)).filter((a) => !a.isBuiltIn),
-    applications: (await storage.applications.listAll(tenantId)).filter(
-      (a) => !a.isBuiltIn && a.status !== 'revoked',
-    ),
+    applications,
+    credentials,
   }
 }
 
@@ -188,7 +211,12 @@ export async function exportConfig(
     version: CONFIG_FORMAT_VERSION,
     tenant: tenantConfig(live.tenant),
     apis: live.apis.map(apiConfig).sort(byKey((a) => a.audience)),
-    applications: live.applications.map(applicationConfig).sort(byKey(applicationKey)),
+    applications: live.applications
+      .map((a) => ({
+        ...applicationConfig(a),
+        ...credentialsConfig(live.credentials.get(a.clientId)),
+      }))
+      .sort(byKey(applicationKey)),
   }
 }
 
@@ -280,7 +308,10 @@ interface Planned {
   plan: ConfigPlan
   desiredApis: DesiredApi[]
   /** The file's applications with defaults filled in, by key. */
-  desiredApplications: Map<string, { at: string; value: Required<ConfigApplication> }>
+  desiredApplications: Map<
+    string,
+    { at: string; value: ApplicationSettings; credentials: ConfigCredentials | undefined }
+  >
   live: LiveTenant
 }
 
@@ -383,7 +414,7 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
     const key = applicationKey(application)
     liveByKey.set(key, [...(liveByKey.get(key) ?? []), application])
   }
-  const desiredApplications = new Map<string, { at: string; value: Required<ConfigApplication> }>()
+  const desiredApplications: Planned['desiredApplications'] = new Map()
   const applicationChanges: PlannedChange[] = []
   for (const [index, input] of (config.applications ?? []).entries()) {
     const at = `applications[${index}]`
@@ -392,7 +423,7 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
       problems.push({ field: `${at}.name`, message: `application "${key}" is listed twice` })
       continue
     }
-    const value: Required<ConfigApplication> = {
+    const value: ApplicationSettings = {
       name: input.name,
       environment: input.environment ?? DEFAULT_ENVIRONMENT,
       description: input.description ?? '',
@@ -409,7 +440,8 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
       token_rate_limit_per_minute: input.token_rate_limit_per_minute ?? null,
       dpop_bound_access_tokens: input.dpop_bound_access_tokens ?? false,
     }
-    desiredApplications.set(key, { at, value })
+    const credentials = wantedCredentials(input, at, problems)
+    desiredApplications.set(key, { at, value, credentials })
     for (const [gi, grant] of (input.grants ?? []).entries()) {
       const defined =
         grant.audience === ADMIN_AUDIENCE ? undefined : scopesAfter.get(grant.audience)
@@ -460,14 +492,32 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
         action: 'create',
         kind: 'application',
         key,
-        fields: everyField(value, 'after'),
-        notes: ['a client secret is made and shown once'],
+        fields: everyField({ ...value, ...credentials }, 'after'),
+        notes: [
+          credentials === undefined
+            ? 'a client secret is made and shown once'
+            : 'no secret: it authenticates with the keys or trust policies given',
+        ],
       })
       continue
     }
     const fields: FieldChange[] = []
-    for (const field of Object.keys(value) as (keyof ConfigApplication)[])
+    for (const field of Object.keys(value) as (keyof ApplicationSettings)[])
       compare(fields, field, before[field], value[field])
+    if (credentials !== undefined) {
+      if (current.tokenEndpointAuthMethod !== 'private_key_jwt')
+        problems.push({
+          field: at,
+          message: `${key} authenticates with client secrets, chosen when it was made: jwks, jwks_uri and trust_policies belong to applications made without a secret`,
+        })
+      else
+        fields.push(
+          ...credentialChanges(
+            credentialsConfig(live.credentials.get(current.clientId)),
+            credentials,
+          ),
+        )
+    }
     if (fields.length > 0)
       applicationChanges.push({
         action: 'update',
@@ -487,7 +537,13 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
         action: 'delete',
         kind: 'application',
         key,
-        fields: everyField(applicationConfig(application), 'before'),
+        fields: everyField(
+          {
+            ...applicationConfig(application),
+            ...credentialsConfig(live.credentials.get(application.clientId)),
+          },
+          'before',
+        ),
         notes: [`client id ${application.clientId}; its tokens are revoked`],
       })
     }
@@ -551,6 +607,11 @@ export async function applyConfig(
   options: { prune: boolean; expectedDigest?: string | undefined },
 ): Promise<AppliedConfig> {
   const published: Change[] = []
+  // Issuers and jwks_uri are fetched now, outside the transaction: no lock over the network.
+  const fetched = await prefetchCredentials(
+    deps,
+    (config.applications ?? []).map((a, i) => ({ ...a, at: `applications[${i}]` })),
+  )
   const result = await deps.storage.transaction(async (storage) => {
     await storage.tenants.lockForChange(tenantId)
     const planned = planAgainst(
@@ -572,6 +633,7 @@ export async function applyConfig(
     // other nodes before the commit, so they are held and published after it.
     const inner: ManagementDeps = {
       ...deps,
+      ...fetched,
       storage,
       changes: { publish: (change) => published.push(change) },
     }
@@ -601,8 +663,9 @@ export async function applyConfig(
             await deleteApplication(inner, authority, tenantId, current.clientId)
           continue
         }
-        const wanted = planned.desiredApplications.get(change.key)?.value
-        if (wanted === undefined) continue
+        const desired = planned.desiredApplications.get(change.key)
+        if (desired === undefined) continue
+        const { value: wanted, credentials } = desired
         const input = {
           name: wanted.name,
           description: wanted.description,
@@ -616,13 +679,20 @@ export async function applyConfig(
           dpopBoundAccessTokens: wanted.dpop_bound_access_tokens,
         }
         if (change.action === 'create') {
-          const made = await createApplication(inner, authority, tenantId, input)
+          const made = await createApplication(inner, authority, tenantId, {
+            ...input,
+            ...(credentials?.jwks !== undefined && { jwks: credentials.jwks }),
+            ...(credentials?.jwks_uri !== undefined && { jwksUri: credentials.jwks_uri }),
+            ...(credentials?.trust_policies !== undefined && {
+              trustPolicies: credentials.trust_policies,
+            }),
+          })
           created.push({
             environment: wanted.environment,
             name: wanted.name,
             clientId: made.application.clientId,
-            // Config files create secret applications only (no jwks in input): there is one.
-            clientSecret: made.clientSecret ?? '',
+            // Absent for an application made with keys or trust policies: it has no secret.
+            ...(made.clientSecret !== undefined && { clientSecret: made.clientSecret }),
           })
         } else if (current !== undefined) {
           // The expiry is only passed on when it changes: an unchanged past expiry stays as is.
@@ -631,6 +701,15 @@ export async function applyConfig(
             ...input,
             expiresAt: expiryChanged ? input.expiresAt : undefined,
           })
+          const liveCredentials = planned.live.credentials.get(current.clientId)
+          if (credentials !== undefined && liveCredentials !== undefined)
+            await applyCredentials(
+              inner,
+              authority,
+              { tenantId, clientId: current.clientId },
+              liveCredentials,
+              credentials,
+            )
         }
       }
     }

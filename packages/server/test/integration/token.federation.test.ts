@@ -538,6 +538,129 @@ describe('workload identity federation', () => {
     expect(forKnown.body['error_description']).toBe(forUnknown.body['error_description'])
   })
 
+  it('exports secretless applications with their keys and trust policies, and a file applies them elsewhere and changes them', async () => {
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true })
+    const keyed = await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/applications`, {
+      name: 'cac-keyed',
+      grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }],
+      jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'cac-1' }] },
+    })
+    expect(keyed.status).toBe(201)
+    const federated = await create([
+      {
+        issuer: cluster.url,
+        audience: AUDIENCE,
+        subject: 'system:serviceaccount:cac:deployer',
+        conditions: { 'kubernetes.io/namespace': 'cac' },
+      },
+    ])
+    const federatedName = federated.body['name'] as string
+    const file = (await (
+      await server.admin_('GET', `/admin/v1/tenants/${server.tenant}/config`)
+    ).json()) as { applications: Record<string, unknown>[] }
+    const mine = file.applications.filter(
+      (a) => a['name'] === 'cac-keyed' || a['name'] === federatedName,
+    )
+    expect(mine.find((a) => a['name'] === 'cac-keyed')?.['jwks']).toEqual({
+      keys: [expect.objectContaining({ kid: 'cac-1', kty: 'EC' }) as unknown],
+    })
+    expect(mine.find((a) => a['name'] === federatedName)?.['trust_policies']).toEqual([
+      {
+        issuer: cluster.url,
+        audience: AUDIENCE,
+        subject: 'system:serviceaccount:cac:deployer',
+        conditions: { 'kubernetes.io/namespace': 'cac' },
+      },
+    ])
+    expect(JSON.stringify(file)).not.toMatch(/client_secret|"d":/)
+
+    // Applied to another tenant: the applications come back secretless and work there.
+    const other = await startServer({
+      env: { TOKENMINT_OUTBOUND_CA_FILE: issuers.caFile, TOKENMINT_OUTBOUND_ALLOW: '127.0.0.1' },
+    })
+    try {
+      await createApi(other, { audience: api.audience })
+      const config = { version: 1, applications: mine }
+      const applied = await other.admin_('POST', `/admin/v1/tenants/${other.tenant}/config:apply`, {
+        config,
+      })
+      const body = (await applied.json()) as {
+        created: { client_id: string; client_secret?: string }[]
+      }
+      expect(applied.status, JSON.stringify(body)).toBe(200)
+      expect(body.created).toHaveLength(2)
+      expect(body.created.every((c) => c.client_secret === undefined)).toBe(true)
+      // Planning the same file again changes nothing.
+      const again = (await (
+        await other.admin_('POST', `/admin/v1/tenants/${other.tenant}/config:plan`, { config })
+      ).json()) as { changes: unknown[] }
+      expect(again.changes).toEqual([])
+      // The file moves the trust policy to another service account: added, then the old removed.
+      const moved = mine.map((a) =>
+        a['name'] === federatedName
+          ? {
+              ...a,
+              trust_policies: [
+                {
+                  issuer: cluster.url,
+                  audience: AUDIENCE,
+                  subject: 'system:serviceaccount:cac:releaser',
+                },
+              ],
+            }
+          : a,
+      )
+      const plan = (await (
+        await other.admin_('POST', `/admin/v1/tenants/${other.tenant}/config:plan`, {
+          config: { version: 1, applications: moved },
+        })
+      ).json()) as { changes: { fields: { field: string }[] }[] }
+      expect(plan.changes.flatMap((c) => c.fields.map((f) => f.field))).toEqual(['trust_policies'])
+      const reapplied = await other.admin_(
+        'POST',
+        `/admin/v1/tenants/${other.tenant}/config:apply`,
+        {
+          config: { version: 1, applications: moved },
+        },
+      )
+      expect(reapplied.status, await reapplied.clone().text()).toBe(200)
+      const list = (await (
+        await other.admin_('GET', `/admin/v1/tenants/${other.tenant}/applications?limit=50`)
+      ).json()) as { items: { client_id: string; name: string }[] }
+      const federatedThere = list.items.find((a) => a.name === federatedName)?.client_id ?? ''
+      const shown = (await (
+        await other.admin_(
+          'GET',
+          `/admin/v1/tenants/${other.tenant}/applications/${federatedThere}`,
+        )
+      ).json()) as { trust_policies: { subject: string }[] }
+      expect(shown.trust_policies.map((p) => p.subject)).toEqual([
+        'system:serviceaccount:cac:releaser',
+      ])
+      // A file cannot give a secret application trust policies.
+      const secretApp = (await (
+        await other.admin_('POST', `/admin/v1/tenants/${other.tenant}/applications`, {
+          name: 'plain',
+        })
+      ).json()) as { name: string }
+      const refused = await other.admin_('POST', `/admin/v1/tenants/${other.tenant}/config:plan`, {
+        config: {
+          version: 1,
+          applications: [
+            {
+              name: secretApp.name,
+              trust_policies: [{ issuer: cluster.url, audience: AUDIENCE, subject: 'a:b' }],
+            },
+          ],
+        },
+      })
+      expect(refused.status).toBe(400)
+      expect(await refused.text()).toMatch(/authenticates with client secrets/)
+    } finally {
+      await other.stop()
+    }
+  })
+
   it("fetches each issuer's discovery and keys once, not per token", async () => {
     const before = issuers.fetches.get('github') ?? 0
     for (let i = 0; i < 5; i++) {

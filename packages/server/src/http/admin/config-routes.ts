@@ -115,7 +115,7 @@ export function registerConfigRoutes(app: AdminApp, services: Services): void {
           environment: c.environment,
           name: c.name,
           client_id: c.clientId,
-          client_secret: c.clientSecret,
+          ...(c.clientSecret !== undefined && { client_secret: c.clientSecret }),
         })),
       })
     },

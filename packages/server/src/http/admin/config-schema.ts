@@ -95,6 +95,44 @@ export const ConfigFile = Type.Object(
               Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: 1_000_000 })]),
             ),
             dpop_bound_access_tokens: Type.Optional(Type.Boolean()),
+            jwks: Type.Optional(
+              Type.Object(
+                {
+                  keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
+                    minItems: 1,
+                    maxItems: 10,
+                  }),
+                },
+                {
+                  description:
+                    'Public keys: the application authenticates with private_key_jwt (no secret).',
+                },
+              ),
+            ),
+            jwks_uri: Type.Optional(
+              Type.String({
+                maxLength: 2048,
+                description: 'Where the application publishes its public keys (no secret).',
+              }),
+            ),
+            trust_policies: Type.Optional(
+              Type.Array(
+                Type.Object(
+                  {
+                    issuer: Type.String({ maxLength: 2048 }),
+                    audience: Type.String({ maxLength: 512 }),
+                    subject: Type.String({ maxLength: 512 }),
+                    conditions: Type.Optional(Type.Record(Type.String(), Type.String())),
+                  },
+                  { additionalProperties: false },
+                ),
+                {
+                  maxItems: 10,
+                  description:
+                    'Workload identity federation: the outside workloads it accepts (no secret).',
+                },
+              ),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -173,7 +211,9 @@ export const AppliedConfig = Type.Object({
       environment: Type.String(),
       name: Type.String(),
       client_id: Type.String(),
-      client_secret: Type.String(),
+      client_secret: Type.Optional(
+        Type.String({ description: 'Absent for an application made with keys or trust policies.' }),
+      ),
     }),
   ),
 })
