@@ -389,7 +389,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
   })
 
   return {
-    verify: (token) => requests.bearer(token),
+    verify(token) {
+      // A cached token that is not DPoP-bound is answered as before, without another await.
+      let hit: AccessTokenClaims | undefined
+      try {
+        hit = verifyCached(token)
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+      }
+      return hit !== undefined && hit['cnf'] === undefined
+        ? Promise.resolve(hit)
+        : requests.bearer(token)
+    },
     verifyCached(token) {
       const claims = verifyCached(token)
       // A bound token is never good on its own: the caller falls back to the full path.
