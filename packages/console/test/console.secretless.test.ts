@@ -53,6 +53,7 @@ interface AppView {
   secrets?: unknown[]
   keys?: { kid: string; thumbprint: string }[]
   trust_policies?: { subject: string; issuer: string; conditions: Record<string, string> }[]
+  dpop_bound_access_tokens?: boolean
 }
 
 describe('console: applications without a secret (trusted workloads, public keys)', () => {
@@ -312,6 +313,28 @@ describe('console: applications without a secret (trusted workloads, public keys
     await page.getByText('Key ci-2026 removed.').waitFor()
     await expect.poll(() => row.count()).toBe(1)
     expect((await shown(clientId)).keys?.map((k) => k.kid)).toEqual(['ci-2027'])
+
+    // Require DPoP: a token request without a proof is then refused.
+    await page.getByRole('button', { name: 'Edit details' }).click()
+    await page.getByRole('checkbox', { name: 'Require DPoP proofs' }).check()
+    expect(await seriousViolations(page)).toEqual([])
+    await page.getByRole('button', { name: 'Save details' }).click()
+    await page.getByText('Details saved.').waitFor()
+    expect(await page.locator('#details').textContent()).toMatch(/Required: every token is bound/)
+    expect((await shown(clientId)).dpop_bound_access_tokens).toBe(true)
+    const unbound = await exchange(
+      clientId,
+      await new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: 'ci-2027' })
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(server.server.tokenEndpoint)
+        .setJti(randomUUID())
+        .setExpirationTime('2m')
+        .sign(next.privateKey),
+    )
+    expect(unbound.status).toBe(400)
+    expect(unbound.body['error']).toBe('invalid_dpop_proof')
 
     expect(tab.problems).toEqual([])
     expect(tab.foreignRequests).toEqual([])

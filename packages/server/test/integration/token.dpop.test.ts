@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 import {
   calculateJwkThumbprint,
@@ -9,6 +11,8 @@ import {
   type CryptoKey,
   type JWK,
 } from 'jose'
+import { createVerifier } from '@tokenmint/verify'
+import { authenticate } from '@tokenmint/verify/node'
 import * as oauth from 'oauth4webapi'
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -108,6 +112,49 @@ describe('DPoP-bound access tokens', () => {
     expect(granted.token_type.toLowerCase()).toBe('dpop')
     const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey), 'sha256')
     expect(decodeJwt(granted.access_token)['cnf']).toEqual({ jkt })
+
+    // The bound token at an API protected by @tokenmint/verify, through oauth4webapi: accepted
+    // with the proof oauth4webapi makes; the very same proof sent again is refused.
+    const verifier = createVerifier({ issuer: server.issuer, audience: api.audience })
+    const resource = http.createServer((request, response) => {
+      void authenticate(verifier, request, response).then((claims) => {
+        if (claims !== undefined) response.writeHead(200).end(JSON.stringify({ sub: claims.sub }))
+      })
+    })
+    await new Promise<void>((resolve) => resource.listen(0, '127.0.0.1', resolve))
+    try {
+      const apiUrl = new URL(
+        `http://127.0.0.1:${(resource.address() as AddressInfo).port}/v1/things`,
+      )
+      let sent: Headers | undefined
+      const called = await oauth.protectedResourceRequest(
+        granted.access_token,
+        'GET',
+        apiUrl,
+        new Headers(),
+        null,
+        {
+          DPoP,
+          [oauth.allowInsecureRequests]: true,
+          [oauth.customFetch]: (url: string, init: RequestInit) => {
+            sent = new Headers(init.headers)
+            return fetch(url, init)
+          },
+        },
+      )
+      expect(called.status).toBe(200)
+      expect(sent?.get('authorization')).toMatch(/^DPoP /)
+      const replayed = await fetch(apiUrl, {
+        headers: { authorization: sent?.get('authorization') ?? '', dpop: sent?.get('dpop') ?? '' },
+      })
+      expect(replayed.status).toBe(401)
+      expect(replayed.headers.get('www-authenticate')).toMatch(
+        /error="invalid_dpop_proof".*used before/,
+      )
+    } finally {
+      verifier.close()
+      resource.close()
+    }
 
     const config = await client.discovery(
       issuer,

@@ -34,6 +34,7 @@ export function DetailsSection({
   const [editing, setEditing] = useState(false)
   const [value, setValue] = useState<DetailsValue>(() => detailsFrom(app))
   const [lifetime, setLifetime] = useState<number | null>(app.token_lifetime_seconds)
+  const [dpop, setDpop] = useState(app.dpop_bound_access_tokens)
   const [errors, setErrors] = useState<Record<string, string>>({})
   const [error, setError] = useState<string | undefined>(undefined)
   const [saved, setSaved] = useState(false)
@@ -62,6 +63,7 @@ export function DetailsSection({
           environment: value.environment.trim(),
           ...(expiryChanged && { expires_at: expiresAtOf(value) }),
           ...(lifetime !== app.token_lifetime_seconds && { token_lifetime_seconds: lifetime }),
+          ...(dpop !== app.dpop_bound_access_tokens && { dpop_bound_access_tokens: dpop }),
         },
       })
       .then(
@@ -92,6 +94,7 @@ export function DetailsSection({
             onClick={() => {
               setValue(detailsFrom(app))
               setLifetime(app.token_lifetime_seconds)
+              setDpop(app.dpop_bound_access_tokens)
               setErrors({})
               setSaved(false)
               setEditing(true)
@@ -130,6 +133,12 @@ export function DetailsSection({
           </dd>
           <dt>Grant types</dt>
           <dd>{app.grant_types.join(', ')}</dd>
+          <dt>DPoP</dt>
+          <dd>
+            {app.dpop_bound_access_tokens
+              ? 'Required: every token is bound to the key of its request’s proof'
+              : 'Optional: a token is bound when its request carries a DPoP proof'}
+          </dd>
           <dt>Created</dt>
           <dd>
             <DateTime iso={app.created_at} />
@@ -148,6 +157,24 @@ export function DetailsSection({
             defaultSeconds={tenantInfo.data?.default_token_lifetime_seconds}
             choices={lifetimeChoices(tenantInfo.data?.max_token_lifetime_seconds ?? 86_400)}
           />
+          <div class="field">
+            <label class="scope-checkbox">
+              <input
+                type="checkbox"
+                name="dpop"
+                checked={dpop}
+                aria-describedby="dpop-hint"
+                onChange={(event) => {
+                  setDpop(event.currentTarget.checked)
+                }}
+              />
+              <span>Require DPoP proofs</span>
+            </label>
+            <p class="hint" id="dpop-hint">
+              RFC 9449: token requests without a proof are refused, and every token works only with
+              the key that signed its proof, so a copied token is useless on its own.
+            </p>
+          </div>
           <ErrorMessage>{error}</ErrorMessage>
           <FormActions
             submit="Save details"
