@@ -182,7 +182,14 @@ function scaleOutSuite(name: string, start: () => Promise<Deployment>) {
           }
         }),
       )
-      await new Promise((resolve) => setTimeout(resolve, 400))
+      // Enough traffic on either side of the revoke, however slow the machine is: wait for it
+      // (bounded) rather than for a fixed time.
+      const until = async (enough: () => boolean) => {
+        const deadline = performance.now() + 15_000
+        while (!enough() && performance.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      await until(() => results.filter((r) => r.status === 200).length > 20)
       const revoke = await admin(
         deployment.nodes[0]!,
         'POST',
@@ -190,7 +197,7 @@ function scaleOutSuite(name: string, start: () => Promise<Deployment>) {
       )
       const revokedAt = performance.now()
       expect(revoke.status).toBe(200)
-      await new Promise((resolve) => setTimeout(resolve, 400))
+      await until(() => results.filter((r) => r.started >= revokedAt).length > 20)
       running = false
       await Promise.all(loops)
 
