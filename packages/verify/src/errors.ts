@@ -1,3 +1,5 @@
+import { DPOP_ALGORITHMS } from './dpop-proof.js'
+
 /** RFC 6750 §3.1 error codes, and RFC 9449 §7.1's for a DPoP proof. */
 export type BearerErrorCode =
   'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof'
@@ -10,7 +12,7 @@ const STATUS: Record<BearerErrorCode, number> = {
 }
 
 /** The DPoP proof algorithms a DPoP challenge names (RFC 9449 §7.1 `algs`). */
-const DPOP_CHALLENGE_ALGS = 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA'
+const DPOP_CHALLENGE_ALGS = DPOP_ALGORITHMS.join(' ')
 
 /** Why a token was refused; `code` tells the reason apart, like jose's error codes. */
 export type VerifyErrorReason =
