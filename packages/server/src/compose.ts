@@ -31,6 +31,7 @@ import { ApplicationExpiryPublisher } from './management/application-expiry.js'
 import { AuditSchedule } from './management/audit-schedule.js'
 import { AuditSinkDelivery } from './management/audit-sink-delivery.js'
 import { OutboundFetcher } from './outbound/outbound-fetcher.js'
+import { GithubScanningKeys } from './management/github-alerts.js'
 import { ConsoleSessions } from './management/console-sessions.js'
 import { openChangeBus, openRateLimiter } from './storage/shared/open.js'
 import { openSqlStorage } from './storage/sql/sql-storage.js'
@@ -58,6 +59,8 @@ export interface Services {
   readonly limiter: RateLimiter
   readonly consoleSessions: ConsoleSessions
   readonly issuerFor: (tenantId: string) => string
+  /** GitHub's secret-scanning keys for `POST /leaks/github`; undefined when it is off. */
+  readonly githubScanningKeys: GithubScanningKeys | undefined
   close(): Promise<void>
 }
 
@@ -325,6 +328,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     limiter,
     consoleSessions,
     issuerFor,
+    githubScanningKeys:
+      config.githubScanningKeys === undefined
+        ? undefined
+        : new GithubScanningKeys(config.githubScanningKeys, outbound, () => now().getTime()),
     async close() {
       clearInterval(pruning)
       await expiries.close()

@@ -33,6 +33,8 @@ export interface paths {
                 signing_algorithm: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
                 default_token_lifetime_seconds: number
                 max_token_lifetime_seconds: number
+                /** @description What a reported leak of one of its client secrets does. */
+                leak_response: 'revoke_secret' | 'revoke_application'
                 /** Format: date-time */
                 created_at: string
                 /** Format: date-time */
@@ -77,6 +79,8 @@ export interface paths {
                 signing_algorithm: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
                 default_token_lifetime_seconds: number
                 max_token_lifetime_seconds: number
+                /** @description What a reported leak of one of its client secrets does. */
+                leak_response: 'revoke_secret' | 'revoke_application'
                 /** Format: date-time */
                 created_at: string
                 /** Format: date-time */
@@ -251,6 +255,8 @@ export interface paths {
               signing_algorithm: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
               default_token_lifetime_seconds: number
               max_token_lifetime_seconds: number
+              /** @description What a reported leak of one of its client secrets does. */
+              leak_response: 'revoke_secret' | 'revoke_application'
               /** Format: date-time */
               created_at: string
               /** Format: date-time */
@@ -5841,6 +5847,8 @@ export interface paths {
                 display_name?: string
                 default_token_lifetime_seconds?: number
                 max_token_lifetime_seconds?: number
+                /** @description What a reported leak of a client secret does: remove that secret and revoke its tokens (default), or revoke the whole application. */
+                leak_response?: 'revoke_secret' | 'revoke_application'
               }
               /** @description APIs, identified by audience. */
               apis?: {
@@ -5885,6 +5893,23 @@ export interface paths {
                 can_introspect?: boolean
                 token_rate_limit_per_minute?: null | number
                 dpop_bound_access_tokens?: boolean
+                /** @description Public keys: the application authenticates with private_key_jwt (no secret). */
+                jwks?: {
+                  keys: {
+                    [key: string]: unknown
+                  }[]
+                }
+                /** @description Where the application publishes its public keys (no secret). */
+                jwks_uri?: string
+                /** @description Workload identity federation: the outside workloads it accepts (no secret). */
+                trust_policies?: {
+                  issuer: string
+                  audience: string
+                  subject: string
+                  conditions?: {
+                    [key: string]: string
+                  }
+                }[]
               }[]
             }
           }
@@ -6254,7 +6279,8 @@ export interface paths {
                 environment: string
                 name: string
                 client_id: string
-                client_secret: string
+                /** @description Absent for an application made with keys or trust policies. */
+                client_secret?: string
               }[]
             }
           }
@@ -7597,6 +7623,326 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/admin/v1/tenants/{tenant}/leaks': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Secrets reported as leaked, newest first, with where they were found */
+    get: {
+      parameters: {
+        query?: {
+          client_id?: string
+        }
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: {
+                client_id: string
+                secret_id: string
+                hint: string
+                url: string | null
+                source: string
+                reporter: string
+                action: string
+                tokens_revoked: number
+                reports: number
+                /** Format: date-time */
+                first_reported_at: string
+                /** Format: date-time */
+                last_reported_at: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    put?: never
+    /** Report a leaked client secret: the tenant's leak policy revokes it at once */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The exposed client secret. */
+            secret: string
+            /** @description Where it was found. */
+            url?: string
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              /** @description What happened: the tenant's leak policy applied, an earlier report had already, or the secret is not one of this tenant's. */
+              outcome: 'revoked_secret' | 'revoked_application' | 'already_revoked' | 'unknown'
+              client_id?: string
+              secret_id?: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/admin/v1/tenants/{tenant}/keys': {
     parameters: {
       query?: never
@@ -7995,6 +8341,7 @@ export interface paths {
                   | 'application.created'
                   | 'application.updated'
                   | 'application.secret_rotated'
+                  | 'application.secret_leaked'
                   | 'application.overlap_ended'
                   | 'application.key_added'
                   | 'application.key_removed'

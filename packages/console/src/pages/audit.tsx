@@ -22,6 +22,7 @@ const EVENT_LABELS: Record<AuditEventType, string> = {
   'application.created': 'Application created',
   'application.updated': 'Application updated',
   'application.secret_rotated': 'Secret rotated',
+  'application.secret_leaked': 'Secret reported as leaked',
   'application.overlap_ended': 'Overlap ended',
   'application.key_added': 'Key added',
   'application.key_removed': 'Key removed',

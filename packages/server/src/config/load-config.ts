@@ -32,6 +32,8 @@ export interface Config {
   readonly outboundAllow: readonly string[]
   /** PEM certificates outbound connections trust instead of Node's bundled CAs. */
   readonly outboundCa: string | undefined
+  /** Where GitHub secret-scanning alert keys come from; undefined turns `POST /leaks/github` off. */
+  readonly githubScanningKeys: GithubScanningKeySource | undefined
   readonly consoleIdleTimeoutSeconds: number
   readonly consoleSessionLifetimeSeconds: number
   /** Where GET /metrics is served, apart from the public port; undefined when `off`. */
@@ -43,6 +45,11 @@ export interface Config {
   /** Open connections per process; more are closed as soon as they are accepted. */
   readonly maxConnections: number
 }
+
+/** GitHub's published key list (fetched, https) or the same JSON in a local file. */
+export type GithubScanningKeySource = { url: string } | { file: string }
+
+export const GITHUB_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning'
 
 export interface ListenAddress {
   readonly host: string
@@ -320,6 +327,22 @@ export const settings = {
       } catch (error) {
         throw new ConfigError(`TOKENMINT_OUTBOUND_CA_FILE: ${(error as Error).message}`)
       }
+    },
+  },
+  githubScanningKeys: {
+    env: 'TOKENMINT_LEAKS_GITHUB_KEYS',
+    doc: "The public keys `POST /leaks/github` checks GitHub secret-scanning alerts with: GitHub's list (the default, fetched over https and cached), another https URL serving the same JSON, a path to a file of it, or `off` to answer 404 there.",
+    parse: (raw): GithubScanningKeySource | undefined => {
+      if (raw === undefined || raw === '') return { url: GITHUB_SCANNING_KEYS_URL }
+      if (raw === 'off') return undefined
+      if (raw.startsWith('https://')) return { url: raw }
+      if (/^[a-z]+:/i.test(raw))
+        throw new ConfigError(
+          'TOKENMINT_LEAKS_GITHUB_KEYS must be an https URL, a file path or off',
+        )
+      if (!fs.existsSync(raw))
+        throw new ConfigError(`TOKENMINT_LEAKS_GITHUB_KEYS: no file at ${raw}`)
+      return { file: raw }
     },
   },
   auditChain: {

@@ -11,6 +11,7 @@ export const AUDIT_EVENT_TYPES = [
   'application.created',
   'application.updated',
   'application.secret_rotated',
+  'application.secret_leaked',
   'application.overlap_ended',
   'application.key_added',
   'application.key_removed',

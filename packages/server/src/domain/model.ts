@@ -11,9 +11,14 @@ export interface Tenant {
   signingAlgorithm: SigningAlgorithm
   defaultTokenLifetimeSeconds: number
   maxTokenLifetimeSeconds: number
+  /** What a reported leak of one of the tenant's secrets does (management/leaks). */
+  leakResponse: LeakResponse
   createdAt: Date
   updatedAt: Date
 }
+
+export const LEAK_RESPONSES = ['revoke_secret', 'revoke_application'] as const
+export type LeakResponse = (typeof LEAK_RESPONSES)[number]
 
 export type SigningKeyStatus = 'next' | 'current' | 'retired'
 

@@ -5,6 +5,7 @@ import type { Services } from '../compose.js'
 import { registerAdminRoutes } from './admin/admin-routes.js'
 import { registerConsoleRoutes } from './console/console-routes.js'
 import { registerHealthRoutes } from './health-routes.js'
+import { registerLeakRoutes } from './leak-routes.js'
 import type { TokenMetrics } from './metrics.js'
 import { registerOAuthRoutes } from './oauth-routes.js'
 
@@ -20,6 +21,7 @@ import { registerOAuthRoutes } from './oauth-routes.js'
  *   POST /t/:tenant/oauth/introspect                         revocation-routes.ts (RFC 7662)
  *   POST /t/:tenant/oauth/revoke                             revocation-routes.ts (RFC 7009)
  *   GET  /t/:tenant/oauth/revocations                        revocation-routes.ts (JSON or SSE)
+ *   POST /leaks/github (GitHub secret-scanning alerts)       leak-routes.ts
  *   GET  /                                                   here: redirects to /console/
  *   GET  /admin/v1/openapi.json                              admin/admin-routes.ts
  *   GET  /admin/v1/docs[/*] (the OpenAPI document, rendered) admin/admin-docs.ts
@@ -39,6 +41,7 @@ export async function registerRoutes(
   // Someone who opens the server's address in a browser wants the console.
   app.get('/', (_request, reply) => reply.redirect('/console/', 302))
   registerOAuthRoutes(app, services, metrics)
+  await registerLeakRoutes(app, services)
   // Only the console and the admin API read the session cookie, so only their requests pay for
   // cookie parsing; the token endpoint's do not.
   await app.register(async (withCookies) => {

@@ -26,6 +26,36 @@ async function recordRevocation(
 }
 
 /**
+ * Revokes `current` inside the caller's transaction: the status, the feed entry, its refresh
+ * tokens and the audit record (`reason` says why when it is not an administrator's request).
+ */
+export async function revokeWithin(
+  storage: Storage,
+  current: Application,
+  now: Date,
+  actor: string,
+  reason?: Record<string, unknown>,
+): Promise<Application> {
+  const updated = await storage.applications.update(
+    { ...current, status: 'revoked', updatedAt: now },
+    current.version,
+  )
+  await recordRevocation(storage, current, now)
+  await storage.refreshTokens.revokeForClient(current.clientId, now)
+  await storage.audit.append([
+    {
+      tenantId: current.tenantId,
+      occurredAt: now,
+      type: 'application.revoked',
+      actor,
+      clientId: current.clientId,
+      data: { before: auditableApplication(current), ...reason },
+    },
+  ])
+  return updated
+}
+
+/**
  * Terminal. Once this returns, no token request for the application succeeds: a request
  * already in flight is refused when its audit record is committed (see appendTokenEvents).
  */
@@ -38,24 +68,7 @@ export async function revokeApplication(
   const revoked = await deps.storage.transaction(async (storage) => {
     const current = await loadApplicationToChange(storage, authority, tenantId, clientId)
     if (current.status === 'revoked') return current
-    const now = deps.now()
-    const updated = await storage.applications.update(
-      { ...current, status: 'revoked', updatedAt: now },
-      current.version,
-    )
-    await recordRevocation(storage, current, now)
-    await storage.refreshTokens.revokeForClient(clientId, now)
-    await storage.audit.append([
-      {
-        tenantId,
-        occurredAt: now,
-        type: 'application.revoked',
-        actor: authority.actor,
-        clientId,
-        data: { before: auditableApplication(current) },
-      },
-    ])
-    return updated
+    return revokeWithin(storage, current, deps.now(), authority.actor)
   })
   deps.changes.publish({ kind: 'application', tenantId, clientId })
   deps.changes.publish({ kind: 'revocation', tenantId })

@@ -32,6 +32,7 @@ import {
   type Api,
   type Application,
   type GrantType,
+  type LeakResponse,
   type Tenant,
 } from '../domain/model.js'
 import { normaliseScopeList } from '../domain/scopes.js'
@@ -56,6 +57,7 @@ export interface ConfigTenant {
   display_name?: string
   default_token_lifetime_seconds?: number
   max_token_lifetime_seconds?: number
+  leak_response?: LeakResponse
 }
 
 export interface ConfigApi {
@@ -169,6 +171,7 @@ function tenantConfig(tenant: Tenant): Required<ConfigTenant> {
     display_name: tenant.displayName,
     default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
     max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
+    leak_response: tenant.leakResponse,
   }
 }
 
@@ -645,6 +648,7 @@ export async function applyConfig(
           displayName: config.tenant?.display_name,
           defaultTokenLifetimeSeconds: config.tenant?.default_token_lifetime_seconds,
           maxTokenLifetimeSeconds: config.tenant?.max_token_lifetime_seconds,
+          leakResponse: config.tenant?.leak_response,
         })
       } else if (change.kind === 'api') {
         const api = planned.desiredApis.find((a) => a.audience === change.key)

@@ -1,7 +1,14 @@
 import { generateClientId, generateClientSecret, secretHint } from '../crypto/secret-format.js'
 import { adminScopesFor, ADMIN_AUDIENCE, TENANT_ID_PATTERN } from '../domain/admin-api.js'
 import { NotFoundError, ValidationError } from '../domain/errors.js'
-import type { Administrator, Application, SigningAlgorithm, Tenant } from '../domain/model.js'
+import {
+  LEAK_RESPONSES,
+  type Administrator,
+  type Application,
+  type LeakResponse,
+  type SigningAlgorithm,
+  type Tenant,
+} from '../domain/model.js'
 import { insertAdministrator, prepareAdministrator } from './administrators.js'
 import { SIGNING_ALGORITHMS } from '../crypto/jws-signer.js'
 import type { ManagementDeps } from './deps.js'
@@ -59,6 +66,7 @@ export async function createTenant(
     signingAlgorithm: algorithm,
     defaultTokenLifetimeSeconds: DEFAULT_TOKEN_LIFETIME_SECONDS,
     maxTokenLifetimeSeconds: MAX_TOKEN_LIFETIME_SECONDS,
+    leakResponse: 'revoke_secret',
     createdAt: now,
     updatedAt: now,
   }
@@ -158,6 +166,7 @@ export interface TenantSettingsInput {
   displayName?: string | undefined
   defaultTokenLifetimeSeconds?: number | undefined
   maxTokenLifetimeSeconds?: number | undefined
+  leakResponse?: LeakResponse | undefined
 }
 
 const MIN_TENANT_LIFETIME_SECONDS = 60
@@ -205,8 +214,14 @@ export async function updateTenantSettings(
         input.maxTokenLifetimeSeconds,
         current.maxTokenLifetimeSeconds,
       ),
+      leakResponse: input.leakResponse ?? current.leakResponse,
       updatedAt: deps.now(),
     }
+    if (!LEAK_RESPONSES.includes(next.leakResponse))
+      throw new ValidationError(
+        'leak_response',
+        `leak_response must be one of: ${LEAK_RESPONSES.join(', ')}`,
+      )
     if (next.defaultTokenLifetimeSeconds > next.maxTokenLifetimeSeconds) {
       throw new ValidationError(
         'default_token_lifetime_seconds',
@@ -217,6 +232,7 @@ export async function updateTenantSettings(
       display_name: t.displayName,
       default_token_lifetime_seconds: t.defaultTokenLifetimeSeconds,
       max_token_lifetime_seconds: t.maxTokenLifetimeSeconds,
+      leak_response: t.leakResponse,
     })
     await storage.tenants.updateSettings(next)
     await storage.audit.append([

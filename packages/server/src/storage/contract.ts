@@ -8,6 +8,7 @@ import type {
   ClientJwksUri,
   ClientKey,
   ClientSecret,
+  LeakResponse,
   RefreshToken,
   TrustPolicy,
   User,
@@ -130,6 +131,8 @@ export interface ApplicationStore {
    * Records that a client assertion's `jti` has been used, until `expiresAt`; false if it had
    * been already (a replay). Atomic across nodes sharing the database.
    */
+  /** The live secret (kind `secret`) with this keyed hash, and its application's tenant. */
+  findSecretByHash(hash: Buffer): Promise<{ tenantId: string; secret: ClientSecret } | undefined>
   claimAssertion(clientId: string, jti: string, expiresAt: Date, now: Date): Promise<boolean>
   /**
    * Active applications whose expiry has been reached but not yet published to the revocation
@@ -288,6 +291,45 @@ export interface SecretUsage {
   record(uses: readonly SecretUse[], now: Date): Promise<void>
 }
 
+/** A secret reported as leaked: its keyed hash, never the secret. */
+export interface LeakedSecret {
+  hash: string
+  tenantId: string
+  clientId: string
+  secretId: string
+  hint: string
+  /** Where it was found, as the reporter said (a GitHub URL, a file). */
+  url: string | null
+  /** `github`, `admin`. */
+  source: string
+  /** The audit actor who reported it. */
+  reporter: string
+  action: LeakResponse
+  tokensRevoked: number
+  reports: number
+  firstReportedAt: Date
+  lastReportedAt: Date
+}
+
+export interface LeakStore {
+  get(hash: string): Promise<LeakedSecret | undefined>
+  insert(leak: LeakedSecret): Promise<void>
+  reportedAgain(hash: string, at: Date): Promise<void>
+  list(tenantId: string, clientId: string | undefined, limit: number): Promise<LeakedSecret[]>
+  /**
+   * The unexpired tokens issued with one secret since `since`, from their audit records, newest
+   * first: what a leak of that secret revokes.
+   */
+  tokensOfSecret(
+    tenantId: string,
+    clientId: string,
+    secretId: string,
+    since: Date,
+    now: Date,
+    limit: number,
+  ): Promise<{ jti: string; exp: number }[]>
+}
+
 export interface Storage {
   readonly dialect: 'sqlite' | 'postgres'
   readonly tenants: TenantStore
@@ -297,6 +339,7 @@ export interface Storage {
   readonly audit: AuditStore
   readonly auditChain: AuditChainStore
   readonly auditSinks: AuditSinkStore
+  readonly leaks: LeakStore
   readonly secretUsage: SecretUsage
   readonly revocations: RevocationStore
   readonly users: UserStore

@@ -21,6 +21,7 @@ function tenant(id: string): Tenant {
     signingAlgorithm: 'ES256',
     defaultTokenLifetimeSeconds: 3600,
     maxTokenLifetimeSeconds: 86_400,
+    leakResponse: 'revoke_secret',
     createdAt: at(0),
     updatedAt: at(0),
   }

@@ -9,6 +9,7 @@ import { listKeys, rotateKeys } from '../../management/keys.js'
 import { createTenant, getTenant, listTenants } from '../../management/tenants.js'
 import { registerAdminDocs } from './admin-docs.js'
 import { registerAuditRoutes } from './audit-routes.js'
+import { registerLeakRoutes } from './leak-routes.js'
 import { registerAuditSinkRoutes } from './audit-sink-routes.js'
 import { registerApiRoutes } from './api-routes.js'
 import { registerApplicationRoutes } from './application-routes.js'
@@ -142,6 +143,7 @@ export async function registerAdminRoutes(
   registerConfigRoutes(app, services)
   registerAuditRoutes(app, services)
   registerAuditSinkRoutes(app, services)
+  registerLeakRoutes(app, services)
 
   app.get(
     '/admin/v1/tenants/:tenant/keys',

@@ -27,6 +27,12 @@ export const ConfigFile = Type.Object(
             Type.Integer({ minimum: 60, maximum: 86_400 }),
           ),
           max_token_lifetime_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86_400 })),
+          leak_response: Type.Optional(
+            Type.Union([Type.Literal('revoke_secret'), Type.Literal('revoke_application')], {
+              description:
+                'What a reported leak of a client secret does: remove that secret and revoke its tokens (default), or revoke the whole application.',
+            }),
+          ),
         },
         {
           additionalProperties: false,

@@ -28,6 +28,7 @@ export function tenantView(tenant: Tenant, issuer: string): Static<typeof S.Tena
     signing_algorithm: tenant.signingAlgorithm,
     default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
     max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
+    leak_response: tenant.leakResponse,
     created_at: tenant.createdAt.toISOString(),
     updated_at: tenant.updatedAt.toISOString(),
   }

@@ -147,6 +147,9 @@ export const Tenant = Type.Object({
   signing_algorithm: SigningAlgorithm,
   default_token_lifetime_seconds: Type.Integer(),
   max_token_lifetime_seconds: Type.Integer(),
+  leak_response: Type.Union([Type.Literal('revoke_secret'), Type.Literal('revoke_application')], {
+    description: 'What a reported leak of one of its client secrets does.',
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 })

@@ -316,6 +316,20 @@ export class SqlApplicationStore implements ApplicationStore {
       .execute()
   }
 
+  async findSecretByHash(
+    hash: Buffer,
+  ): Promise<{ tenantId: string; secret: ClientSecret } | undefined> {
+    const row = await this.db
+      .selectFrom('client_secrets')
+      .innerJoin('applications', 'applications.client_id', 'client_secrets.client_id')
+      .selectAll('client_secrets')
+      .select('applications.tenant_id')
+      .where('client_secrets.hash', '=', hash.toString('base64url'))
+      .where('client_secrets.kind', '=', 'secret')
+      .executeTakeFirst()
+    return row && { tenantId: row.tenant_id, secret: secretFromRow(row) }
+  }
+
   async listSecrets(clientId: string): Promise<ClientSecret[]> {
     return (await this.#credentials(clientId)).filter((r) => r.kind === 'secret').map(secretFromRow)
   }

@@ -15,6 +15,7 @@ import { auditSinksSchema } from './migrations/011-audit-sinks.js'
 import { clientKeysSchema } from './migrations/012-client-keys.js'
 import { trustPoliciesSchema } from './migrations/013-trust-policies.js'
 import { dpopSchema } from './migrations/014-dpop.js'
+import { leaksSchema } from './migrations/015-leaks.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -33,6 +34,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '012-client-keys': clientKeysSchema(),
     '013-trust-policies': trustPoliciesSchema(),
     '014-dpop': dpopSchema(),
+    '015-leaks': leaksSchema(),
   }
 }
 

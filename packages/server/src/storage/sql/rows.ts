@@ -12,6 +12,7 @@ import type {
   ClientKey,
   ClientSecret,
   GrantType,
+  LeakResponse,
   ScopeGrant,
   SigningAlgorithm,
   SigningKey,
@@ -79,6 +80,7 @@ export function tenantFromRow(row: Selectable<TenantsTable>): Tenant {
     signingAlgorithm: row.signing_algorithm as SigningAlgorithm,
     defaultTokenLifetimeSeconds: row.default_token_lifetime_seconds,
     maxTokenLifetimeSeconds: row.max_token_lifetime_seconds,
+    leakResponse: row.leak_response as LeakResponse,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   }

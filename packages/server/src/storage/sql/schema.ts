@@ -10,6 +10,7 @@ export interface TenantsTable {
   max_token_lifetime_seconds: number
   created_at: number
   updated_at: number
+  leak_response: Generated<string>
 }
 
 export interface SigningKeysTable {
@@ -81,6 +82,23 @@ export interface UsedClientAssertionsTable {
   client_id: string
   jti: string
   expires_at: number
+}
+
+export interface LeakedSecretsTable {
+  /** The secret's keyed hash (crypto/secret-hasher), as client_secrets.hash has it. */
+  hash: string
+  tenant_id: string
+  client_id: string
+  secret_id: string
+  hint: string
+  url: string | null
+  source: string
+  reporter: string
+  action: string
+  tokens_revoked: number
+  reports: number
+  first_reported_at: number
+  last_reported_at: number
 }
 
 export interface AuditEventsTable {
@@ -220,6 +238,7 @@ export interface Database {
   apis: ApisTable
   applications: ApplicationsTable
   client_secrets: ClientSecretsTable
+  leaked_secrets: LeakedSecretsTable
   used_client_assertions: UsedClientAssertionsTable
   audit_events: AuditEventsTable
   audit_heads: AuditHeadsTable

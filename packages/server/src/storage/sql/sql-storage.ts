@@ -24,6 +24,7 @@ import { SqlApplicationStore } from './application-store.js'
 import { SqlAuditChainStore } from './audit-chain-store.js'
 import { SqlAuditSinkStore } from './audit-sink-store.js'
 import { SqlAuditStore } from './audit-store.js'
+import { SqlLeakStore } from './leak-store.js'
 import type { Checkpointer } from './sqlite-checkpointer.js'
 import { SqliteTokenAudit } from './sqlite-token-audit.js'
 import { openDatabase, type SqlDialectName } from './dialect.js'
@@ -50,6 +51,7 @@ class SqlTenantStore implements TenantStore {
         display_name: tenant.displayName,
         default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
         max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
+        leak_response: tenant.leakResponse,
         updated_at: ms(tenant.updatedAt),
       })
       .where('id', '=', tenant.id)
@@ -78,6 +80,7 @@ class SqlTenantStore implements TenantStore {
           signing_algorithm: tenant.signingAlgorithm,
           default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
           max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
+          leak_response: tenant.leakResponse,
           created_at: ms(tenant.createdAt),
           updated_at: ms(tenant.updatedAt),
         })
@@ -274,6 +277,7 @@ export class SqlStorage implements Storage {
   readonly audit: SqlAuditStore
   readonly auditChain: SqlAuditChainStore
   readonly auditSinks: SqlAuditSinkStore
+  readonly leaks: SqlLeakStore
   readonly secretUsage: SecretUsage
   readonly revocations: RevocationStore
   readonly users: UserStore
@@ -306,6 +310,7 @@ export class SqlStorage implements Storage {
     })
     this.auditChain = new SqlAuditChainStore(db)
     this.auditSinks = new SqlAuditSinkStore(db)
+    this.leaks = new SqlLeakStore(db)
     this.revocations = new SqlRevocationStore(db, dialect)
     this.users = new SqlUserStore(db)
     this.refreshTokens = new SqlRefreshTokenStore(db, dialect, isTransaction)
