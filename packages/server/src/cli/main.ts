@@ -8,6 +8,7 @@ import { registerConfig } from './config.js'
 import { CliError, EXIT } from './cli-error.js'
 import { registerInit } from './init.js'
 import { registerKeys } from './keys.js'
+import { registerScan } from './scan.js'
 import { registerServe } from './serve.js'
 import { registerTenants } from './tenants.js'
 import { registerToken } from './token.js'
@@ -82,6 +83,7 @@ registerUsers(program)
 registerAdmins(program)
 registerToken(program)
 registerConfig(program)
+registerScan(program)
 
 try {
   await program.parseAsync(process.argv)
