@@ -1,6 +1,6 @@
 import { TokenVerificationError } from './errors.js'
 import type { RequestCredentials } from './request-credentials.js'
-import { requireScopes, type AccessTokenClaims, type Verifier } from './verifier.js'
+import { enforceScopes, type AccessTokenClaims, type Verifier } from './verifier.js'
 
 /** Scopes a route needs: every one of `all`, and at least one of `any`. */
 export interface ScopeRequirement {
@@ -21,10 +21,7 @@ export async function authorize(
     typeof request === 'object'
       ? await verifier.verifyRequest(request)
       : await verifier.verifyAuthorization(request)
-  if (scopes.all !== undefined && scopes.all.length > 0)
-    requireScopes(claims, scopes.all, { realm: verifier.realm })
-  if (scopes.any !== undefined && scopes.any.length > 0)
-    requireScopes(claims, scopes.any, { any: true, realm: verifier.realm })
+  enforceScopes(claims, scopes, verifier.realm)
   return claims
 }
 

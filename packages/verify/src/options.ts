@@ -15,6 +15,26 @@ export interface FeedOptions {
   heartbeatTimeoutMs?: number
 }
 
+/**
+ * The scope-use report: which scopes each client's requests were checked against, sent to the
+ * authorization server so it can show granted scopes that no request ever needs.
+ *
+ * @example
+ * ```ts
+ * createVerifier({ issuer, audience, revocationFeed, reportScopeUse: { intervalMs: 300_000 } })
+ * ```
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.3
+ */
+export interface ScopeUseReportOptions {
+  /** How often the counts are sent (and forgotten). Default 60 000 ms. */
+  intervalMs?: number
+  /**
+   * Distinct (client, scope) pairs counted between two reports. A new pair beyond it is not
+   * counted until the next report; pairs already held still are. Default 10 000.
+   */
+  maxEntries?: number
+}
+
 export interface VerifierOptions {
   /** The tenant's issuer, e.g. `https://auth.example.com/t/acme`. */
   issuer: string
@@ -25,6 +45,12 @@ export interface VerifierOptions {
   /** Allowed clock skew for `exp`, `nbf` and `iat`. Default 5 s. */
   clockToleranceSeconds?: number
   revocationFeed?: FeedOptions
+  /**
+   * Report which scopes each client's requests were checked against (client id, scope, count,
+   * last time; never the token). Sent with the `revocationFeed` credentials, which it requires.
+   * `true` takes the defaults. Default off.
+   */
+  reportScopeUse?: boolean | ScopeUseReportOptions
   /** Verified tokens kept for a map look-up. Default 10 000. */
   cacheSize?: number
   /** Least time between JWKS refetches on an unknown `kid`. Default 5 000 ms. */

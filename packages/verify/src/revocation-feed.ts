@@ -1,3 +1,4 @@
+import { basicAuthorization } from './basic-authorization.js'
 import type { FeedOptions } from './options.js'
 
 interface Entry {
@@ -101,13 +102,10 @@ export class RevocationFeed {
   async #connect(): Promise<void> {
     const abort = new AbortController()
     this.#abort = abort
-    const basic = btoa(
-      `${encodeURIComponent(this.options.clientId)}:${encodeURIComponent(this.options.clientSecret)}`,
-    )
     const response = await this.fetchFn(this.url, {
       headers: {
         accept: 'text/event-stream',
-        authorization: `Basic ${basic}`,
+        authorization: basicAuthorization(this.options.clientId, this.options.clientSecret),
         ...(this.#cursor !== undefined && { 'last-event-id': this.#cursor }),
       },
       signal: abort.signal,

@@ -7,6 +7,7 @@ import { TokenVerificationError, type VerifyErrorReason } from './errors.js'
 import type { VerifierOptions } from './options.js'
 import { requestVerifier, type RequestCredentials } from './request-credentials.js'
 import { RevocationFeed } from './revocation-feed.js'
+import { ScopeUseReport, scopeUseReportOf, scopeUseReportSettings } from './scope-use-report.js'
 
 /** The claims of a verified RFC 9068 access token. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -49,6 +50,10 @@ export interface Verifier {
   /** Resolves once metadata is loaded and, with a feed, the feed has caught up. */
   readonly ready: Promise<void>
   readonly realm: string
+  /**
+   * Stops following the revocation feed and, with `reportScopeUse`, stops the report's timer and
+   * sends what was counted since the last report (in the background: close does not wait).
+   */
   close(): void
 }
 
@@ -70,6 +75,7 @@ interface Metadata {
   issuer: string
   jwks_uri: string
   revocation_feed_endpoint?: string
+  scope_usage_endpoint?: string
   access_token_signing_alg_values_supported?: string[]
 }
 
@@ -232,6 +238,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const maxBytes = options.maxTokenBytes ?? 8192
   const cacheSize = options.cacheSize ?? 10_000
   const failOpen = options.revocationFeed?.failMode === 'open'
+  const reportSettings = scopeUseReportSettings(options)
   // Bounded, oldest first out; an entry never outlives its token's exp. Keyed by the token
   // itself (a string key costs less than hashing it, which dominated the hot path); tokens
   // over 1 KiB are keyed by their SHA-256 instead, so the cache's memory stays bounded.
@@ -274,10 +281,28 @@ export function createVerifier(options: VerifierOptions): Verifier {
           if (claims.client_id === clientId || claims.jti === jti) cache.delete(key)
       }
     }
-    return { jwks, algorithms }
+    return {
+      jwks,
+      algorithms,
+      scopeUsageEndpoint: metadata.scope_usage_endpoint ?? `${options.issuer}/oauth/scope-usage`,
+    }
   })
   // Surface a failed discovery on verify, not as an unhandled rejection.
   setup.catch(() => undefined)
+
+  const report =
+    reportSettings === undefined
+      ? undefined
+      : new ScopeUseReport({
+          ...reportSettings,
+          endpoint: setup.then(
+            (keys) => keys.scopeUsageEndpoint,
+            () => undefined,
+          ),
+          audience: options.audience,
+          fetch: fetchFn,
+          now,
+        })
 
   const ready = setup.then(() => feed?.ready)
 
@@ -373,6 +398,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       scopes: scope.split(' ').filter((s) => s !== ''),
     } as AccessTokenClaims
     checkRevocation(claims)
+    report?.track(claims)
     if (cache.size >= cacheSize) {
       const oldest = cache.keys().next()
       if (oldest.done !== true) cache.delete(oldest.value)
@@ -412,6 +438,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verifyRequest: (request) => requests.verify(request),
     close() {
       feed?.close()
+      void report?.close()
     },
   }
 }
@@ -431,16 +458,47 @@ export function requireScopes(
   scopes: readonly string[],
   options: { any?: boolean; realm?: string } = {},
 ): void {
+  enforceScopes(
+    claims,
+    options.any === true ? { any: scopes } : { all: scopes },
+    options.realm ?? 'api',
+  )
+}
+
+function insufficientScope(
+  scopes: readonly string[],
+  isAny: boolean,
+  realm: string,
+): TokenVerificationError {
+  return new TokenVerificationError(
+    'ERR_INSUFFICIENT_SCOPE',
+    'insufficient_scope',
+    `this request needs ${isAny ? 'one of' : 'the'} scope${scopes.length > 1 ? 's' : ''} ${scopes.join(' ')}`,
+    realm,
+    scopes.join(' '),
+  )
+}
+
+/**
+ * The one scope check, behind `requireScopes` and every adapter: every scope of `all`, at least
+ * one of `any`. When it passes and the claims' verifier reports scope use, each scope of the
+ * requirement the token holds counts one use by its client.
+ */
+export function enforceScopes(
+  claims: Pick<AccessTokenClaims, 'scopes'>,
+  requirement: { readonly all?: readonly string[]; readonly any?: readonly string[] },
+  realm: string,
+): void {
+  const { all = [], any = [] } = requirement
+  if (all.length === 0 && any.length === 0) return
   const held = new Set(claims.scopes)
-  const ok =
-    options.any === true ? scopes.some((s) => held.has(s)) : scopes.every((s) => held.has(s))
-  if (!ok) {
-    throw new TokenVerificationError(
-      'ERR_INSUFFICIENT_SCOPE',
-      'insufficient_scope',
-      `this request needs ${options.any === true ? 'one of' : 'the'} scope${scopes.length > 1 ? 's' : ''} ${scopes.join(' ')}`,
-      options.realm ?? 'api',
-      scopes.join(' '),
-    )
-  }
+  if (!all.every((s) => held.has(s))) throw insufficientScope(all, false, realm)
+  if (any.length > 0 && !any.some((s) => held.has(s))) throw insufficientScope(any, true, realm)
+  const report = scopeUseReportOf(claims)
+  if (report === undefined) return
+  // Only the verifier's own claims are tracked, and those always carry client_id.
+  const clientId = (claims as AccessTokenClaims).client_id
+  for (const scope of all) report.record(clientId, scope)
+  for (const scope of any)
+    if (held.has(scope) && !all.includes(scope)) report.record(clientId, scope)
 }
