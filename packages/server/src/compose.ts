@@ -30,8 +30,10 @@ import type { ChangeBus, RateLimiter, Storage } from './storage/contract.js'
 import { ApplicationExpiryPublisher } from './management/application-expiry.js'
 import { AuditSchedule } from './management/audit-schedule.js'
 import { AuditSinkDelivery } from './management/audit-sink-delivery.js'
+import { WebhookDelivery } from './management/webhook-delivery.js'
 import { OutboundFetcher } from './outbound/outbound-fetcher.js'
 import { GithubScanningKeys } from './management/github-alerts.js'
+import { UsageRollup } from './management/usage-rollup.js'
 import { ConsoleSessions } from './management/console-sessions.js'
 import { openChangeBus, openRateLimiter } from './storage/shared/open.js'
 import { openSqlStorage } from './storage/sql/sql-storage.js'
@@ -51,6 +53,8 @@ export interface Services {
   readonly auditSchedule: AuditSchedule
   /** Delivers audit records to each tenant's sinks; `tick()` runs one round now. */
   readonly auditSinks: AuditSinkDelivery
+  /** Queues and sends each tenant's webhooks; `tick()` runs one round now. */
+  readonly webhooks: WebhookDelivery
   readonly tokenEndpoint: TokenEndpoint
   readonly ownTokens: OwnTokenVerifier
   readonly protectedEndpoints: ProtectedEndpointDeps & TokenRevocationDeps
@@ -61,6 +65,8 @@ export interface Services {
   readonly issuerFor: (tenantId: string) => string
   /** GitHub's secret-scanning keys for `POST /leaks/github`; undefined when it is off. */
   readonly githubScanningKeys: GithubScanningKeys | undefined
+  /** Folds token records into insight and announces findings; `tick()` runs one round now. */
+  readonly usageRollup: UsageRollup
   close(): Promise<void>
 }
 
@@ -275,6 +281,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     limiter,
     remoteJwks,
     trustedIssuers,
+    outbound,
     now,
   }
   const expiries = new ApplicationExpiryPublisher({ storage, changes, now, logger })
@@ -297,6 +304,22 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     storageAvailable: () => storageHealth.isAvailable,
   })
   auditSinks.start()
+  const webhooks = new WebhookDelivery({
+    storage,
+    sealer,
+    fetcher: outbound,
+    now,
+    logger,
+    storageAvailable: () => storageHealth.isAvailable,
+  })
+  webhooks.start()
+  const usageRollup = new UsageRollup({
+    storage,
+    now,
+    logger,
+    storageAvailable: () => storageHealth.isAvailable,
+  })
+  usageRollup.start()
   const consoleSessions = new ConsoleSessions({
     storage,
     hasher,
@@ -320,6 +343,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     audit,
     auditSchedule,
     auditSinks,
+    webhooks,
     tokenEndpoint,
     ownTokens,
     protectedEndpoints,
@@ -328,6 +352,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     limiter,
     consoleSessions,
     issuerFor,
+    usageRollup,
     githubScanningKeys:
       config.githubScanningKeys === undefined
         ? undefined
@@ -337,6 +362,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       await expiries.close()
       await auditSchedule.stop()
       await auditSinks.stop()
+      await webhooks.stop()
+      await usageRollup.stop()
       await audit.drain()
       await changes.close()
       limiter.close()

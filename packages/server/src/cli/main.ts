@@ -7,12 +7,14 @@ import { registerAudit } from './audit.js'
 import { registerConfig } from './config.js'
 import { CliError, EXIT } from './cli-error.js'
 import { registerInit } from './init.js'
+import { registerInsights } from './insights.js'
 import { registerKeys } from './keys.js'
 import { registerScan } from './scan.js'
 import { registerServe } from './serve.js'
 import { registerTenants } from './tenants.js'
 import { registerToken } from './token.js'
 import { registerUsers } from './users.js'
+import { registerWebhooks } from './webhooks.js'
 import { registerAdmins } from './admins.js'
 
 const program = new Command('tokenmint')
@@ -79,6 +81,8 @@ registerApis(program)
 registerApps(program)
 registerKeys(program)
 registerAudit(program)
+registerWebhooks(program)
+registerInsights(program)
 registerUsers(program)
 registerAdmins(program)
 registerToken(program)

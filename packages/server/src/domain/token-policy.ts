@@ -72,3 +72,6 @@ export function isClientLive(
     isLiveAt(secret.expiresAtMs, nowMs)
   )
 }
+
+/** How the 429 of a per-application token quota begins: its audit record is known by it. */
+export const QUOTA_REFUSAL_PREFIX = 'token quota exceeded:'

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 import type { Services } from '../compose.js'
+import { ValidationError } from '../domain/errors.js'
+import { recordScopeUse } from '../management/insights.js'
 import { OAuthError } from '../oauth/errors.js'
 import { authenticateResourceServer, introspect } from '../oauth/introspection.js'
 import { revokeToken } from '../oauth/token-revocation.js'
@@ -107,6 +109,28 @@ export function registerRevocationRoutes(oauth: FastifyInstance, services: Servi
       // RFC 7009 §2.2: 200 with an empty body; `{}` as JSON, which every client library can parse.
       void reply.headers(NO_STORE)
       return {}
+    },
+  )
+
+  // A Tokenmint extension: @tokenmint/verify's opt-in report of the scopes its checks required
+  // (docs/insights.md), with the same credentials it follows the feed with.
+  oauth.post(
+    '/t/:tenant/oauth/scope-usage',
+    { config, bodyLimit: 262_144 },
+    async (request: FastifyRequest<{ Params: TenantParams }>, reply) => {
+      await authenticateResourceServer(
+        services.protectedEndpoints,
+        request.params.tenant,
+        {},
+        { authorization: request.headers.authorization, ip: request.ip },
+      )
+      try {
+        await recordScopeUse(services.management, request.params.tenant, request.body)
+      } catch (error) {
+        if (error instanceof ValidationError) throw new OAuthError('invalid_request', error.message)
+        throw error
+      }
+      return reply.code(204).headers(NO_STORE).send()
     },
   )
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 
 import { checkpointIfDue, pruneAudit } from './audit-integrity.js'
-import { Periodic } from './periodic.js'
+import { BackgroundJob } from './periodic.js'
 import type { ManagementDeps } from './deps.js'
 
 const DAY_MS = 86_400_000
@@ -11,8 +11,7 @@ const DAY_MS = 86_400_000
  * grows, and with a retention period, records older than it are cut away behind a checkpoint.
  * Both are decided under the tenant's lock, so any number of nodes do each once.
  */
-export class AuditSchedule {
-  readonly #periodic: Periodic
+export class AuditSchedule extends BackgroundJob {
   #lastPrune = 0
 
   constructor(
@@ -24,38 +23,28 @@ export class AuditSchedule {
       storageAvailable: () => boolean
     },
   ) {
-    this.#periodic = new Periodic(Math.min(deps.intervalSeconds * 1000, 60_000), () => this.tick())
+    super(
+      Math.min(deps.intervalSeconds * 1000, 60_000),
+      deps,
+      'could not checkpoint or prune the audit log',
+    )
   }
 
-  start(): void {
-    this.#periodic.start()
-  }
-
-  stop(): Promise<void> {
-    return this.#periodic.stop()
-  }
-
-  async tick(): Promise<void> {
-    if (!this.deps.storageAvailable()) return
+  protected async round(): Promise<void> {
     const now = this.deps.now()
     const dueBefore = new Date(now.getTime() - this.deps.intervalSeconds * 1000)
     const pruneNow =
       this.deps.retentionDays > 0 &&
       now.getTime() - this.#lastPrune >= Math.min(DAY_MS / 24, this.deps.intervalSeconds * 1000)
-    try {
-      for (const tenantId of await this.deps.storage.auditChain.chainedTenants()) {
-        if (pruneNow)
-          await pruneAudit(
-            this.deps,
-            tenantId,
-            new Date(now.getTime() - this.deps.retentionDays * DAY_MS),
-          )
-        await checkpointIfDue(this.deps, tenantId, dueBefore)
-      }
-      if (pruneNow) this.#lastPrune = now.getTime()
-    } catch (error) {
-      if (this.deps.storageAvailable())
-        this.deps.logger.warn({ err: error }, 'could not checkpoint or prune the audit log')
+    for (const tenantId of await this.deps.storage.auditChain.chainedTenants()) {
+      if (pruneNow)
+        await pruneAudit(
+          this.deps,
+          tenantId,
+          new Date(now.getTime() - this.deps.retentionDays * DAY_MS),
+        )
+      await checkpointIfDue(this.deps, tenantId, dueBefore)
     }
+    if (pruneNow) this.#lastPrune = now.getTime()
   }
 }

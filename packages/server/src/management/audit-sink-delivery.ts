@@ -10,7 +10,7 @@ import type { OutboundFetcher } from '../outbound/outbound-fetcher.js'
 import type { AuditSinkConfig, Storage } from '../storage/contract.js'
 import { recordsAfter } from './audit-integrity.js'
 import { sinkSealingContext } from './audit-sinks.js'
-import { Periodic } from './periodic.js'
+import { BackgroundJob } from './periodic.js'
 
 /** Records sent in one request or connection. */
 const BATCH = 200
@@ -36,8 +36,7 @@ export function retryDelayMs(failures: number): number {
  * move of the number sends that batch again: receivers that need exactly once drop a record
  * whose (tenant, seq) they have seen (docs/audit.md).
  */
-export class AuditSinkDelivery {
-  readonly #periodic: Periodic
+export class AuditSinkDelivery extends BackgroundJob {
   readonly #owner = `${os.hostname()}/${String(process.pid)}/${randomBytes(4).toString('hex')}`
 
   constructor(
@@ -50,29 +49,15 @@ export class AuditSinkDelivery {
       storageAvailable: () => boolean
     },
   ) {
-    this.#periodic = new Periodic(TICK_MS, () => this.tick())
-  }
-
-  start(): void {
-    this.#periodic.start()
-  }
-
-  stop(): Promise<void> {
-    return this.#periodic.stop()
+    super(TICK_MS, deps, 'audit sink delivery could not read its state')
   }
 
   /** One round: every due sink with records it has not received yet. */
-  async tick(): Promise<void> {
-    if (!this.deps.storageAvailable()) return
-    try {
-      for (const sink of await this.deps.storage.auditSinks.due(this.deps.now(), this.#owner)) {
-        const head = await this.deps.storage.auditChain.head(sink.tenantId)
-        if (head === undefined || head.seq <= sink.deliveredThrough) continue
-        await this.#deliver(sink)
-      }
-    } catch (error) {
-      if (this.deps.storageAvailable())
-        this.deps.logger.warn({ err: error }, 'audit sink delivery could not read its state')
+  protected async round(): Promise<void> {
+    for (const sink of await this.deps.storage.auditSinks.due(this.deps.now(), this.#owner)) {
+      const head = await this.deps.storage.auditChain.head(sink.tenantId)
+      if (head === undefined || head.seq <= sink.deliveredThrough) continue
+      await this.#deliver(sink)
     }
   }
 

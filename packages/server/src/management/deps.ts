@@ -17,5 +17,7 @@ export interface ManagementDeps {
   remoteJwks: { fetchNow(uri: string): Promise<ClientKey[]> }
   /** Fetches a trusted issuer's discovery and keys when a trust policy names it. */
   trustedIssuers: { check(issuer: string): Promise<void> }
+  /** The outbound rule (https, no credentials, public addresses) for a webhook URL, without a request. */
+  outbound: { checkDestination(url: string): Promise<void> }
   now: () => Date
 }

@@ -73,8 +73,9 @@ export async function reportLeak(
     const earlier = await again()
     if (earlier !== undefined) return earlier
     const found = await storage.applications.findSecretByHash(hash)
-    if (found === undefined || (tenantId !== undefined && found.tenantId !== tenantId))
-      return { outcome: 'unknown' }
+    // Gone since the first look: a report sent at the same time may have just revoked it.
+    if (found === undefined) return (await again()) ?? { outcome: 'unknown' }
+    if (tenantId !== undefined && found.tenantId !== tenantId) return { outcome: 'unknown' }
     // Reports of one secret sent at once: the first revokes it, the others wait here and then
     // find its record (PostgreSQL; SQLite transactions are serialised already).
     await storage.tenants.lockForChange(found.tenantId)

@@ -1,7 +1,9 @@
+import type { Logger } from 'pino'
+
 /**
  * Runs `round` every `everyMs` on a timer that keeps no process alive, one round at a time: a
  * tick that comes while the previous round still runs is skipped. `stop()` resolves once the
- * round in progress, if any, has ended. The audit checkpoint schedule and sink delivery use it.
+ * round in progress, if any, has ended. BackgroundJob (below) runs every background job on it.
  */
 export class Periodic {
   #timer: NodeJS.Timeout | undefined
@@ -23,4 +25,40 @@ export class Periodic {
     clearInterval(this.#timer)
     await this.#running
   }
+}
+
+/**
+ * A background job of the server: `round()` every `everyMs` while storage is available. A round
+ * that fails is logged (unless storage went away meanwhile, which its own probe reports) and the
+ * next one tries again. `tick()` runs one round now.
+ */
+export abstract class BackgroundJob {
+  readonly #periodic: Periodic
+
+  constructor(
+    everyMs: number,
+    private readonly job: { logger: Logger; storageAvailable: () => boolean },
+    private readonly failure: string,
+  ) {
+    this.#periodic = new Periodic(everyMs, () => this.tick())
+  }
+
+  start(): void {
+    this.#periodic.start()
+  }
+
+  stop(): Promise<void> {
+    return this.#periodic.stop()
+  }
+
+  async tick(): Promise<void> {
+    if (!this.job.storageAvailable()) return
+    try {
+      await this.round()
+    } catch (error) {
+      if (this.job.storageAvailable()) this.job.logger.warn({ err: error }, this.failure)
+    }
+  }
+
+  protected abstract round(): Promise<void>
 }

@@ -18,6 +18,7 @@ export function authorizationServerMetadata(
     introspection_endpoint: `${issuer}/oauth/introspect`,
     revocation_endpoint: `${issuer}/oauth/revoke`,
     revocation_feed_endpoint: `${issuer}/oauth/revocations`,
+    scope_usage_endpoint: `${issuer}/oauth/scope-usage`,
     grant_types_supported: grantTypes,
     response_types_supported: [],
     token_endpoint_auth_methods_supported: AUTH_METHODS,

@@ -1,5 +1,6 @@
 import type { Application } from '../domain/model.js'
 import type { RateLimiter } from '../storage/contract.js'
+import { QUOTA_REFUSAL_PREFIX } from '../domain/token-policy.js'
 import { OAuthError } from './errors.js'
 
 const MINUTE_MS = 60_000
@@ -47,13 +48,18 @@ export class TokenThrottle {
     )
   }
 
-  /** Counts one token request against the application's quota; throws 429 over it. */
+  /**
+   * Counts one token request against the application's quota; throws 429 over it, saying which
+   * limit, what was measured and what to do (the same text is audited and shown in the console).
+   */
   async consumeQuota(application: Application): Promise<void> {
-    const quota = application.tokenRateLimitPerMinute ?? this.limits.tokensPerMinute
+    const own = application.tokenRateLimitPerMinute
+    const quota = own ?? this.limits.tokensPerMinute
     const waitMs = await this.limiter.consume(`tokens:${application.clientId}`, quota, MINUTE_MS)
     if (waitMs > 0) {
+      const seconds = Math.max(1, Math.ceil(waitMs / 1000))
       throw limited(
-        `this application may request ${quota} tokens per minute; cache its tokens until they expire`,
+        `${QUOTA_REFUSAL_PREFIX} more than ${String(quota)} token requests in the last minute, against ${own === null ? "the server's default quota" : "this application's quota"} of ${String(quota)} per minute; the next is allowed in ${String(seconds)} s. A token is valid until it expires: cache it and reuse it (the @tokenmint/client SDK does) instead of requesting one per call`,
         waitMs,
       )
     }

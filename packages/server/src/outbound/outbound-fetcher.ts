@@ -256,6 +256,20 @@ export class OutboundFetcher {
     })
   }
 
+  /**
+   * The rule without a request: the URL's shape and scheme, and every address its host has now.
+   * A webhook's URL is judged so when it is registered, and again at each delivery (DNS may move).
+   */
+  async checkDestination(url: string | URL): Promise<void> {
+    const target = this.#target(url)
+    if (parseAddress(target.hostname) !== undefined) return
+    await this.#resolveChecked(
+      target.hostname,
+      target.origin,
+      isAllowListedHost(target.hostname, this.#allow),
+    )
+  }
+
   /** Checks everything that needs no network: URL shape, scheme, userinfo, a literal address. */
   #target(input: string | URL, protocol = 'https:'): Target {
     let url: URL

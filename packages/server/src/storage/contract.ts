@@ -18,6 +18,7 @@ import type {
 } from '../domain/model.js'
 import type { PublicJwk } from '../crypto/jws-signer.js'
 import type { StoredChainRecord } from '../domain/audit-verification.js'
+import type { WebhookEventType, WebhookSourceRecord } from '../domain/webhook-events.js'
 
 /** A page of a list, newest first, with an opaque cursor for the next page. */
 export interface Page<T> {
@@ -330,6 +331,98 @@ export interface LeakStore {
   ): Promise<{ jti: string; exp: number }[]>
 }
 
+/** One issued token, as the insight rollup reads it from its audit record. */
+export interface TokenRecord {
+  id: number
+  tenantId: string
+  clientId: string
+  issuedAt: number
+  expiresAt: number
+  audience: string
+  scope: string
+}
+
+/** Tokens that carried one scope, per application, audience and UTC day. */
+export interface ScopeUsage {
+  tenantId: string
+  clientId: string
+  audience: string
+  scope: string
+  day: number
+  tokens: number
+  lastAt: number
+}
+
+/** What a verifier reported: its checks required `scope` of `clientId`'s tokens. */
+export interface ScopeRequirement {
+  tenantId: string
+  clientId: string
+  audience: string
+  scope: string
+  checks: number
+  lastRequiredAt: number
+}
+
+/** The tokens one application requests for one audience and scope set, as a churn measure. */
+export interface TokenStream {
+  tenantId: string
+  clientId: string
+  audience: string
+  scopes: string
+  lastIssuedAt: number
+  lastExpiresAt: number
+  /** The current run of tokens requested while the previous still had most of its life. */
+  runStartedAt: number
+  runTokens: number
+  runRemainingMs: number
+  churn: {
+    detectedAt: number
+    tokensPerHour: number
+    avgRemainingSeconds: number
+    lifetimeSeconds: number
+  } | null
+}
+
+export interface InsightStore {
+  rollupPosition(): Promise<number>
+  setRollupPosition(throughId: number): Promise<void>
+  /** `token.issued` records after `afterId` written before `before`, in id order. */
+  tokenRecordsAfter(afterId: number, before: Date, limit: number): Promise<TokenRecord[]>
+  addUsage(usage: readonly ScopeUsage[]): Promise<void>
+  usage(tenantId: string, sinceDay: number): Promise<ScopeUsage[]>
+  streams(
+    keys: readonly Pick<TokenStream, 'tenantId' | 'clientId' | 'audience' | 'scopes'>[],
+  ): Promise<TokenStream[]>
+  tenantStreams(tenantId: string): Promise<TokenStream[]>
+  /** Streams (any tenant) found churning since `since`. */
+  churnSince(since: Date): Promise<TokenStream[]>
+  saveStreams(streams: readonly TokenStream[]): Promise<void>
+  recordRequirements(requirements: readonly ScopeRequirement[]): Promise<void>
+  requirements(tenantId: string): Promise<ScopeRequirement[]>
+  /** Active applications (any tenant) whose expiry falls in (now, before]. */
+  expiringApplications(
+    now: Date,
+    before: Date,
+  ): Promise<{ tenantId: string; clientId: string; name: string; expiresAt: number }[]>
+  /** Secrets (any tenant) whose overlap ends in (now, endingBefore] and used since `usedSince`. */
+  secretsEndingInUse(
+    now: Date,
+    endingBefore: Date,
+    usedSince: Date,
+  ): Promise<
+    {
+      tenantId: string
+      clientId: string
+      secretId: string
+      hint: string
+      expiresAt: number
+      lastUsedAt: number
+    }[]
+  >
+  /** True the first time `key` is claimed for the tenant: a finding is announced once. */
+  claimNotice(tenantId: string, key: string, at: Date): Promise<boolean>
+}
+
 export interface Storage {
   readonly dialect: 'sqlite' | 'postgres'
   readonly tenants: TenantStore
@@ -339,7 +432,9 @@ export interface Storage {
   readonly audit: AuditStore
   readonly auditChain: AuditChainStore
   readonly auditSinks: AuditSinkStore
+  readonly webhooks: WebhookStore
   readonly leaks: LeakStore
+  readonly insights: InsightStore
   readonly secretUsage: SecretUsage
   readonly revocations: RevocationStore
   readonly users: UserStore
@@ -496,4 +591,107 @@ export interface AuditSinkStore {
   /** Records a failed attempt and when to try again. */
   failed(id: string, owner: string, error: string, nextAttemptAt: Date): Promise<void>
   release(id: string, owner: string): Promise<void>
+}
+
+/** A tenant's webhook endpoint (docs/webhooks.md). */
+export interface WebhookEndpoint {
+  id: string
+  tenantId: string
+  url: string
+  /** The Standard Webhooks signing secret (`whsec_…`), sealed with the master key. */
+  sealedSecret: string
+  /** Each subscribed event type, with the number of the audit record it is sent after. */
+  subscriptions: Partial<Record<WebhookEventType, number>>
+  isEnabled: boolean
+  /** The number of the last audit record the endpoint's deliveries have been made for. */
+  through: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+/** `pending` (not tried yet, or queued again), `failed` (to be retried), `delivered`, `dead`. */
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead'
+
+/** One event for one endpoint, sent until its receiver answers 2xx or its retries run out. */
+export interface WebhookDeliveryRecord {
+  /** Also its `webhook-id` (`msg_…`), the same on every attempt. */
+  id: string
+  tenantId: string
+  endpointId: string
+  eventType: string
+  /** The audit record it was made from; null for a test event. */
+  auditSeq: number | null
+  /** The body, signed and sent as it is on every attempt. */
+  payload: string
+  status: WebhookDeliveryStatus
+  attempts: number
+  nextAttemptAt: Date | null
+  lastAttemptAt: Date | null
+  /** The receiver's HTTP status at the last attempt; null when it did not answer. */
+  lastStatus: number | null
+  lastError: string | null
+  createdAt: Date
+}
+
+export interface DueWebhookDelivery extends WebhookDeliveryRecord {
+  url: string
+  sealedSecret: string
+}
+
+export interface WebhookAttempt {
+  status: WebhookDeliveryStatus
+  at: Date
+  httpStatus: number | null
+  error: string | null
+  nextAttemptAt: Date | null
+}
+
+export interface WebhookStore {
+  insertEndpoint(endpoint: WebhookEndpoint): Promise<void>
+  getEndpoint(tenantId: string, id: string): Promise<WebhookEndpoint | undefined>
+  listEndpoints(tenantId: string): Promise<WebhookEndpoint[]>
+  /** Every tenant's endpoints, for the dispatcher. */
+  allEndpoints(): Promise<WebhookEndpoint[]>
+  /** Writes the subscriptions and whether it is enabled. */
+  updateEndpoint(endpoint: WebhookEndpoint): Promise<void>
+  /** Removes the endpoint with its deliveries. */
+  deleteEndpoint(tenantId: string, id: string): Promise<boolean>
+  /**
+   * The tenant's audit records after `afterSeq` that webhook events come from, of the given
+   * audit types, ascending, at most `limit`; never a `token.issued` row.
+   */
+  sourceRecords(
+    tenantId: string,
+    afterSeq: number,
+    types: readonly string[],
+    limit: number,
+  ): Promise<WebhookSourceRecord[]>
+  /** Moves an endpoint's cursor from `from` to `to`; false when it is no longer at `from`. */
+  advance(endpointId: string, from: number, to: number): Promise<boolean>
+  insertDeliveries(deliveries: readonly WebhookDeliveryRecord[]): Promise<void>
+  /** Newest first. */
+  listDeliveries(
+    tenantId: string,
+    endpointId: string,
+    query: { status?: WebhookDeliveryStatus | undefined } & PageRequest,
+  ): Promise<Page<WebhookDeliveryRecord>>
+  getDelivery(
+    tenantId: string,
+    endpointId: string,
+    id: string,
+  ): Promise<WebhookDeliveryRecord | undefined>
+  /** A failed or dead delivery no attempt is under way for, due again at `at`; else false. */
+  requeue(tenantId: string, endpointId: string, id: string, at: Date): Promise<boolean>
+  /** Deliveries of enabled endpoints whose attempt is due and whose lease is free, oldest due first. */
+  due(now: Date, limit: number): Promise<DueWebhookDelivery[]>
+  /** Takes the delivery's lease until `until`; false when another node holds it or it is not due. */
+  claim(id: string, owner: string, now: Date, until: Date): Promise<boolean>
+  /** Records an attempt (only while `owner` holds the lease) and ends the lease. */
+  attempted(id: string, owner: string, attempt: WebhookAttempt): Promise<void>
+  /** A disabled endpoint's waiting deliveries wait without a due time (`due` skips them). */
+  pauseDeliveries(endpointId: string): Promise<void>
+  /** Enabled again: its waiting deliveries are due at `at`. */
+  resumeDeliveries(endpointId: string, at: Date): Promise<void>
+  /** Removes the endpoint's delivered and dead deliveries made before `before`. */
+  prune(endpointId: string, before: Date): Promise<number>
 }

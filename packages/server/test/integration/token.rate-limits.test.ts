@@ -42,7 +42,9 @@ describe('token endpoint rate limits', () => {
     expect(statuses).toEqual([200, 200, 200, 429, 429])
     const limited = await mint(app.clientId, app.clientSecret)
     expect(limited.body).toMatchObject({ error: 'rate_limited' })
-    expect(limited.body['error_description']).toMatch(/3 tokens per minute/)
+    expect(limited.body['error_description']).toMatch(
+      /more than 3 token requests in the last minute, against this application's quota of 3 per minute; the next is allowed in \d+ s\. .*cache it/,
+    )
     const retryAfter = Number(limited.response.headers.get('retry-after'))
     expect(retryAfter).toBeGreaterThan(0)
     expect(retryAfter).toBeLessThanOrEqual(60)

@@ -10,7 +10,9 @@ import { createTenant, getTenant, listTenants } from '../../management/tenants.j
 import { registerAdminDocs } from './admin-docs.js'
 import { registerAuditRoutes } from './audit-routes.js'
 import { registerLeakRoutes } from './leak-routes.js'
+import { registerInsightRoutes } from './insight-routes.js'
 import { registerAuditSinkRoutes } from './audit-sink-routes.js'
+import { registerWebhookRoutes } from './webhook-routes.js'
 import { registerApiRoutes } from './api-routes.js'
 import { registerApplicationRoutes } from './application-routes.js'
 import { registerConfigRoutes } from './config-routes.js'
@@ -144,6 +146,8 @@ export async function registerAdminRoutes(
   registerAuditRoutes(app, services)
   registerAuditSinkRoutes(app, services)
   registerLeakRoutes(app, services)
+  registerWebhookRoutes(app, services)
+  registerInsightRoutes(app, services)
 
   app.get(
     '/admin/v1/tenants/:tenant/keys',

@@ -16,6 +16,8 @@ import { clientKeysSchema } from './migrations/012-client-keys.js'
 import { trustPoliciesSchema } from './migrations/013-trust-policies.js'
 import { dpopSchema } from './migrations/014-dpop.js'
 import { leaksSchema } from './migrations/015-leaks.js'
+import { insightsSchema } from './migrations/016-insights.js'
+import { webhooksSchema } from './migrations/017-webhooks.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -35,6 +37,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '013-trust-policies': trustPoliciesSchema(),
     '014-dpop': dpopSchema(),
     '015-leaks': leaksSchema(),
+    '016-insights': insightsSchema(),
+    '017-webhooks': webhooksSchema(),
   }
 }
 

@@ -101,6 +101,54 @@ export interface LeakedSecretsTable {
   last_reported_at: number
 }
 
+export interface UsageRollupTable {
+  name: string
+  through_id: number
+}
+
+export interface ScopeUsageDailyTable {
+  tenant_id: string
+  client_id: string
+  audience: string
+  scope: string
+  /** Days since the epoch (UTC). */
+  day: number
+  tokens: number
+  last_at: number
+}
+
+export interface TokenStreamsTable {
+  tenant_id: string
+  client_id: string
+  audience: string
+  /** The token's scopes, space-separated as issued. */
+  scopes: string
+  last_issued_at: number
+  last_expires_at: number
+  run_started_at: number
+  run_tokens: number
+  run_remaining_ms: number
+  churn_detected_at: number | null
+  churn_tokens_per_hour: number | null
+  churn_avg_remaining_seconds: number | null
+  churn_lifetime_seconds: number | null
+}
+
+export interface ScopeRequirementsTable {
+  tenant_id: string
+  client_id: string
+  audience: string
+  scope: string
+  checks: number
+  last_required_at: number
+}
+
+export interface InsightNoticesTable {
+  tenant_id: string
+  key: string
+  created_at: number
+}
+
 export interface AuditEventsTable {
   id: Generated<number>
   tenant_id: string
@@ -144,6 +192,37 @@ export interface AuditSinksTable {
   next_attempt_at: number
   last_error: string | null
   last_success_at: number | null
+  lease_owner: string | null
+  lease_until: number | null
+}
+
+export interface WebhookEndpointsTable {
+  id: string
+  tenant_id: string
+  url: string
+  sealed_secret: string
+  /** JSON: `{ "<event type>": <audit seq it is sent after> }`. */
+  event_types: string
+  enabled: number
+  through: number
+  created_at: number
+  updated_at: number
+}
+
+export interface WebhookDeliveriesTable {
+  id: string
+  tenant_id: string
+  endpoint_id: string
+  event_type: string
+  audit_seq: number | null
+  payload: string
+  status: string
+  attempts: Generated<number>
+  next_attempt_at: number | null
+  last_attempt_at: number | null
+  last_status: number | null
+  last_error: string | null
+  created_at: number
   lease_owner: string | null
   lease_until: number | null
 }
@@ -239,12 +318,19 @@ export interface Database {
   applications: ApplicationsTable
   client_secrets: ClientSecretsTable
   leaked_secrets: LeakedSecretsTable
+  usage_rollup: UsageRollupTable
+  scope_usage_daily: ScopeUsageDailyTable
+  token_streams: TokenStreamsTable
+  scope_requirements: ScopeRequirementsTable
+  insight_notices: InsightNoticesTable
   used_client_assertions: UsedClientAssertionsTable
   audit_events: AuditEventsTable
   audit_heads: AuditHeadsTable
   audit_checkpoints: AuditCheckpointsTable
   audit_keys: AuditKeysTable
   audit_sinks: AuditSinksTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_deliveries: WebhookDeliveriesTable
   revocations: RevocationsTable
   users: UsersTable
   refresh_tokens: RefreshTokensTable

@@ -23,8 +23,10 @@ import { SqlAdministratorStore, SqlConsoleSessionStore } from './administrator-s
 import { SqlApplicationStore } from './application-store.js'
 import { SqlAuditChainStore } from './audit-chain-store.js'
 import { SqlAuditSinkStore } from './audit-sink-store.js'
+import { SqlWebhookStore } from './webhook-store.js'
 import { SqlAuditStore } from './audit-store.js'
 import { SqlLeakStore } from './leak-store.js'
+import { SqlInsightStore } from './insight-store.js'
 import type { Checkpointer } from './sqlite-checkpointer.js'
 import { SqliteTokenAudit } from './sqlite-token-audit.js'
 import { openDatabase, type SqlDialectName } from './dialect.js'
@@ -277,7 +279,9 @@ export class SqlStorage implements Storage {
   readonly audit: SqlAuditStore
   readonly auditChain: SqlAuditChainStore
   readonly auditSinks: SqlAuditSinkStore
+  readonly webhooks: SqlWebhookStore
   readonly leaks: SqlLeakStore
+  readonly insights: SqlInsightStore
   readonly secretUsage: SecretUsage
   readonly revocations: RevocationStore
   readonly users: UserStore
@@ -310,7 +314,9 @@ export class SqlStorage implements Storage {
     })
     this.auditChain = new SqlAuditChainStore(db)
     this.auditSinks = new SqlAuditSinkStore(db)
+    this.webhooks = new SqlWebhookStore(db)
     this.leaks = new SqlLeakStore(db)
+    this.insights = new SqlInsightStore(db)
     this.revocations = new SqlRevocationStore(db, dialect)
     this.users = new SqlUserStore(db)
     this.refreshTokens = new SqlRefreshTokenStore(db, dialect, isTransaction)
