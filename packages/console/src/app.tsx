@@ -11,6 +11,8 @@ import { ApisPage } from './pages/apis'
 import { ApplicationPage } from './pages/application'
 import { ApplicationsPage } from './pages/applications'
 import { AuditPage } from './pages/audit'
+import { InsightsPage } from './pages/insights'
+import { WebhooksPage } from './pages/webhooks'
 import { CreateApplicationPage } from './pages/create-application'
 import { SignInPage } from './pages/sign-in'
 import { UsersPage } from './pages/users'
@@ -24,7 +26,9 @@ const NAV = [
   { href: '/applications', label: 'OAuth Applications' },
   { href: '/apis', label: 'APIs' },
   { href: '/users', label: 'Users' },
+  { href: '/insights', label: 'Insights' },
   { href: '/audit', label: 'Audit log' },
+  { href: '/webhooks', label: 'Webhooks' },
   { href: '/administrators', label: 'Administrators', ownerOnly: true },
 ]
 
@@ -264,6 +268,8 @@ function route(
   const apiMatch = match('/apis/:id', path)
   if (apiMatch?.['id'] !== undefined)
     return { title: 'API', element: <ApiPage key={apiMatch['id']} id={apiMatch['id']} /> }
+  if (path === '/webhooks') return { title: 'Webhooks', element: <WebhooksPage /> }
+  if (path === '/insights') return { title: 'Insights', element: <InsightsPage /> }
   if (path === '/audit') return { title: 'Audit log', element: <AuditPage location={location} /> }
   if (path === '/users') return { title: 'Users', element: <UsersPage /> }
   if (path === '/administrators') {

@@ -7943,6 +7943,1746 @@ export interface paths {
     patch?: never
     trace?: never
   }
+  '/admin/v1/tenants/{tenant}/webhooks': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** The tenant's webhook endpoints and the events each one is sent */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: {
+                id: string
+                /** @description The query string, which may hold a credential, is shown as ?… */
+                url: string
+                event_types: string[]
+                enabled: boolean
+                /** Format: date-time */
+                created_at: string
+                /** Format: date-time */
+                updated_at: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    put?: never
+    /** Add a webhook endpoint: events signed per Standard Webhooks, with the signing secret shown once */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description An https:// URL reachable under the outbound rule (public addresses only unless TOKENMINT_OUTBOUND_ALLOW lists it), without credentials */
+            url: string
+            /** @description The events to send, any of: application.created, application.revoked, application.expired, application.expiring, application.secret_rotated, application.secret_leaked, application.secret_still_in_use, application.quota_exceeded, insight.found (docs/webhooks.md) */
+            event_types: string[]
+            /** @default true */
+            enabled?: boolean
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              webhook: {
+                id: string
+                /** @description The query string, which may hold a credential, is shown as ?… */
+                url: string
+                event_types: string[]
+                enabled: boolean
+                /** Format: date-time */
+                created_at: string
+                /** Format: date-time */
+                updated_at: string
+              }
+              /** @description The Standard Webhooks secret (whsec_…) to verify each delivery's webhook-signature with; shown this once */
+              secret: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/webhooks/{webhook}': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** One webhook endpoint */
+    get: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+          webhook: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              id: string
+              /** @description The query string, which may hold a credential, is shown as ?… */
+              url: string
+              event_types: string[]
+              enabled: boolean
+              /** Format: date-time */
+              created_at: string
+              /** Format: date-time */
+              updated_at: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    /** Remove a webhook endpoint with its delivery log */
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+          webhook: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    /** Change the events a webhook endpoint is sent, or disable and enable it */
+    patch: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+          webhook: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The events to send, any of: application.created, application.revoked, application.expired, application.expiring, application.secret_rotated, application.secret_leaked, application.secret_still_in_use, application.quota_exceeded, insight.found (docs/webhooks.md) */
+            event_types?: string[]
+            /** @description false: nothing new is queued, and waiting deliveries wait until it is enabled again */
+            enabled?: boolean
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              id: string
+              /** @description The query string, which may hold a credential, is shown as ?… */
+              url: string
+              event_types: string[]
+              enabled: boolean
+              /** Format: date-time */
+              created_at: string
+              /** Format: date-time */
+              updated_at: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/webhooks/{webhook}/test': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Send a webhook.test event to the endpoint now; its delivery shows the answer */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+          webhook: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              /** @description The event's webhook-id header, the same on every attempt */
+              id: string
+              event_type: string
+              /** @description pending: not tried yet (or queued again); failed: retried on the Standard Webhooks schedule; delivered: the receiver answered 2xx; dead: every attempt failed */
+              status: 'pending' | 'delivered' | 'failed' | 'dead'
+              attempts: number
+              next_attempt_at: null | string
+              last_attempt_at: null | string
+              /** @description The receiver's HTTP status at the last attempt; null when it did not answer */
+              last_status: null | number
+              last_error: null | string
+              /** @description The audit record the event was made from; null for a test event */
+              audit_seq: null | number
+              /** @description The body sent: type, timestamp and data */
+              payload: unknown
+              /** Format: date-time */
+              created_at: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/webhooks/{webhook}/deliveries': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** A webhook endpoint's delivery log, newest first; status=dead lists its dead letters */
+    get: {
+      parameters: {
+        query?: {
+          /** @description pending: not tried yet (or queued again); failed: retried on the Standard Webhooks schedule; delivered: the receiver answered 2xx; dead: every attempt failed */
+          status?: 'pending' | 'delivered' | 'failed' | 'dead'
+          limit?: number
+          cursor?: string
+        }
+        header?: never
+        path: {
+          tenant: string
+          webhook: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              items: {
+                /** @description The event's webhook-id header, the same on every attempt */
+                id: string
+                event_type: string
+                /** @description pending: not tried yet (or queued again); failed: retried on the Standard Webhooks schedule; delivered: the receiver answered 2xx; dead: every attempt failed */
+                status: 'pending' | 'delivered' | 'failed' | 'dead'
+                attempts: number
+                next_attempt_at: null | string
+                last_attempt_at: null | string
+                /** @description The receiver's HTTP status at the last attempt; null when it did not answer */
+                last_status: null | number
+                last_error: null | string
+                /** @description The audit record the event was made from; null for a test event */
+                audit_seq: null | number
+                /** @description The body sent: type, timestamp and data */
+                payload: unknown
+                /** Format: date-time */
+                created_at: string
+              }[]
+              next_cursor: null | string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/webhooks/{webhook}/deliveries/{delivery}/retry': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Send a failed or dead delivery again now, with the same webhook-id */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+          webhook: string
+          delivery: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              /** @description The event's webhook-id header, the same on every attempt */
+              id: string
+              event_type: string
+              /** @description pending: not tried yet (or queued again); failed: retried on the Standard Webhooks schedule; delivered: the receiver answered 2xx; dead: every attempt failed */
+              status: 'pending' | 'delivered' | 'failed' | 'dead'
+              attempts: number
+              next_attempt_at: null | string
+              last_attempt_at: null | string
+              /** @description The receiver's HTTP status at the last attempt; null when it did not answer */
+              last_status: null | number
+              last_error: null | string
+              /** @description The audit record the event was made from; null for a test event */
+              audit_seq: null | number
+              /** @description The body sent: type, timestamp and data */
+              payload: unknown
+              /** Format: date-time */
+              created_at: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/insights': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    /** Findings an administrator can act on: unused scopes, stale applications, unused credentials, expiries, token churn, quota refusals */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The window in days (default 30); 0 considers all history. */
+          days?: number
+          /** @description One application, with its scopes. */
+          client_id?: string
+        }
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              days: number
+              /** Format: date-time */
+              generated_at: string
+              findings: {
+                kind:
+                  | 'unused_scopes'
+                  | 'stale_application'
+                  | 'unused_credential'
+                  | 'expiring_application'
+                  | 'secret_in_use_at_overlap_end'
+                  | 'token_churn'
+                  | 'quota_exceeded'
+                client_id: string
+                name: string
+                /** @description What was found and what to do, in one sentence. */
+                message: string
+                audience?: string
+                scopes?: string[]
+                scope?: string
+                last_used_at?: string | null
+                credential_id?: string
+                hint?: string
+                created_at?: string | null
+                expires_at?: string | null
+                valid_until?: string | null
+                tokens_per_hour?: number
+                avg_remaining_seconds?: number
+                lifetime_seconds?: number
+                detected_at?: string | null
+                refusals?: number
+                last_at?: string | null
+                description?: string
+              }[]
+              scopes?: {
+                audience: string
+                scope: string
+                last_requested_at: string | null
+                tokens: number
+                tokens_per_day: number
+                /** @description When an API using @tokenmint/verify with reportScopeUse last required it. */
+                last_required_at: string | null
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    put?: never
+    post?: never
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/insights/remove-unused-scopes': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** Remove scopes insight found unused from one of an application's grants (the next token no longer carries them) */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            client_id: string
+            audience: string
+            scopes: string[]
+            days?: number
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              client_id: string
+              tenant: string
+              name: string
+              description: string
+              environment: string
+              status: 'active' | 'revoked' | 'expired'
+              grant_types: ('client_credentials' | 'password' | 'refresh_token')[]
+              grants: {
+                audience: string
+                scopes: string[]
+              }[]
+              token_lifetime_seconds: null | number
+              expires_at: null | string
+              token_endpoint: string
+              /** Format: date-time */
+              created_at: string
+              /** Format: date-time */
+              updated_at: string
+              last_used_at: null | string
+              can_introspect: boolean
+              token_rate_limit_per_minute: null | number
+              /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
+              dpop_bound_access_tokens: boolean
+              /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
+              built_in: boolean
+              version: number
+              /** @description client_secret_basic: client secrets (HTTP Basic or client_secret_post); private_key_jwt: RFC 7523 assertions, signed with a registered key or, with trust policies, a workload's platform token. */
+              token_endpoint_auth_method: 'client_secret_basic' | 'private_key_jwt'
+              secrets?: {
+                id: string
+                hint: string
+                /** Format: date-time */
+                created_at: string
+                expires_at: null | string
+                last_used_at: null | string
+                last_used_ip: null | string
+                /** @description Its overlap ends soon but clients still use it. */
+                still_in_use: boolean
+              }[]
+              keys?: {
+                id: string
+                kid: string
+                /** @description RFC 7638 SHA-256 thumbprint, base64url */
+                thumbprint: string
+                /** @description The public key */
+                jwk: {
+                  [key: string]: unknown
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
+              }[]
+              /** @description Where a private_key_jwt application publishes its public keys. */
+              jwks_uri?: null | string
+              trust_policies?: {
+                id: string
+                issuer: string
+                audience: string
+                subject: string
+                conditions: {
+                  [key: string]: string
+                }
+                /** Format: date-time */
+                created_at: string
+                last_used_at: null | string
+                last_used_ip: null | string
+              }[]
+              usage?: {
+                last_used_at: null | string
+                last_client_ip: null | string
+                tokens_per_day: {
+                  day: string
+                  tokens: number
+                }[]
+              }
+              warnings?: string[]
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
   '/admin/v1/tenants/{tenant}/keys': {
     parameters: {
       query?: never
@@ -8349,6 +10089,9 @@ export interface paths {
                   | 'application.trust_removed'
                   | 'application.revoked'
                   | 'application.expired'
+                  | 'application.expiring'
+                  | 'application.secret_still_in_use'
+                  | 'insight.found'
                   | 'application.deleted'
                   | 'api.created'
                   | 'api.updated'
@@ -8358,6 +10101,9 @@ export interface paths {
                   | 'audit.pruned'
                   | 'audit.sink_added'
                   | 'audit.sink_removed'
+                  | 'webhook.added'
+                  | 'webhook.updated'
+                  | 'webhook.removed'
                   | 'tenant.created'
                   | 'tenant.updated'
                   | 'config.applied'

@@ -45,3 +45,12 @@ export type Administrator = ResponseBody<
   'get'
 >
 export type { Role, Session } from './console-paths'
+
+export type Insights = ResponseBody<'/admin/v1/tenants/{tenant}/insights', 'get'>
+export type Finding = Insights['findings'][number]
+export type Leak = ResponseBody<'/admin/v1/tenants/{tenant}/leaks', 'get'>['items'][number]
+export type Webhook = ResponseBody<'/admin/v1/tenants/{tenant}/webhooks', 'get'>['items'][number]
+export type WebhookDelivery = ResponseBody<
+  '/admin/v1/tenants/{tenant}/webhooks/{webhook}/deliveries',
+  'get'
+>['items'][number]

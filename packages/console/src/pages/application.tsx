@@ -11,6 +11,7 @@ import { useAsync } from '../lib/use-async'
 import { ActivitySection } from './application-sections/activity'
 import { DangerSection } from './application-sections/danger'
 import { DetailsSection } from './application-sections/details'
+import { InsightBanner } from './application-sections/insight-banner'
 import { KeysSection } from './application-sections/keys'
 import type { Loaded } from './application-sections/loaded'
 import { ScopesSection } from './application-sections/scopes'
@@ -156,6 +157,7 @@ function ApplicationView({ loaded, apis, onChanged, reload }: ViewProps) {
           <a href="#secrets">See the secrets</a> before ending the overlap.
         </Warning>
       )}
+      <InsightBanner app={app} mayChange={mayChange} reload={reload} />
       <nav class="toc" aria-label="On this page">
         <ul>
           {sections.map(([id, label]) => (
