@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks'
 
 import { api, messageOf } from '../api/client'
 import type { Finding } from '../api/types'
-import { ErrorMessage, Notice } from './alert'
+import { ErrorMessage } from './alert'
 import { Link } from './link'
 
 const KIND_LABEL: Record<Finding['kind'], string> = {
@@ -38,15 +38,14 @@ export function InsightFindings({
   days: number
   canWrite: boolean
   showApplication: boolean
-  onChanged: () => void
+  /** After a removal, with what was done: the caller shows it, since this list may then go. */
+  onChanged: (done: string) => void
 }) {
   const [error, setError] = useState<string | undefined>(undefined)
-  const [done, setDone] = useState<string | undefined>(undefined)
   const [busy, setBusy] = useState<string | undefined>(undefined)
   return (
     <>
       <ErrorMessage>{error}</ErrorMessage>
-      <Notice tone="success">{done}</Notice>
       <ul class="findings">
         {findings.map((f, index) => {
           const key = `${f.kind}:${f.client_id}:${f.audience ?? ''}:${f.credential_id ?? ''}:${String(index)}`
@@ -78,7 +77,6 @@ export function InsightFindings({
                   onClick={() => {
                     setBusy(key)
                     setError(undefined)
-                    setDone(undefined)
                     api
                       .post('/admin/v1/tenants/{tenant}/insights/remove-unused-scopes', {
                         path: { tenant },
@@ -90,8 +88,7 @@ export function InsightFindings({
                         },
                       })
                       .then(() => {
-                        setDone(`Removed ${(f.scopes ?? []).join(' ')} from ${f.name}.`)
-                        onChanged()
+                        onChanged(`Removed ${(f.scopes ?? []).join(' ')} from ${f.name}.`)
                       })
                       .catch((e: unknown) => {
                         setError(messageOf(e))

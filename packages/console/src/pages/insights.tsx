@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
 
 import { api } from '../api/client'
-import { ErrorMessage } from '../components/alert'
+import { ErrorMessage, Notice } from '../components/alert'
 import { InsightFindings } from '../components/insight-findings'
 import { useSession } from '../lib/session'
 import { useAsync } from '../lib/use-async'
@@ -12,6 +12,7 @@ const WINDOWS = [7, 30, 90, 0]
 export function InsightsPage() {
   const { tenant, canWrite } = useSession()
   const [days, setDays] = useState(30)
+  const [done, setDone] = useState<string | undefined>(undefined)
   const insights = useAsync(
     async (signal) =>
       (
@@ -50,6 +51,7 @@ export function InsightsPage() {
         younger than the window are given time; “All history” judges them at once.
       </p>
       <ErrorMessage>{insights.error}</ErrorMessage>
+      <Notice tone="success">{done}</Notice>
       {insights.data === undefined && insights.error === undefined && (
         <p aria-busy="true">Loading…</p>
       )}
@@ -63,7 +65,10 @@ export function InsightsPage() {
             days={insights.data.days}
             canWrite={canWrite}
             showApplication
-            onChanged={insights.reload}
+            onChanged={(message) => {
+              setDone(message)
+              insights.reload()
+            }}
           />
         ))}
     </div>

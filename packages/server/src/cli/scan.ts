@@ -1,6 +1,5 @@
 import { constants, open, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
 
 import type { Command } from 'commander'
 
@@ -181,7 +180,8 @@ async function reportLeaks(
     if (answers.has(finding.secret)) continue
     const answer = await client.request<LeakReportView>('POST', client.tenantPath('/leaks'), {
       secret: finding.secret,
-      url: `${pathToFileURL(path.resolve(finding.path)).href}#L${String(finding.line)}`,
+      // Relative to where the scan ran: the runner's directory layout stays on the runner.
+      url: `${path.relative(process.cwd(), path.resolve(finding.path)).split(path.sep).join('/')}#L${String(finding.line)}`,
     })
     if (!(LEAK_OUTCOMES as readonly string[]).includes(answer.outcome))
       throw new CliError(

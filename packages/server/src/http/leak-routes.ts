@@ -29,6 +29,11 @@ export async function registerLeakRoutes(app: FastifyInstance, services: Service
         identifier: header('github-public-key-identifier'),
         signature: header('github-public-key-signature'),
       })
+      if (answer.failure !== undefined)
+        request.log.warn(
+          { err: answer.failure },
+          'a GitHub secret-scanning alert could not be handled',
+        )
       if (answer.outcomes !== undefined) {
         const revoked = answer.outcomes.filter((o) => o.startsWith('revoked')).length
         request.log.info(

@@ -16,8 +16,12 @@ import type { ManagementDeps } from './deps.js'
 /** Tokens handled per alert at most; GitHub batches a handful. */
 export const MAX_ALERT_TOKENS = 1000
 const KEYS_TTL_MS = 3600_000
-/** Least time between refetches on a key identifier not in the list. */
-const REFETCH_COOLDOWN_MS = 60_000
+/**
+ * Least time between two reads of the list, whatever the last one gave: an unknown key
+ * identifier, which anyone can send, makes it read again at most this often, so alerts cannot
+ * be used to spend the server's budget of requests to GitHub.
+ */
+const REFETCH_COOLDOWN_MS = 10 * 60_000
 
 export class AlertKeysUnavailable extends Error {}
 
@@ -25,6 +29,7 @@ export class AlertKeysUnavailable extends Error {}
 export class GithubScanningKeys {
   #keys = new Map<string, KeyObject>()
   #loadedAt = -Infinity
+  #attemptedAt = -Infinity
   #loading: Promise<void> | undefined
 
   constructor(
@@ -34,24 +39,27 @@ export class GithubScanningKeys {
   ) {}
 
   async keyFor(identifier: string): Promise<KeyObject | undefined> {
-    const age = this.now() - this.#loadedAt
     const known = this.#keys.get(identifier)
-    if (known !== undefined && age < KEYS_TTL_MS) return known
-    if (known === undefined && age < REFETCH_COOLDOWN_MS) return undefined
+    if (known !== undefined && this.now() - this.#loadedAt < KEYS_TTL_MS) return known
+    if (this.now() - this.#attemptedAt < REFETCH_COOLDOWN_MS) {
+      if (known !== undefined || this.#loadedAt > -Infinity) return known
+      throw new AlertKeysUnavailable("GitHub's secret-scanning keys are not available yet")
+    }
     try {
       this.#loading ??= this.#load().finally(() => (this.#loading = undefined))
       await this.#loading
     } catch (error) {
       // A cached key stays usable while GitHub's list cannot be read.
       if (known !== undefined) return known
-      throw new AlertKeysUnavailable(
-        `GitHub's secret-scanning keys could not be read: ${(error as Error).message}`,
-      )
+      throw new AlertKeysUnavailable("GitHub's secret-scanning keys could not be read", {
+        cause: error,
+      })
     }
     return this.#keys.get(identifier)
   }
 
   async #load(): Promise<void> {
+    this.#attemptedAt = this.now()
     let text: string
     if ('file' in this.source) {
       text = await fs.readFile(this.source.file, 'utf8')
@@ -84,6 +92,8 @@ export interface AlertAnswer {
   status: number
   body: unknown
   headers?: Record<string, string>
+  /** Why it failed, for the server's log only: never sent. */
+  failure?: unknown
 }
 
 interface AlertToken {
@@ -167,13 +177,22 @@ export async function handleGithubAlert(
   if (typeof tokens === 'string') return problem(400, 'Bad Request', tokens)
   const answers = []
   const outcomes: LeakOutcome[] = []
+  let failure: unknown
   for (const alert of tokens) {
-    const { outcome } = await reportLeak(deps, {
-      secret: alert.token,
-      url: alert.url,
-      source: 'github',
-      reporter: 'leak-scanner:github',
-    })
+    let outcome: LeakOutcome
+    try {
+      ;({ outcome } = await reportLeak(deps, {
+        secret: alert.token,
+        url: alert.url,
+        source: 'github',
+        reporter: 'leak-scanner:github',
+      }))
+    } catch (error) {
+      // The others are still handled; the alert then fails as a whole so that GitHub sends it
+      // again, and the tokens handled now answer `already_revoked` (true_positive) next time.
+      failure ??= error
+      continue
+    }
     outcomes.push(outcome)
     answers.push({
       token_hash: createHash('sha256').update(alert.token).digest('hex'),
@@ -181,5 +200,15 @@ export async function handleGithubAlert(
       label: outcome === 'unknown' ? 'false_positive' : 'true_positive',
     })
   }
+  if (failure !== undefined)
+    return {
+      ...problem(
+        500,
+        'Internal Server Error',
+        'the alert could not be handled in full; send it again',
+      ),
+      outcomes,
+      failure,
+    }
   return { status: 200, body: answers, outcomes }
 }

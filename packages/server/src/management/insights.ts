@@ -16,6 +16,8 @@ import { EXPIRING_WITHIN_MS, OVERLAP_ENDING_MS, utcDay, type UsageRollup } from 
  */
 
 export const DEFAULT_INSIGHT_DAYS = 30
+/** A shorter window would call a scope used weekly "unused". */
+export const MIN_REMOVAL_DAYS = 7
 const DAY_MS = 86_400_000
 /** Quota refusals read at most per answer. */
 const MAX_REFUSALS_READ = 5_000
@@ -96,6 +98,8 @@ export type Finding =
 export interface Insights {
   days: number
   generatedAt: Date
+  /** False while token records are still being folded: unused-scope findings wait. */
+  complete: boolean
   findings: Finding[]
   /** Per application and scope, only when one application was asked about. */
   scopes?: ScopeInsight[]
@@ -116,7 +120,9 @@ export async function getInsights(
   if ((await storage.tenants.get(tenantId)) === undefined)
     throw new NotFoundError('tenant', tenantId)
   // What was issued up to a few seconds ago counts, not only what the last background round saw.
-  await deps.rollup?.catchUp()
+  // While the rollup is still behind (a large backlog after an upgrade), scopes in use could look
+  // unused: those findings wait until it has caught up.
+  const current = (await deps.rollup?.catchUp()) ?? true
   const now = deps.now()
   const cutoff = days === 0 ? -Infinity : now.getTime() - days * DAY_MS
   const applications = (await storage.applications.listAll(tenantId)).filter(
@@ -124,7 +130,11 @@ export async function getInsights(
   )
   if (options.clientId !== undefined && applications.length === 0)
     throw new NotFoundError('application', options.clientId)
-  const usage = await storage.insights.usage(tenantId, days === 0 ? 0 : utcDay(cutoff))
+  const usage = await storage.insights.usage(
+    tenantId,
+    days === 0 ? 0 : utcDay(cutoff),
+    options.clientId,
+  )
   const requested = new Map<string, { lastAt: number; tokens: number; firstDay: number }>()
   for (const u of usage) {
     if (options.clientId !== undefined && u.clientId !== options.clientId) continue
@@ -167,7 +177,7 @@ export async function getInsights(
         const requiredInWindow = lastRequired !== undefined && lastRequired >= cutoff
         if (!requestedInWindow && !requiredInWindow) unused.push(scope)
       }
-      if (unused.length > 0 && oldEnough && !app.isBuiltIn)
+      if (unused.length > 0 && oldEnough && !app.isBuiltIn && current)
         findings.push({
           kind: 'unused_scopes',
           clientId: app.clientId,
@@ -225,6 +235,7 @@ export async function getInsights(
   return {
     days,
     generatedAt: now,
+    complete: current,
     findings,
     ...(options.clientId !== undefined && { scopes }),
   }
@@ -341,10 +352,21 @@ export async function removeUnusedScopes(
     scopes: readonly string[]
     days?: number | undefined
   },
+  /** The version the caller saw (If-Match); the edit fails if the application changed since. */
+  expectedVersion?: number,
 ): Promise<Application> {
   if (input.scopes.length === 0)
     throw new ValidationError('scopes', 'name at least one scope to remove')
+  if (input.days !== undefined && input.days !== 0 && input.days < MIN_REMOVAL_DAYS)
+    throw new ValidationError(
+      'days',
+      `scopes are removed as unused over ${String(MIN_REMOVAL_DAYS)} days or more, or over all history (0)`,
+    )
   const insights = await getInsights(deps, tenantId, { days: input.days, clientId: input.clientId })
+  if (!insights.complete)
+    throw new ConflictError(
+      'insight is still catching up with the token records; try again in a minute',
+    )
   const unused = new Set(
     insights.findings
       .filter((f) => f.kind === 'unused_scopes' && f.audience === input.audience)
@@ -369,13 +391,15 @@ export async function removeUnusedScopes(
     tenantId,
     input.clientId,
     { grants },
-    application.version,
+    expectedVersion ?? application.version,
   )
   return updated
 }
 
 /** Entries one report may carry, as @tokenmint/verify sends them. */
 export const MAX_REPORT_ENTRIES = 1000
+/** Checks counted per entry at most: the running total stays far inside a bigint. */
+const MAX_COUNT = 1_000_000_000
 
 /**
  * A verifier's scope-use report: which scopes its checks required of which clients' tokens. The
@@ -397,8 +421,10 @@ export async function recordScopeUse(
       `uses must be a list of at most ${String(MAX_REPORT_ENTRIES)} entries`,
     )
   const { storage } = deps
-  if ((await storage.apis.getByAudience(tenantId, report.audience)) === undefined)
+  const api = await storage.apis.getByAudience(tenantId, report.audience)
+  if (api === undefined)
     throw new ValidationError('audience', `${report.audience} is not an API of this tenant`)
+  const defined = new Set(api.scopes)
   const nowMs = deps.now().getTime()
   const entries: { clientId: string; scope: string; count: number; lastAt: number }[] = []
   for (const raw of report.uses as unknown[]) {
@@ -428,12 +454,25 @@ export async function recordScopeUse(
       lastAt: Math.min(Math.round(use.last_at * 1000), nowMs),
     })
   }
+  // One entry per client and scope, of scopes the API defines, for the tenant's applications:
+  // a report cannot plant rows for made-up scopes or clients.
+  const merged = new Map<string, (typeof entries)[number]>()
+  for (const e of entries) {
+    if (!defined.has(e.scope)) continue
+    const key = `${e.clientId}\n${e.scope}`
+    const seen = merged.get(key)
+    if (seen === undefined) merged.set(key, { ...e, count: Math.min(e.count, MAX_COUNT) })
+    else {
+      seen.count = Math.min(seen.count + e.count, MAX_COUNT)
+      seen.lastAt = Math.max(seen.lastAt, e.lastAt)
+    }
+  }
   const clients = new Set<string>()
-  for (const clientId of new Set(entries.map((e) => e.clientId))) {
+  for (const clientId of new Set([...merged.values()].map((e) => e.clientId))) {
     const app = await storage.applications.get(tenantId, clientId)
     if (app !== undefined) clients.add(clientId)
   }
-  const kept = entries.filter((e) => clients.has(e.clientId))
+  const kept = [...merged.values()].filter((e) => clients.has(e.clientId))
   await storage.insights.recordRequirements(
     kept.map((e) => ({
       tenantId,

@@ -1,7 +1,7 @@
 import { isWellFormedClientSecret, secretHint } from '../crypto/secret-format.js'
 import { NotFoundError, ValidationError } from '../domain/errors.js'
 import type { LeakResponse } from '../domain/model.js'
-import { tokenRevocationExpiresAt } from '../domain/token-policy.js'
+import { isSecretLive, tokenRevocationExpiresAt } from '../domain/token-policy.js'
 import type { LeakedSecret } from '../storage/contract.js'
 import { revokeWithin } from './application-endings.js'
 import type { ManagementDeps } from './deps.js'
@@ -88,8 +88,11 @@ export async function reportLeak(
       throw new NotFoundError('application', secret.clientId)
     // The built-in admin application (the CLI's credentials) loses its secret, never itself:
     // revoking it would lock the tenant out of the admin API for good.
+    // A secret that no longer authenticates (its rotation overlap ended) takes only itself and
+    // its tokens down: an old secret someone still has must not be a way to revoke the live
+    // application that replaced it.
     const action: LeakResponse =
-      application.isBuiltIn || application.status === 'revoked'
+      application.isBuiltIn || application.status === 'revoked' || !isSecretLive(secret, now)
         ? 'revoke_secret'
         : tenant.leakResponse
     const leakData = {

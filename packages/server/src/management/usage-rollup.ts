@@ -114,11 +114,22 @@ export class UsageRollup extends BackgroundJob {
     await this.announce()
   }
 
-  /** Folds every settled token record not folded yet (bounded per call). */
-  async catchUp(): Promise<void> {
+  #catchingUp: Promise<boolean> | undefined
+
+  /**
+   * Folds every settled token record not folded yet, bounded per call; callers at the same time
+   * share one run. Resolves true when nothing was left behind: the counts are current.
+   */
+  catchUp(): Promise<boolean> {
+    this.#catchingUp ??= this.#catchUp().finally(() => (this.#catchingUp = undefined))
+    return this.#catchingUp
+  }
+
+  async #catchUp(): Promise<boolean> {
     for (let round = 0; round < BATCHES_PER_ROUND; round++) {
-      if (!(await this.#foldBatch())) return
+      if (!(await this.#foldBatch())) return true
     }
+    return false
   }
 
   async #foldBatch(): Promise<boolean> {
@@ -180,15 +191,18 @@ export class UsageRollup extends BackgroundJob {
   async announce(): Promise<void> {
     const { storage } = this.deps
     const now = this.deps.now()
-    const events: AuditEvent[] = []
-    const once = async (
+    // The notice and its record commit together: a finding is told exactly once.
+    const once = (
       tenantId: string,
       key: string,
       event: Omit<AuditEvent, 'tenantId' | 'occurredAt' | 'actor'>,
-    ) => {
-      if (await storage.insights.claimNotice(tenantId, key, now))
-        events.push({ ...event, tenantId, occurredAt: now, actor: 'system:insights' })
-    }
+    ) =>
+      storage.transaction(async (inner) => {
+        if (await inner.insights.claimNotice(tenantId, key, now))
+          await inner.audit.append([
+            { ...event, tenantId, occurredAt: now, actor: 'system:insights' },
+          ])
+      })
     for (const app of await storage.insights.expiringApplications(
       now,
       new Date(now.getTime() + EXPIRING_WITHIN_MS),
@@ -237,6 +251,5 @@ export class UsageRollup extends BackgroundJob {
         },
       )
     }
-    if (events.length > 0) await storage.audit.append(events)
   }
 }

@@ -25,12 +25,19 @@ import { newDeliveryId, subscribedTypes, webhookSealingContext } from './webhook
 const TICK_MS = 500
 /** Audit records read per tenant and tick. */
 const RECORDS_PER_TURN = 500
-/** Deliveries attempted per tick, across every endpoint. */
-const DELIVERIES_PER_TICK = 100
+/** Due deliveries read per tick, across every endpoint. */
+const DELIVERIES_PER_TICK = 500
+/**
+ * Attempts per endpoint and tick, and how long one may take before that endpoint's turn ends:
+ * a slow or backlogged receiver (of any tenant) cannot hold the workers that everyone's
+ * deliveries, a leak alert among them, go through.
+ */
+const ATTEMPTS_PER_ENDPOINT = 10
+const SLOW_ATTEMPT_MS = 2_000
 /** Endpoints sent to at the same time; each one's deliveries go one after the other. */
 const PARALLEL_ENDPOINTS = 4
 /** Standard Webhooks asks receivers to answer quickly; a slow one is a failed attempt. */
-const ATTEMPT_TIMEOUT_MS = 15_000
+const ATTEMPT_TIMEOUT_MS = 10_000
 /** A lease outlives any one attempt. */
 const LEASE_MS = 60_000
 const QUOTA_EVENT_EVERY_MS = 3_600_000
@@ -177,12 +184,14 @@ export class WebhookDelivery extends BackgroundJob {
     const due = await this.deps.storage.webhooks.due(this.deps.now(), DELIVERIES_PER_TICK)
     const byEndpoint = new Map<string, DueWebhookDelivery[]>()
     for (const d of due) byEndpoint.set(d.endpointId, [...(byEndpoint.get(d.endpointId) ?? []), d])
-    const queues = [...byEndpoint.values()]
+    const queues = [...byEndpoint.values()].map((q) => q.slice(0, ATTEMPTS_PER_ENDPOINT))
     const worker = async () => {
       for (let queue = queues.shift(); queue !== undefined; queue = queues.shift()) {
         for (const delivery of queue) {
-          // An endpoint that just failed is not tried again this tick; the rest keep their turn.
+          // An endpoint that just failed, or answered slowly, is not tried again this tick.
+          const started = Date.now()
           if (!(await this.#attempt(delivery))) break
+          if (Date.now() - started > SLOW_ATTEMPT_MS) break
         }
       }
     }

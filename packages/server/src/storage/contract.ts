@@ -389,7 +389,7 @@ export interface InsightStore {
   /** `token.issued` records after `afterId` written before `before`, in id order. */
   tokenRecordsAfter(afterId: number, before: Date, limit: number): Promise<TokenRecord[]>
   addUsage(usage: readonly ScopeUsage[]): Promise<void>
-  usage(tenantId: string, sinceDay: number): Promise<ScopeUsage[]>
+  usage(tenantId: string, sinceDay: number, clientId?: string): Promise<ScopeUsage[]>
   streams(
     keys: readonly Pick<TokenStream, 'tenantId' | 'clientId' | 'audience' | 'scopes'>[],
   ): Promise<TokenStream[]>

@@ -301,6 +301,26 @@ describe.each(storageDrivers)(
       })
       expect(tooMany.status).toBe(400)
       expect((await post(plain, { audience: api.audience, uses: [] })).status).toBe(204)
+      // Duplicates are merged and scopes the API does not define are dropped (no 500, no rows).
+      const target = await createApplication(server, {
+        grants: [{ audience: api.audience, scopes: ['read:b'] }],
+      })
+      const use = (scope: string) => ({ client_id: target.clientId, scope, count: 2, last_at: 1 })
+      const merged = await post(plain, {
+        audience: api.audience,
+        uses: [use('read:b'), use('read:b'), use('made:up')],
+      })
+      expect(merged.status).toBe(204)
+      const view = await insights(`days=0&client_id=${target.clientId}`)
+      expect(view.scopes?.map((s) => s.scope)).toEqual(['read:b'])
+      expect(view.scopes?.[0]?.last_required_at).not.toBeNull()
+      // A removal judged over a window shorter than a week is refused.
+      const short = await server.admin_(
+        'POST',
+        `/admin/v1/tenants/${server.tenant}/insights/remove-unused-scopes`,
+        { client_id: target.clientId, audience: api.audience, scopes: ['read:b'], days: 1 },
+      )
+      expect(short.status).toBe(400)
     })
   },
 )

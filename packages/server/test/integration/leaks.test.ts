@@ -251,6 +251,45 @@ describe.each(storageDrivers)('leak response (%s)', (_driver, openDatabase) => {
     })
   })
 
+  it('takes down only an old secret whose overlap ended, never the live application that replaced it', async () => {
+    await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/config:apply`, {
+      config: { version: 1, tenant: { leak_response: 'revoke_application' } },
+    })
+    try {
+      const app = await createApplication(server, {
+        grants: [{ audience: api.audience, scopes: ['read:assigned-policies'] }],
+      })
+      const rotated = await server.admin_(
+        'POST',
+        `/admin/v1/tenants/${server.tenant}/applications/${app.clientId}/rotate-secret`,
+        { overlap_seconds: 1 },
+      )
+      const fresh = ((await rotated.json()) as { client_secret: string }).client_secret
+      // The overlap ends; the old secret no longer authenticates, but someone still has it.
+      await new Promise((resolve) => setTimeout(resolve, 1_200))
+      expect((await mint(app)).status).toBe(401)
+      const result = await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/leaks`, {
+        secret: app.clientSecret,
+      })
+      expect(await result.json()).toMatchObject({
+        outcome: 'revoked_secret',
+        client_id: app.clientId,
+      })
+      const shown = (await (
+        await server.admin_(
+          'GET',
+          `/admin/v1/tenants/${server.tenant}/applications/${app.clientId}`,
+        )
+      ).json()) as { status: string }
+      expect(shown.status).toBe('active')
+      expect((await mint({ ...app, clientSecret: fresh })).status).toBe(200)
+    } finally {
+      await server.admin_('POST', `/admin/v1/tenants/${server.tenant}/config:apply`, {
+        config: { version: 1, tenant: { leak_response: 'revoke_secret' } },
+      })
+    }
+  })
+
   it('revokes a secret reported from many places at once exactly once', async () => {
     const leaked = await app()
     const answers = await Promise.all(

@@ -67,6 +67,7 @@ export function InsightBanner({
           canWrite={mayChange && app.status === 'active'}
           showApplication={false}
           onChanged={() => {
+            // The application reloads with its new scopes, and this banner with it.
             found.reload()
             reload()
           }}

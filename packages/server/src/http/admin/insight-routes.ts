@@ -4,7 +4,7 @@ import type { Services } from '../../compose.js'
 import { getInsights, removeUnusedScopes, type Finding } from '../../management/insights.js'
 import type { AdminApp } from './api-routes.js'
 import { applicationView } from './representations.js'
-import { bearer, callerOf, config, errors, guardFor } from './route-kit.js'
+import { bearer, callerOf, config, errors, guardFor, ifMatch } from './route-kit.js'
 import * as S from './schemas.js'
 
 const T = S.Type
@@ -65,6 +65,10 @@ const FindingSchema = T.Object(
 const InsightsSchema = T.Object({
   days: T.Integer(),
   generated_at: Time,
+  complete: T.Boolean({
+    description:
+      'false while token records are still being folded (a backlog after an upgrade): unused-scope findings wait until then',
+  }),
   findings: T.Array(FindingSchema),
   scopes: T.Optional(
     T.Array(
@@ -156,6 +160,7 @@ export function registerInsightRoutes(app: AdminApp, services: Services): void {
       return {
         days: insights.days,
         generated_at: insights.generatedAt.toISOString(),
+        complete: insights.complete,
         findings: insights.findings.map(findingView),
         ...(insights.scopes !== undefined && {
           scopes: insights.scopes.map((s) => ({
@@ -187,12 +192,18 @@ export function registerInsightRoutes(app: AdminApp, services: Services): void {
       },
     },
     async (request) => {
-      const updated = await removeUnusedScopes(deps, callerOf(request), request.params.tenant, {
-        clientId: request.body.client_id,
-        audience: request.body.audience,
-        scopes: request.body.scopes,
-        days: request.body.days,
-      })
+      const updated = await removeUnusedScopes(
+        deps,
+        callerOf(request),
+        request.params.tenant,
+        {
+          clientId: request.body.client_id,
+          audience: request.body.audience,
+          scopes: request.body.scopes,
+          days: request.body.days,
+        },
+        ifMatch(request),
+      )
       return applicationView(
         updated,
         services.issuerFor(request.params.tenant),

@@ -91,13 +91,14 @@ export class SqlInsightStore implements InsightStore {
     }
   }
 
-  async usage(tenantId: string, sinceDay: number): Promise<ScopeUsage[]> {
-    const rows = await this.db
+  async usage(tenantId: string, sinceDay: number, clientId?: string): Promise<ScopeUsage[]> {
+    let query = this.db
       .selectFrom('scope_usage_daily')
       .selectAll()
       .where('tenant_id', '=', tenantId)
       .where('day', '>=', sinceDay)
-      .execute()
+    if (clientId !== undefined) query = query.where('client_id', '=', clientId)
+    const rows = await query.execute()
     return rows.map((r) => ({
       tenantId: r.tenant_id,
       clientId: r.client_id,
@@ -190,7 +191,8 @@ export class SqlInsightStore implements InsightStore {
         )
         .onConflict((oc) =>
           oc.columns(['tenant_id', 'client_id', 'audience', 'scope']).doUpdateSet({
-            checks: sql`scope_requirements.checks + excluded.checks`,
+            // Saturates well inside a bigint, however many reports arrive.
+            checks: sql`case when scope_requirements.checks + excluded.checks > 1000000000000 then 1000000000000 else scope_requirements.checks + excluded.checks end`,
             last_required_at: sql`case when excluded.last_required_at > scope_requirements.last_required_at then excluded.last_required_at else scope_requirements.last_required_at end`,
           }),
         )

@@ -1,12 +1,10 @@
-import type { Kysely, Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable } from 'kysely'
 
 import type { LeakResponse } from '../../domain/model.js'
 import type { LeakedSecret, LeakStore } from '../contract.js'
 import { ms } from './rows.js'
+import type { SqlDialectName } from './dialect.js'
 import type { Database, LeakedSecretsTable } from './schema.js'
-
-/** Audit records read at most when looking for a leaked secret's tokens. */
-const MAX_RECORDS_SCANNED = 200_000
 
 function leakFromRow(row: Selectable<LeakedSecretsTable>): LeakedSecret {
   return {
@@ -27,7 +25,10 @@ function leakFromRow(row: Selectable<LeakedSecretsTable>): LeakedSecret {
 }
 
 export class SqlLeakStore implements LeakStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialectName,
+  ) {}
 
   async get(hash: string): Promise<LeakedSecret | undefined> {
     const row = await this.db
@@ -86,25 +87,28 @@ export class SqlLeakStore implements LeakStore {
     now: Date,
     limit: number,
   ): Promise<{ jti: string; exp: number }[]> {
+    // The records are filtered in SQL (the data column is JSON text in both dialects), so no
+    // number of the application's other tokens can push the leaked secret's out of reach.
+    const field = (name: string) =>
+      this.dialect === 'postgres'
+        ? sql<string>`(data::json ->> ${name})`
+        : sql<string>`json_extract(data, ${`$.${name}`})`
+    const exp =
+      this.dialect === 'postgres'
+        ? sql<number>`(data::json ->> 'exp')::bigint`
+        : sql<number>`json_extract(data, '$.exp')`
     const rows = await this.db
       .selectFrom('audit_events')
-      .select('data')
+      .select([field('jti').as('jti'), exp.as('exp')])
       .where('tenant_id', '=', tenantId)
       .where('client_id', '=', clientId)
       .where('type', '=', 'token.issued')
       .where('occurred_at', '>=', ms(since))
+      .where(sql<boolean>`${field('secret_id')} = ${secretId}`)
+      .where(sql<boolean>`${exp} > ${Math.floor(now.getTime() / 1000)}`)
       .orderBy('id', 'desc')
-      .limit(MAX_RECORDS_SCANNED)
+      .limit(limit)
       .execute()
-    const nowSeconds = now.getTime() / 1000
-    const tokens: { jti: string; exp: number }[] = []
-    for (const row of rows) {
-      const data = JSON.parse(row.data) as { secret_id?: unknown; jti?: unknown; exp?: unknown }
-      if (data.secret_id !== secretId || typeof data.jti !== 'string') continue
-      if (typeof data.exp !== 'number' || data.exp <= nowSeconds) continue
-      tokens.push({ jti: data.jti, exp: data.exp })
-      if (tokens.length >= limit) break
-    }
-    return tokens
+    return rows.filter((r) => typeof r.jti === 'string').map((r) => ({ jti: r.jti, exp: r.exp }))
   }
 }

@@ -315,7 +315,7 @@ export class SqlStorage implements Storage {
     this.auditChain = new SqlAuditChainStore(db)
     this.auditSinks = new SqlAuditSinkStore(db)
     this.webhooks = new SqlWebhookStore(db)
-    this.leaks = new SqlLeakStore(db)
+    this.leaks = new SqlLeakStore(db, dialect)
     this.insights = new SqlInsightStore(db)
     this.revocations = new SqlRevocationStore(db, dialect)
     this.users = new SqlUserStore(db)
