@@ -316,7 +316,7 @@ export class SqlStorage implements Storage {
     this.auditSinks = new SqlAuditSinkStore(db)
     this.webhooks = new SqlWebhookStore(db)
     this.leaks = new SqlLeakStore(db, dialect)
-    this.insights = new SqlInsightStore(db)
+    this.insights = new SqlInsightStore(db, dialect)
     this.revocations = new SqlRevocationStore(db, dialect)
     this.users = new SqlUserStore(db)
     this.refreshTokens = new SqlRefreshTokenStore(db, dialect, isTransaction)
