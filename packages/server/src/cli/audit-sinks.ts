@@ -58,15 +58,14 @@ export function registerAuditSinks(audit: Command): void {
   sinks
     .command('add')
     .description('add a sink; an HTTPS sink prints its signing secret once')
+    // The URL is an argument: `--url` is the global option naming the Tokenmint server, which
+    // took it before the sink ever saw it.
+    .argument('<url>', "https://… (otlp: the collector's /v1/logs), or syslog+tls://host:port")
     .requiredOption('--kind <kind>', 'https, syslog or otlp')
-    .requiredOption(
-      '--url <url>',
-      "https://… (otlp: the collector's /v1/logs), or syslog+tls://host:port",
-    )
     .option('--from-beginning', 'send every record kept, not only new ones')
     .option('--json', 'as JSON')
     .action(
-      async (flags: { kind: string; url: string; fromBeginning?: boolean }, command: Command) => {
+      async (url: string, flags: { kind: string; fromBeginning?: boolean }, command: Command) => {
         if (!KINDS.includes(flags.kind))
           throw new CliError(`--kind must be one of ${KINDS.join(', ')}`)
         const { client, options } = adminClientFor(command)
@@ -75,7 +74,7 @@ export function registerAuditSinks(audit: Command): void {
           client.tenantPath('/audit/sinks'),
           {
             kind: flags.kind,
-            url: flags.url,
+            url,
             start: flags.fromBeginning === true ? 'beginning' : 'now',
           },
         )
