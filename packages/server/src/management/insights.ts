@@ -125,9 +125,17 @@ export async function getInsights(
   const current = (await deps.rollup?.catchUp()) ?? true
   const now = deps.now()
   const cutoff = days === 0 ? -Infinity : now.getTime() - days * DAY_MS
-  const applications = (await storage.applications.listAll(tenantId)).filter(
-    (a) => options.clientId === undefined || a.clientId === options.clientId,
-  )
+  // One application's page asks about it alone: read only that one.
+  const one =
+    options.clientId === undefined
+      ? undefined
+      : await storage.applications.get(tenantId, options.clientId)
+  const applications =
+    options.clientId === undefined
+      ? await storage.applications.listAll(tenantId)
+      : one === undefined
+        ? []
+        : [one]
   if (options.clientId !== undefined && applications.length === 0)
     throw new NotFoundError('application', options.clientId)
   const usage = await storage.insights.usage(
@@ -137,7 +145,6 @@ export async function getInsights(
   )
   const requested = new Map<string, { lastAt: number; tokens: number; firstDay: number }>()
   for (const u of usage) {
-    if (options.clientId !== undefined && u.clientId !== options.clientId) continue
     const key = `${u.clientId}\n${u.audience}\n${u.scope}`
     const entry = requested.get(key) ?? { lastAt: 0, tokens: 0, firstDay: u.day }
     entry.lastAt = Math.max(entry.lastAt, u.lastAt)
@@ -146,7 +153,7 @@ export async function getInsights(
     requested.set(key, entry)
   }
   const required = new Map<string, number>()
-  for (const r of await storage.insights.requirements(tenantId))
+  for (const r of await storage.insights.requirements(tenantId, options.clientId))
     required.set(`${r.clientId}\n${r.audience}\n${r.scope}`, r.lastRequiredAt)
 
   const findings: Finding[] = []
@@ -212,7 +219,7 @@ export async function getInsights(
       })
     await credentialFindings(storage, app, now, cutoff, oldEnough || days === 0, findings)
   }
-  for (const stream of await storage.insights.tenantStreams(tenantId)) {
+  for (const stream of await storage.insights.tenantStreams(tenantId, options.clientId)) {
     const app = byId.get(stream.clientId)
     // The built-in admin application is the CLI's, which mints a token per command by design.
     if (stream.churn === null || app === undefined || app.isBuiltIn) continue
@@ -231,7 +238,7 @@ export async function getInsights(
       message: `${app.name} requests about ${String(stream.churn.tokensPerHour)} tokens an hour for ${stream.audience} and discards each with ${minutes(stream.churn.avgRemainingSeconds)} of its ${minutes(stream.churn.lifetimeSeconds)} left: cache the token until shortly before it expires (the @tokenmint/client SDK does), which also keeps it under its quota`,
     })
   }
-  findings.push(...(await quotaFindings(storage, tenantId, byId, now, cutoff)))
+  findings.push(...(await quotaFindings(storage, tenantId, options.clientId, byId, now, cutoff)))
   return {
     days,
     generatedAt: now,
@@ -288,6 +295,7 @@ async function credentialFindings(
 async function quotaFindings(
   storage: Storage,
   tenantId: string,
+  clientId: string | undefined,
   byId: ReadonlyMap<string, Application>,
   now: Date,
   cutoff: number,
@@ -299,6 +307,7 @@ async function quotaFindings(
   do {
     const page = await storage.audit.list({
       tenantId,
+      clientId,
       type: 'token.refused',
       since,
       limit: 500,

@@ -1,4 +1,4 @@
-import { isWellFormedClientSecret, secretHint } from '../crypto/secret-format.js'
+import { isWellFormedClientSecret } from '../crypto/secret-format.js'
 import { NotFoundError, ValidationError } from '../domain/errors.js'
 import type { LeakResponse } from '../domain/model.js'
 import { isSecretLive, tokenRevocationExpiresAt } from '../domain/token-policy.js'
@@ -43,10 +43,6 @@ export interface LeakResult {
 export const MAX_TOKENS_REVOKED = 10_000
 const MAX_URL_LENGTH = 2048
 
-export function isTokenmintSecret(value: string): boolean {
-  return isWellFormedClientSecret(value)
-}
-
 /**
  * Handles one report. `tenantId` scopes an administrator's report to its own tenant: a secret
  * of another tenant is `unknown` to it, exactly as a made-up one.
@@ -56,7 +52,7 @@ export async function reportLeak(
   report: LeakReport,
   tenantId?: string,
 ): Promise<LeakResult> {
-  if (!isTokenmintSecret(report.secret)) return { outcome: 'unknown' }
+  if (!isWellFormedClientSecret(report.secret)) return { outcome: 'unknown' }
   const url = report.url === undefined ? null : report.url.slice(0, MAX_URL_LENGTH)
   const hash = deps.hasher.hash(report.secret)
   const hashText = hash.toString('base64url')
@@ -137,7 +133,7 @@ export async function reportLeak(
       tenantId: tenant.id,
       clientId: secret.clientId,
       secretId: secret.id,
-      hint: secret.hint || secretHint(report.secret),
+      hint: secret.hint,
       url,
       source: report.source,
       reporter: report.reporter,
@@ -180,7 +176,7 @@ export async function reportLeak(
 
 /** An administrator's report must be a Tokenmint secret; anything else is a mistake to point out. */
 export function requireSecretShape(secret: string): void {
-  if (!isTokenmintSecret(secret))
+  if (!isWellFormedClientSecret(secret))
     throw new ValidationError(
       'secret',
       'not a Tokenmint client secret: it must start with tms_ and carry a valid checksum',

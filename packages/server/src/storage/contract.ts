@@ -393,12 +393,13 @@ export interface InsightStore {
   streams(
     keys: readonly Pick<TokenStream, 'tenantId' | 'clientId' | 'audience' | 'scopes'>[],
   ): Promise<TokenStream[]>
-  tenantStreams(tenantId: string): Promise<TokenStream[]>
+  /** The tenant's streams, or one application's. */
+  tenantStreams(tenantId: string, clientId?: string): Promise<TokenStream[]>
   /** Streams (any tenant) found churning since `since`. */
   churnSince(since: Date): Promise<TokenStream[]>
   saveStreams(streams: readonly TokenStream[]): Promise<void>
   recordRequirements(requirements: readonly ScopeRequirement[]): Promise<void>
-  requirements(tenantId: string): Promise<ScopeRequirement[]>
+  requirements(tenantId: string, clientId?: string): Promise<ScopeRequirement[]>
   /** Active applications (any tenant) whose expiry falls in (now, before]. */
   expiringApplications(
     now: Date,

@@ -147,13 +147,10 @@ export class SqlInsightStore implements InsightStore {
     return found
   }
 
-  async tenantStreams(tenantId: string): Promise<TokenStream[]> {
-    const rows = await this.db
-      .selectFrom('token_streams')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .execute()
-    return rows.map(streamFromRow)
+  async tenantStreams(tenantId: string, clientId?: string): Promise<TokenStream[]> {
+    let query = this.db.selectFrom('token_streams').selectAll().where('tenant_id', '=', tenantId)
+    if (clientId !== undefined) query = query.where('client_id', '=', clientId)
+    return (await query.execute()).map(streamFromRow)
   }
 
   async churnSince(since: Date): Promise<TokenStream[]> {
@@ -213,12 +210,13 @@ export class SqlInsightStore implements InsightStore {
     }
   }
 
-  async requirements(tenantId: string): Promise<ScopeRequirement[]> {
-    const rows = await this.db
+  async requirements(tenantId: string, clientId?: string): Promise<ScopeRequirement[]> {
+    let query = this.db
       .selectFrom('scope_requirements')
       .selectAll()
       .where('tenant_id', '=', tenantId)
-      .execute()
+    if (clientId !== undefined) query = query.where('client_id', '=', clientId)
+    const rows = await query.execute()
     return rows.map((r) => ({
       tenantId: r.tenant_id,
       clientId: r.client_id,
