@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { recordHash } from '../../src/domain/audit-chain.js'
 import { pruneAudit } from '../../src/management/audit-integrity.js'
 import { freshPostgresSchema } from '../support/databases.js'
+import { cliEnvFor } from '../support/serve-process.js'
 import { startServer, temporaryDir, type TestServer } from '../support/server.js'
 
 const run = promisify(execFile)
@@ -119,20 +120,10 @@ const verify = (server: TestServer, query = '') =>
 /** The findings, without the records the test's own verify calls appended meanwhile. */
 const kinds = (report: Verification) => report.findings.map((f) => [f.kind, f.seq, f.through])
 
-/** The CLI pointed at `server` with its admin credentials, and no profile of this machine. */
-const cliEnv = (server: TestServer) => ({
-  PATH: process.env['PATH'],
-  TOKENMINT_URL: server.url,
-  TOKENMINT_TENANT: 'acme',
-  TOKENMINT_CLIENT_ID: server.admin.clientId,
-  TOKENMINT_CLIENT_SECRET: server.admin.clientSecret,
-  TOKENMINT_PROFILE: path.join(temporaryDir(), 'none.json'),
-})
-
 async function cli(server: TestServer, ...args: string[]) {
   try {
     const { stdout } = await run(process.execPath, [BIN, ...args], {
-      env: cliEnv(server),
+      env: cliEnvFor(server),
     })
     return { code: 0, stdout }
   } catch (error) {
@@ -536,7 +527,7 @@ describe('the audit stream', () => {
 
       // `tokenmint audit tail` follows the same stream: from the start here, as JSON lines.
       const tail = spawn(process.execPath, [BIN, 'audit', 'tail', '--after', '0', '--json'], {
-        env: cliEnv(server),
+        env: cliEnvFor(server),
       })
       const tailed = await new Promise<number[]>((resolve, reject) => {
         let out = ''

@@ -3,7 +3,7 @@ import { promisify } from 'node:util'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { CLI } from '../support/serve-process.js'
+import { CLI, cliEnvFor } from '../support/serve-process.js'
 import { startServer, type TestServer } from '../support/server.js'
 
 const run = promisify(execFile)
@@ -14,15 +14,7 @@ describe('tokenmint audit sinks add', () => {
 
   beforeAll(async () => {
     server = await startServer()
-    env = {
-      ...Object.fromEntries(
-        Object.entries(process.env).filter(([key]) => !key.startsWith('TOKENMINT_')),
-      ),
-      TOKENMINT_TENANT: server.tenant,
-      TOKENMINT_CLIENT_ID: server.admin.clientId,
-      TOKENMINT_CLIENT_SECRET: server.admin.clientSecret,
-      TOKENMINT_PROFILE: '/nonexistent/profile.json',
-    }
+    env = cliEnvFor(server)
   })
   afterAll(() => server.stop())
 

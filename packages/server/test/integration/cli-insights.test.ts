@@ -4,7 +4,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { basic, createApi, createApplication, postForm } from '../support/fixtures.js'
-import { CLI } from '../support/serve-process.js'
+import { CLI, cliEnvFor } from '../support/serve-process.js'
 import { startServer, type TestServer } from '../support/server.js'
 
 const run = promisify(execFile)
@@ -15,16 +15,7 @@ describe('tokenmint insights', () => {
 
   beforeAll(async () => {
     server = await startServer()
-    env = {
-      ...Object.fromEntries(
-        Object.entries(process.env).filter(([key]) => !key.startsWith('TOKENMINT_')),
-      ),
-      TOKENMINT_URL: server.url,
-      TOKENMINT_TENANT: server.tenant,
-      TOKENMINT_CLIENT_ID: server.admin.clientId,
-      TOKENMINT_CLIENT_SECRET: server.admin.clientSecret,
-      TOKENMINT_PROFILE: '/nonexistent/profile.json',
-    }
+    env = cliEnvFor(server)
   })
   afterAll(() => server.stop())
 

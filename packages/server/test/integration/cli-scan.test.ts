@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateClientSecret, secretHint } from '../../src/crypto/secret-format.js'
 import { EXIT_SECRETS_FOUND } from '../../src/cli/scan.js'
 import { basic, createApi, createApplication, postForm } from '../support/fixtures.js'
-import { CLI, removeScratchDir, scratchDir } from '../support/serve-process.js'
+import { CLI, cliEnvFor, removeScratchDir, scratchDir } from '../support/serve-process.js'
 import { startServer } from '../support/server.js'
 
 const run = promisify(execFile)
@@ -155,13 +155,7 @@ describe('tokenmint scan', () => {
       write('deploy/ci.env', `TOKENMINT_SECRET=${leaked.clientSecret}\n`)
       write('deploy/copy.env', `# again\nSECRET=${leaked.clientSecret}\n`)
       const saved = env
-      env = {
-        ...saved,
-        TOKENMINT_URL: server.url,
-        TOKENMINT_TENANT: server.tenant,
-        TOKENMINT_CLIENT_ID: server.admin.clientId,
-        TOKENMINT_CLIENT_SECRET: server.admin.clientSecret,
-      }
+      env = cliEnvFor(server)
       let result: Outcome
       try {
         result = await scan('--revoke', '--json', 'deploy')

@@ -12,6 +12,25 @@ export const CLI = path.resolve(
   '../../dist/cli/main.js',
 )
 
+/**
+ * The environment of a CLI pointed at `server` with its admin credentials: the PATH and nothing
+ * else of this shell, so no profile or TOKENMINT_* setting of the machine leaks in.
+ */
+export function cliEnvFor(server: {
+  url: string
+  tenant: string
+  admin: { clientId: string; clientSecret: string }
+}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'],
+    TOKENMINT_URL: server.url,
+    TOKENMINT_TENANT: server.tenant,
+    TOKENMINT_CLIENT_ID: server.admin.clientId,
+    TOKENMINT_CLIENT_SECRET: server.admin.clientSecret,
+    TOKENMINT_PROFILE: path.join(scratchDir('tokenmint-cli-'), 'none.json'),
+  }
+}
+
 const OUTPUT_LIMIT = 64 * 1024
 const live = new Set<ChildProcess>()
 const scratch = new Set<string>()
