@@ -32,6 +32,11 @@ export type VerifyErrorReason =
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_AUTHORIZATION_HEADER'
   | 'ERR_DISCOVERY'
+  /**
+   * A verifier of every tenant of a deployment has fetched `newTenantFetchesPerMinute` tenants'
+   * keys in the last minute, so a token of yet another tenant is refused for now.
+   */
+  | 'ERR_TENANT_KEYS_LIMITED'
   | 'ERR_TOKEN_BOUND'
   | 'ERR_DPOP_PROOF'
 

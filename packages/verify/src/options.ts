@@ -1,4 +1,7 @@
-/** Credentials of an application created with `--introspect`, to follow the revocation feed. */
+/**
+ * Credentials of an application created with `--introspect`, to follow the revocation feed. For
+ * a verifier of every tenant of a deployment, an application of the root tenant.
+ */
 export interface FeedOptions {
   clientId: string
   clientSecret: string
@@ -36,7 +39,12 @@ export interface ScopeUseReportOptions {
 }
 
 export interface VerifierOptions {
-  /** The tenant's issuer, e.g. `https://auth.example.com/t/acme`. */
+  /**
+   * The tenant's issuer, e.g. `https://auth.example.com/t/acme`: the verifier accepts that
+   * tenant's tokens. Or the deployment's base URL, e.g. `https://auth.example.com`: it accepts
+   * tokens of every tenant of the deployment (`iss` exactly `{base}/t/{tenant}`), fetching each
+   * tenant's keys when its first token comes, and follows the deployment-wide revocation feed.
+   */
   issuer: string
   /** This API's audience; a token must name it in `aud`. */
   audience: string
@@ -48,7 +56,8 @@ export interface VerifierOptions {
   /**
    * Report which scopes each client's requests were checked against (client id, scope, count,
    * last time; never the token). Sent with the `revocationFeed` credentials, which it requires.
-   * `true` takes the defaults. Default off.
+   * `true` takes the defaults. Default off. Only for a tenant's issuer: a verifier of a
+   * deployment's base URL throws if asked.
    */
   reportScopeUse?: boolean | ScopeUseReportOptions
   /** Verified tokens kept for a map look-up. Default 10 000. */
@@ -62,6 +71,24 @@ export interface VerifierOptions {
    * in front and the URL the server sees differs: DPoP proofs name the URL the client used.
    */
   publicUrl?: string
+  /**
+   * With a deployment's base URL as `issuer`: the tenants whose tokens this API accepts. Any
+   * other tenant's token is refused (`ERR_TOKEN_ISSUER`) before anything is fetched. Default:
+   * every tenant.
+   */
+  tenants?: (tenantId: string) => boolean
+  /**
+   * With a deployment's base URL as `issuer`: tenants whose keys are held at once, least
+   * recently used out (as many tenants found unknown are remembered). Default 1 000.
+   */
+  maxTenants?: number
+  /**
+   * With a deployment's base URL as `issuer`: fetches of keys of tenants not held, per minute
+   * (a token bucket of this size). Beyond it, a token of a tenant not held is refused
+   * (`ERR_TENANT_KEYS_LIMITED`) until the bucket refills, so tokens naming made-up tenants cannot
+   * make the verifier fetch without limit. Default 60.
+   */
+  newTenantFetchesPerMinute?: number
   /** `realm` of WWW-Authenticate. Default `api`. */
   realm?: string
   fetch?: typeof fetch

@@ -3,6 +3,8 @@ import type { FeedOptions } from './options.js'
 
 interface Entry {
   cursor: string
+  /** The entry's tenant: every entry of the deployment-wide feed names one. */
+  tenant?: string
   type: 'application' | 'token'
   client_id: string
   jti?: string
@@ -10,15 +12,27 @@ interface Entry {
   expires_at: number
 }
 
+/** Under this key, an entry that names no tenant on the deployment-wide feed: any tenant's. */
+const ANY_TENANT = '*'
+
+/** One tenant's revoked applications (client id → revoked at) and tokens (jti → expires at). */
+interface TenantRevocations {
+  clients: Map<string, number>
+  jtis: Map<string, number>
+}
+
 /**
  * Follows `{issuer}/oauth/revocations` over Server-Sent Events: catch-up from the last cursor,
  * then entries as they are committed. Reconnects with backoff and resumes with Last-Event-ID,
  * so nothing published while disconnected is missed. Written by hand over `fetch` because
  * Node 20 has no EventSource, and a client that sends credentials and a cursor is ~60 lines.
+ *
+ * Revocations are held per tenant: one tenant's feed puts every entry under its tenant; the
+ * deployment-wide feed (`{public_url}/oauth/revocations`) under the tenant each entry names, so
+ * an entry for one tenant's client never revokes another tenant's client of the same id.
  */
 export class RevocationFeed {
-  readonly #clients = new Map<string, number>()
-  readonly #jtis = new Map<string, number>()
+  readonly #tenants = new Map<string, TenantRevocations>()
   #cursor: string | undefined
   #lastHeardAt = 0
   #syncedAt = 0
@@ -26,15 +40,27 @@ export class RevocationFeed {
   #abort: AbortController | undefined
   #readyResolve: (() => void) | undefined
   readonly ready: Promise<void>
-  /** Called whenever an entry arrives, so caches can drop what it revokes. */
-  onRevoked: (entry: { clientId: string; jti: string | undefined }) => void = () => undefined
+  /**
+   * Called whenever an entry arrives, so caches can drop what it revokes: `tenant` undefined
+   * means any tenant's.
+   */
+  onRevoked: (entry: {
+    tenant: string | undefined
+    clientId: string
+    jti: string | undefined
+  }) => void = () => undefined
 
+  /**
+   * `tenant`: the tenant whose feed `url` is, or undefined for the deployment-wide feed, whose
+   * entries name their tenant.
+   */
   constructor(
     private readonly url: string,
     private readonly options: Required<Omit<FeedOptions, 'clientId' | 'clientSecret'>> &
       Pick<FeedOptions, 'clientId' | 'clientSecret'>,
     private readonly fetchFn: typeof fetch,
     private readonly now: () => number,
+    private readonly tenant: string | undefined,
   ) {
     this.ready = new Promise((resolve) => {
       this.#readyResolve = resolve
@@ -47,10 +73,11 @@ export class RevocationFeed {
     return this.#syncedAt > 0 && this.now() - this.#lastHeardAt <= this.options.maxStalenessMs
   }
 
-  isRevoked(clientId: string, jti: string, issuedAt: number): boolean {
-    const appRevokedAt = this.#clients.get(clientId)
-    if (appRevokedAt !== undefined && issuedAt <= appRevokedAt) return true
-    return this.#jtis.has(jti)
+  isRevoked(tenant: string, clientId: string, jti: string, issuedAt: number): boolean {
+    return (
+      isRevokedIn(this.#tenants.get(tenant), clientId, jti, issuedAt) ||
+      isRevokedIn(this.#tenants.get(ANY_TENANT), clientId, jti, issuedAt)
+    )
   }
 
   #isStopped(): boolean {
@@ -65,21 +92,35 @@ export class RevocationFeed {
   #apply(entry: Entry): void {
     this.#cursor = entry.cursor
     if (entry.expires_at * 1000 <= this.now()) return
+    // An entry of the deployment-wide feed without a tenant (never sent) revokes in every tenant:
+    // refusing too much is safe, refusing too little is not.
+    const tenant =
+      this.tenant ?? (typeof entry.tenant === 'string' ? entry.tenant : undefined) ?? ANY_TENANT
+    let revoked = this.#tenants.get(tenant)
+    if (revoked === undefined) {
+      revoked = { clients: new Map(), jtis: new Map() }
+      this.#tenants.set(tenant, revoked)
+    }
     if (entry.type === 'application') {
       // Revocation is terminal: every token of the application issued up to then is revoked.
-      this.#clients.set(
+      revoked.clients.set(
         entry.client_id,
-        Math.max(entry.revoked_at, this.#clients.get(entry.client_id) ?? 0),
+        Math.max(entry.revoked_at, revoked.clients.get(entry.client_id) ?? 0),
       )
     } else if (entry.jti !== undefined) {
-      this.#jtis.set(entry.jti, entry.expires_at)
+      revoked.jtis.set(entry.jti, entry.expires_at)
     }
-    this.onRevoked({ clientId: entry.client_id, jti: entry.jti })
+    this.onRevoked({
+      tenant: tenant === ANY_TENANT ? undefined : tenant,
+      clientId: entry.client_id,
+      jti: entry.jti,
+    })
   }
 
   #prune(): void {
     const nowSeconds = this.now() / 1000
-    for (const [jti, expiresAt] of this.#jtis) if (expiresAt <= nowSeconds) this.#jtis.delete(jti)
+    for (const { jtis } of this.#tenants.values())
+      for (const [jti, expiresAt] of jtis) if (expiresAt <= nowSeconds) jtis.delete(jti)
   }
 
   async #run(): Promise<void> {
@@ -154,4 +195,16 @@ export class RevocationFeed {
       this.#readyResolve?.()
     }
   }
+}
+
+function isRevokedIn(
+  revoked: TenantRevocations | undefined,
+  clientId: string,
+  jti: string,
+  issuedAt: number,
+): boolean {
+  if (revoked === undefined) return false
+  const appRevokedAt = revoked.clients.get(clientId)
+  if (appRevokedAt !== undefined && issuedAt <= appRevokedAt) return true
+  return revoked.jtis.has(jti)
 }

@@ -1,13 +1,23 @@
 import { createHash } from 'node:crypto'
 
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose'
+import {
+  createRemoteJWKSet,
+  customFetch,
+  decodeJwt,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose'
 
 import { findDuplicateMember } from './duplicate-member.js'
 import { TokenVerificationError, type VerifyErrorReason } from './errors.js'
+import { issuerScope, tenantOfIssuer } from './issuer.js'
 import type { VerifierOptions } from './options.js'
 import { requestVerifier, type RequestCredentials } from './request-credentials.js'
 import { RevocationFeed } from './revocation-feed.js'
 import { ScopeUseReport, scopeUseReportOf, scopeUseReportSettings } from './scope-use-report.js'
+import { TenantKeySets } from './tenant-key-sets.js'
 
 /** The claims of a verified RFC 9068 access token. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -24,6 +34,12 @@ export interface AccessTokenClaims extends JWTPayload {
   scopes: string[]
   /** Set by the password grant. */
   username?: string
+  /**
+   * The tenant that issued the token: the `{tenant}` of its `iss` (`…/t/{tenant}`), which a
+   * verifier of every tenant of a deployment tells apart by. Equal to the token's own `tenant`
+   * claim when it has one (a token whose claim differs is refused).
+   */
+  tenant: string
 }
 
 export interface Verifier {
@@ -81,6 +97,54 @@ interface Metadata {
 
 function refuse(code: VerifyErrorReason, message: string, realm: string): TokenVerificationError {
   return new TokenVerificationError(code, 'invalid_token', message, realm)
+}
+
+/** What checking one token's signature and issuer takes: the keys of the tenant it names. */
+interface IssuerKeys {
+  issuer: string
+  tenant: string
+  jwks: JWTVerifyGetKey
+  algorithms: string[]
+}
+
+/** How long a tenant whose JWKS answered 404 is refused without asking again. */
+const UNKNOWN_TENANT_MS = 5 * 60_000
+
+/** Refuses, when the verifier is created, options that only a deployment's verifier takes. */
+function checkTenantIssuerOptions(options: VerifierOptions): void {
+  if (
+    options.tenants !== undefined ||
+    options.maxTenants !== undefined ||
+    options.newTenantFetchesPerMinute !== undefined
+  ) {
+    throw new TypeError(
+      "tenants, maxTenants and newTenantFetchesPerMinute are for a verifier of every tenant of a deployment: give the deployment's base URL as issuer, without /t/<tenant>",
+    )
+  }
+}
+
+/** The options of a verifier of a deployment's base URL, checked and defaulted. */
+function deploymentSettings(options: VerifierOptions) {
+  const { tenants, maxTenants = 1000, newTenantFetchesPerMinute = 60 } = options
+  if (tenants !== undefined && typeof tenants !== 'function')
+    throw new TypeError('tenants must be a function of a tenant id, true for tenants to accept')
+  if (!Number.isSafeInteger(maxTenants) || maxTenants < 1)
+    throw new RangeError('maxTenants must be a positive integer')
+  if (!Number.isSafeInteger(newTenantFetchesPerMinute) || newTenantFetchesPerMinute < 1)
+    throw new RangeError('newTenantFetchesPerMinute must be a positive integer')
+  return { tenants, maxTenants, newTenantFetchesPerMinute }
+}
+
+/**
+ * A deployment's verifier has no one report endpoint: each tenant's takes the credentials of an
+ * application of that tenant, and the feed's credentials are the root tenant's.
+ */
+function checkNoScopeUseReport(options: VerifierOptions): void {
+  if (options.reportScopeUse !== undefined && options.reportScopeUse !== false) {
+    throw new TypeError(
+      "reportScopeUse is only for a verifier of one tenant's issuer (…/t/<tenant>): each tenant's report is sent with an application of that tenant",
+    )
+  }
 }
 
 /** RFC 8414 §3.1 location first, then the appended one. */
@@ -218,6 +282,12 @@ function mapJoseError(error: unknown, realm: string): TokenVerificationError {
  * algorithm allow-list, and — with feed credentials — the revocation feed, so a revoked
  * application's tokens are refused within a second.
  *
+ * Given a deployment's base URL (`https://auth.example.com`) rather than one tenant's issuer, it
+ * verifies the tokens of every tenant of the deployment: `iss` must be exactly
+ * `{base}/t/{tenant}`, each tenant's JWKS is fetched when its first token comes (bounded by
+ * `maxTenants` and `newTenantFetchesPerMinute`), and one deployment-wide feed (credentials of a
+ * root-tenant application) revokes per tenant. The claims name their `tenant` either way.
+ *
  * @example
  * ```ts
  * const verifier = createVerifier({
@@ -231,6 +301,9 @@ function mapJoseError(error: unknown, realm: string): TokenVerificationError {
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  */
 export function createVerifier(options: VerifierOptions): Verifier {
+  const scope = issuerScope(options.issuer)
+  if (scope.kind === 'tenant') checkTenantIssuerOptions(options)
+  else checkNoScopeUseReport(options)
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis)
   const now = options.now ?? Date.now
   const realm = options.realm ?? 'api'
@@ -246,52 +319,121 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const cacheKey = (token: string) =>
     token.length <= 1024 ? token : createHash('sha256').update(token).digest('base64url')
   let feed: RevocationFeed | undefined
-
-  const setup = discover(options.issuer, fetchFn).then((metadata) => {
-    const offered = metadata.access_token_signing_alg_values_supported ?? [
-      'ES256',
-      'RS256',
-      'PS256',
-      'EdDSA',
-    ]
-    const algorithms = offered.filter(
+  const allowed = (offered: readonly string[]) =>
+    offered.filter(
       (alg) =>
         ASYMMETRIC.includes(alg) &&
         (options.algorithms === undefined || options.algorithms.includes(alg)),
     )
-    const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), {
-      cooldownDuration: options.jwksCooldownMs ?? 5000,
-      [customFetch]: fetchFn,
-    })
-    if (options.revocationFeed !== undefined) {
-      feed = new RevocationFeed(
-        metadata.revocation_feed_endpoint ?? `${options.issuer}/oauth/revocations`,
-        {
-          clientId: options.revocationFeed.clientId,
-          clientSecret: options.revocationFeed.clientSecret,
-          failMode: options.revocationFeed.failMode ?? 'closed',
-          maxStalenessMs: options.revocationFeed.maxStalenessMs ?? 30_000,
-          heartbeatTimeoutMs: options.revocationFeed.heartbeatTimeoutMs ?? 35_000,
-        },
-        fetchFn,
-        now,
-      )
-      feed.onRevoked = ({ clientId, jti }) => {
-        for (const [key, claims] of cache)
-          if (claims.client_id === clientId || claims.jti === jti) cache.delete(key)
+
+  /** `tenant`: the tenant whose feed `url` is, or undefined for the deployment-wide feed. */
+  function followFeed(url: string, tenant: string | undefined): void {
+    if (options.revocationFeed === undefined) return
+    feed = new RevocationFeed(
+      url,
+      {
+        clientId: options.revocationFeed.clientId,
+        clientSecret: options.revocationFeed.clientSecret,
+        failMode: options.revocationFeed.failMode ?? 'closed',
+        maxStalenessMs: options.revocationFeed.maxStalenessMs ?? 30_000,
+        heartbeatTimeoutMs: options.revocationFeed.heartbeatTimeoutMs ?? 35_000,
+      },
+      fetchFn,
+      now,
+      tenant,
+    )
+    feed.onRevoked = (entry) => {
+      for (const [key, claims] of cache) {
+        if (
+          (entry.tenant === undefined || claims.tenant === entry.tenant) &&
+          (claims.client_id === entry.clientId || claims.jti === entry.jti)
+        )
+          cache.delete(key)
       }
     }
-    return {
-      jwks,
-      algorithms,
-      scopeUsageEndpoint: metadata.scope_usage_endpoint ?? `${options.issuer}/oauth/scope-usage`,
+  }
+
+  let keysFor: (token: string) => Promise<IssuerKeys>
+  let setup: Promise<{ scopeUsageEndpoint: string }> | undefined
+  if (scope.kind === 'tenant') {
+    // One tenant's issuer: its metadata names its JWKS, algorithms and feed.
+    const discovered = discover(scope.issuer, fetchFn).then((metadata) => {
+      const algorithms = allowed(
+        metadata.access_token_signing_alg_values_supported ?? ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      )
+      const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), {
+        cooldownDuration: options.jwksCooldownMs ?? 5000,
+        [customFetch]: fetchFn,
+      })
+      followFeed(
+        metadata.revocation_feed_endpoint ?? `${scope.issuer}/oauth/revocations`,
+        scope.tenant,
+      )
+      return {
+        jwks,
+        algorithms,
+        scopeUsageEndpoint: metadata.scope_usage_endpoint ?? `${scope.issuer}/oauth/scope-usage`,
+      }
+    })
+    // Surface a failed discovery on verify, not as an unhandled rejection.
+    discovered.catch(() => undefined)
+    setup = discovered
+    keysFor = async () => {
+      try {
+        const { jwks, algorithms } = await discovered
+        return { issuer: scope.issuer, tenant: scope.tenant, jwks, algorithms }
+      } catch {
+        throw new TokenVerificationError(
+          'ERR_DISCOVERY',
+          'invalid_token',
+          'the issuer metadata could not be loaded',
+          realm,
+        )
+      }
     }
-  })
-  // Surface a failed discovery on verify, not as an unhandled rejection.
-  setup.catch(() => undefined)
+  } else {
+    // A deployment's base URL: each tenant's keys at `{base}/t/{tenant}/.well-known/jwks.json`
+    // (the `jwks_uri` of its metadata), fetched when its first token comes; one feed for every
+    // tenant. Every published key names its `alg`, which jose holds the key to, so without
+    // per-tenant metadata the allow-list is every asymmetric algorithm (narrowed by `algorithms`).
+    const { base } = scope
+    const { tenants, maxTenants, newTenantFetchesPerMinute } = deploymentSettings(options)
+    const keySets = new TenantKeySets({
+      maxTenants,
+      newTenantFetchesPerMinute,
+      cooldownMs: options.jwksCooldownMs ?? 5000,
+      unknownTenantMs: UNKNOWN_TENANT_MS,
+      fetch: fetchFn,
+      now,
+      realm,
+    })
+    const algorithms = allowed(ASYMMETRIC)
+    followFeed(`${base}/oauth/revocations`, undefined)
+    keysFor = async (token) => {
+      // The claims are not verified yet: they only choose the keys, and nothing is fetched for
+      // an issuer outside the deployment or a tenant this API does not accept.
+      let iss: unknown
+      try {
+        iss = decodeJwt(token).iss
+      } catch {
+        throw refuse('ERR_TOKEN_MALFORMED', 'the token is malformed', realm)
+      }
+      const tenant = tenantOfIssuer(base, iss)
+      if (tenant === undefined)
+        throw refuse('ERR_TOKEN_ISSUER', 'the token was issued by another issuer', realm)
+      if (tenants !== undefined && !tenants(tenant))
+        throw refuse(
+          'ERR_TOKEN_ISSUER',
+          'the token was issued by a tenant this API does not accept',
+          realm,
+        )
+      const issuer = `${base}/t/${tenant}`
+      return { issuer, tenant, jwks: await keySets.get(tenant, issuer), algorithms }
+    }
+  }
 
   const report =
-    reportSettings === undefined
+    reportSettings === undefined || setup === undefined
       ? undefined
       : new ScopeUseReport({
           ...reportSettings,
@@ -304,7 +446,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           now,
         })
 
-  const ready = setup.then(() => feed?.ready)
+  const ready = setup === undefined ? Promise.resolve(feed?.ready) : setup.then(() => feed?.ready)
 
   function checkRevocation(claims: AccessTokenClaims): void {
     if (feed === undefined) return
@@ -316,7 +458,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         realm,
       )
     }
-    if (feed.isRevoked(claims.client_id, claims.jti, claims.iat))
+    if (feed.isRevoked(claims.tenant, claims.client_id, claims.jti, claims.iat))
       throw refuse('ERR_TOKEN_REVOKED', 'the token has been revoked', realm)
   }
 
@@ -358,22 +500,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token))
       throw refuse('ERR_TOKEN_MALFORMED', 'the token is malformed', realm)
     checkUniqueMembers(token, realm)
-    let keys: Awaited<typeof setup>
-    try {
-      keys = await setup
-    } catch {
-      throw new TokenVerificationError(
-        'ERR_DISCOVERY',
-        'invalid_token',
-        'the issuer metadata could not be loaded',
-        realm,
-      )
-    }
+    const keys = await keysFor(token)
     let payload: JWTPayload
     const nowMs = now()
     try {
       ;({ payload } = await jwtVerify(token, keys.jwks, {
-        issuer: options.issuer,
+        issuer: keys.issuer,
         audience: options.audience,
         typ: 'at+jwt',
         algorithms: keys.algorithms,
@@ -391,11 +523,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     ) {
       throw refuse('ERR_TOKEN_CLAIMS', 'the token claims are malformed', realm)
     }
-    const scope = typeof payload['scope'] === 'string' ? payload['scope'] : ''
+    if (payload['tenant'] !== undefined && payload['tenant'] !== keys.tenant)
+      throw refuse(
+        'ERR_TOKEN_CLAIMS',
+        "the token's tenant claim is not the tenant of its iss",
+        realm,
+      )
+    const scopeClaim = typeof payload['scope'] === 'string' ? payload['scope'] : ''
     const claims = {
       ...payload,
-      scope,
-      scopes: scope.split(' ').filter((s) => s !== ''),
+      tenant: keys.tenant,
+      scope: scopeClaim,
+      scopes: scopeClaim.split(' ').filter((s) => s !== ''),
     } as AccessTokenClaims
     checkRevocation(claims)
     report?.track(claims)
