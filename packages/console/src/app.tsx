@@ -3,7 +3,9 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api, ApiError, setCsrfToken, setUnauthorizedHandler } from './api/client'
 import type { Session } from './api/types'
 import { Link } from './components/link'
-import { match, navigate, useLocation, whenLeaving } from './lib/router'
+import { BrandMark, useBranding } from './lib/branding'
+import { returnUrl, rememberReturnUrl } from './lib/portal'
+import { BASE, match, navigate, useLocation, whenLeaving } from './lib/router'
 import { SessionContext, type SessionContextValue } from './lib/session'
 import { AdministratorsPage } from './pages/administrators'
 import { ApiPage, NewApiPage } from './pages/api'
@@ -41,6 +43,31 @@ export function App() {
       setCsrfToken(undefined)
       setBoot({ state: 'signed-out', reason: 'Your session has ended. Sign in again to continue.' })
     })
+    // A portal link (platform mode): its secret is in the fragment, which no server ever sees.
+    // It is taken off the address at once, so it is neither in history nor bookmarkable.
+    const portalSecret =
+      window.location.pathname === `${BASE}/portal` ? window.location.hash.slice(1) : ''
+    if (portalSecret !== '') {
+      window.history.replaceState(null, '', `${BASE}/applications`)
+      api.post('/console/api/portal-session', { body: { link: portalSecret } }).then(
+        ({ data }) => {
+          rememberReturnUrl(data.return_url)
+          setCsrfToken(data.csrf_token)
+          setBoot({ state: 'signed-in', session: data })
+          navigate('/applications', { replace: true })
+        },
+        (error: unknown) => {
+          setBoot({
+            state: 'signed-out',
+            reason:
+              error instanceof ApiError
+                ? error.message
+                : 'This sign-in link could not be used; ask for a new one.',
+          })
+        },
+      )
+      return
+    }
     api.get('/console/api/session').then(
       ({ data }) => {
         setCsrfToken(data.csrf_token)
@@ -156,10 +183,13 @@ function Shell({
     }
   }, [location.path, location.query])
 
+  const branding = useBranding()
+  const back = returnUrl()
+  const backLabel = back === undefined ? '' : new URL(back).host
   const page = route(location, value)
   useEffect(() => {
-    document.title = `${page.title} · Tokenmint`
-  }, [page.title])
+    document.title = `${page.title} · ${branding.productName}`
+  }, [page.title, branding.productName])
 
   return (
     <SessionContext.Provider value={value}>
@@ -168,8 +198,8 @@ function Shell({
       </a>
       <header class="topbar">
         <Link href="/applications" class="brand">
-          <span class="brand-mark" aria-hidden="true" />
-          <span class="brand-text">Tokenmint</span>
+          <BrandMark branding={branding} />
+          <span class="brand-text">{branding.productName}</span>
         </Link>
         <span class="tenant" title="Tenant">
           <span class="visually-hidden">Tenant: </span>
@@ -187,6 +217,11 @@ function Shell({
           Menu
         </button>
         <div class="account">
+          {back !== undefined && (
+            <a class="button button-small" href={back} target="_top">
+              Back to {backLabel}
+            </a>
+          )}
           <span class="account-name">
             {session.administrator.username} <span class={`role role-${role}`}>{role}</span>
           </span>

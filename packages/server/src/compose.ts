@@ -162,6 +162,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const keyring = new TenantKeyring({
     tenants: storage.tenants,
     signingKeys: storage.signingKeys,
+    apis: storage.apis,
     sealer,
     issuerFor,
     maxAgeMs,

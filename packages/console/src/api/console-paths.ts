@@ -25,4 +25,10 @@ export interface ConsolePaths {
     }
     delete: { responses: { 204: NoContent } }
   }
+  '/console/api/portal-session': {
+    post: {
+      requestBody: Json<{ link: string }>
+      responses: { 200: Json<Session & { return_url: string | null }>; 401: Problem; 403: Problem }
+    }
+  }
 }

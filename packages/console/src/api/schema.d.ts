@@ -35,6 +35,14 @@ export interface paths {
                 max_token_lifetime_seconds: number
                 /** @description What a reported leak of one of its client secrets does. */
                 leak_response: 'revoke_secret' | 'revoke_application'
+                /** @description The platform vendor's own id for this customer; unique across the deployment. */
+                external_id: null | string
+                /** @description Free-form string fields the vendor keeps with the tenant. */
+                metadata: {
+                  [key: string]: string
+                }
+                /** @description A suspended tenant gets no token and its administrators are turned away; a deleted tenant is gone (404) and never listed. */
+                status: 'active' | 'suspended' | 'deleted'
                 /** Format: date-time */
                 created_at: string
                 /** Format: date-time */
@@ -46,6 +54,7 @@ export interface paths {
       }
     }
     put?: never
+    /** @description Creates a tenant with its signing keys, admin application and first owner (201). With `external_id` the call is idempotent: a tenant already provisioned with it is returned (200) without credentials; the same `external_id` with another `id` is a conflict (409). */
     post: {
       parameters: {
         query?: never
@@ -59,17 +68,24 @@ export interface paths {
             id: string
             display_name?: string
             signing_algorithm?: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
+            /** @description Makes the call idempotent: when a tenant with this external_id exists (with the same id), it is returned (200, created false) and nothing is created. */
+            external_id?: string
+            metadata?: {
+              [key: string]: string
+            }
           }
         }
       }
       responses: {
         /** @description Default Response */
-        201: {
+        200: {
           headers: {
             [name: string]: unknown
           }
           content: {
             'application/json': {
+              /** @enum {boolean} */
+              created: false
               tenant: {
                 id: string
                 display_name: string
@@ -81,6 +97,50 @@ export interface paths {
                 max_token_lifetime_seconds: number
                 /** @description What a reported leak of one of its client secrets does. */
                 leak_response: 'revoke_secret' | 'revoke_application'
+                /** @description The platform vendor's own id for this customer; unique across the deployment. */
+                external_id: null | string
+                /** @description Free-form string fields the vendor keeps with the tenant. */
+                metadata: {
+                  [key: string]: string
+                }
+                /** @description A suspended tenant gets no token and its administrators are turned away; a deleted tenant is gone (404) and never listed. */
+                status: 'active' | 'suspended' | 'deleted'
+                /** Format: date-time */
+                created_at: string
+                /** Format: date-time */
+                updated_at: string
+              }
+            }
+          }
+        }
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              created: true
+              tenant: {
+                id: string
+                display_name: string
+                is_root: boolean
+                issuer: string
+                token_endpoint: string
+                signing_algorithm: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
+                default_token_lifetime_seconds: number
+                max_token_lifetime_seconds: number
+                /** @description What a reported leak of one of its client secrets does. */
+                leak_response: 'revoke_secret' | 'revoke_application'
+                /** @description The platform vendor's own id for this customer; unique across the deployment. */
+                external_id: null | string
+                /** @description Free-form string fields the vendor keeps with the tenant. */
+                metadata: {
+                  [key: string]: string
+                }
+                /** @description A suspended tenant gets no token and its administrators are turned away; a deleted tenant is gone (404) and never listed. */
+                status: 'active' | 'suspended' | 'deleted'
                 /** Format: date-time */
                 created_at: string
                 /** Format: date-time */
@@ -257,6 +317,14 @@ export interface paths {
               max_token_lifetime_seconds: number
               /** @description What a reported leak of one of its client secrets does. */
               leak_response: 'revoke_secret' | 'revoke_application'
+              /** @description The platform vendor's own id for this customer; unique across the deployment. */
+              external_id: null | string
+              /** @description Free-form string fields the vendor keeps with the tenant. */
+              metadata: {
+                [key: string]: string
+              }
+              /** @description A suspended tenant gets no token and its administrators are turned away; a deleted tenant is gone (404) and never listed. */
+              status: 'active' | 'suspended' | 'deleted'
               /** Format: date-time */
               created_at: string
               /** Format: date-time */
@@ -382,6 +450,831 @@ export interface paths {
     }
     put?: never
     post?: never
+    /** @description Removes the tenant's data (applications, APIs, users, administrators, keys, webhooks, audit sinks, insight) after revoking its tokens through the feed. Its audit log is kept under the audit retention; its id is never reused and its external_id is freed. */
+    delete: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown
+          }
+          content?: never
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    options?: never
+    head?: never
+    /** @description Changes any tenant (root tenant callers with manage:tenants): display name, external id and metadata (replaced whole). */
+    patch: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            display_name?: string
+            /** @description null removes it. */
+            external_id?: null | string
+            /** @description Replaces the whole metadata. */
+            metadata?: {
+              [key: string]: string
+            }
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              id: string
+              display_name: string
+              is_root: boolean
+              issuer: string
+              token_endpoint: string
+              signing_algorithm: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
+              default_token_lifetime_seconds: number
+              max_token_lifetime_seconds: number
+              /** @description What a reported leak of one of its client secrets does. */
+              leak_response: 'revoke_secret' | 'revoke_application'
+              /** @description The platform vendor's own id for this customer; unique across the deployment. */
+              external_id: null | string
+              /** @description Free-form string fields the vendor keeps with the tenant. */
+              metadata: {
+                [key: string]: string
+              }
+              /** @description A suspended tenant gets no token and its administrators are turned away; a deleted tenant is gone (404) and never listed. */
+              status: 'active' | 'suspended' | 'deleted'
+              /** Format: date-time */
+              created_at: string
+              /** Format: date-time */
+              updated_at: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/suspend': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** @description The tenant gets no token and its administrators are turned away; every token it has issued is revoked through the revocation feed. Resuming does not bring those tokens back. */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              id: string
+              display_name: string
+              is_root: boolean
+              issuer: string
+              token_endpoint: string
+              signing_algorithm: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
+              default_token_lifetime_seconds: number
+              max_token_lifetime_seconds: number
+              /** @description What a reported leak of one of its client secrets does. */
+              leak_response: 'revoke_secret' | 'revoke_application'
+              /** @description The platform vendor's own id for this customer; unique across the deployment. */
+              external_id: null | string
+              /** @description Free-form string fields the vendor keeps with the tenant. */
+              metadata: {
+                [key: string]: string
+              }
+              /** @description A suspended tenant gets no token and its administrators are turned away; a deleted tenant is gone (404) and never listed. */
+              status: 'active' | 'suspended' | 'deleted'
+              /** Format: date-time */
+              created_at: string
+              /** Format: date-time */
+              updated_at: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/resume': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody?: never
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              id: string
+              display_name: string
+              is_root: boolean
+              issuer: string
+              token_endpoint: string
+              signing_algorithm: 'ES256' | 'RS256' | 'PS256' | 'EdDSA'
+              default_token_lifetime_seconds: number
+              max_token_lifetime_seconds: number
+              /** @description What a reported leak of one of its client secrets does. */
+              leak_response: 'revoke_secret' | 'revoke_application'
+              /** @description The platform vendor's own id for this customer; unique across the deployment. */
+              external_id: null | string
+              /** @description Free-form string fields the vendor keeps with the tenant. */
+              metadata: {
+                [key: string]: string
+              }
+              /** @description A suspended tenant gets no token and its administrators are turned away; a deleted tenant is gone (404) and never listed. */
+              status: 'active' | 'suspended' | 'deleted'
+              /** Format: date-time */
+              created_at: string
+              /** Format: date-time */
+              updated_at: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
+    delete?: never
+    options?: never
+    head?: never
+    patch?: never
+    trace?: never
+  }
+  '/admin/v1/tenants/{tenant}/portal-links': {
+    parameters: {
+      query?: never
+      header?: never
+      path?: never
+      cookie?: never
+    }
+    get?: never
+    put?: never
+    /** @description Returns a single-use URL, valid five minutes, that signs the person named in to the tenant's console with the role given (admin or viewer; never owner). Root tenant only, with manage:tenants. */
+    post: {
+      parameters: {
+        query?: never
+        header?: never
+        path: {
+          tenant: string
+        }
+        cookie?: never
+      }
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The person's email address: their console username in the tenant. */
+            email: string
+            /** @description Shown in the audit log. */
+            name?: string
+            role: 'admin' | 'viewer'
+            /** @description Where the console's back link leads: the vendor's settings page. */
+            return_url?: string
+            /** @description How long the console session the link starts may last (default 3600). */
+            session_lifetime_seconds?: number
+          }
+        }
+      }
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              /** @description Single-use: the first visit signs the person in. Hand it to the person now; it is not stored. */
+              url: string
+              /** Format: date-time */
+              expires_at: string
+            }
+          }
+        }
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+        /** @description Default Response */
+        412: {
+          headers: {
+            [name: string]: unknown
+          }
+          content: {
+            'application/json': {
+              type: string
+              title: string
+              status: number
+              detail: string
+              error: string
+              errors?: {
+                field: string
+                message: string
+              }[]
+            }
+          }
+        }
+      }
+    }
     delete?: never
     options?: never
     head?: never
@@ -444,6 +1337,16 @@ export interface paths {
                   scopes: string[]
                 }[]
                 built_in: boolean
+                /** @description Defined by the root tenant and offered to tenants (platform mode); its audience is reserved across the deployment. */
+                shared: boolean
+                /** @description Whom a shared API is offered to; shown to the root tenant only. */
+                shared_with: null | 'all' | string[]
+                /** @description Not changeable by this tenant: the built-in admin API, or an API shared with it. */
+                read_only: boolean
+                /** @description Claim name → tenant field (id, external_id, display_name, metadata.<key>) that the API’s tokens carry. */
+                tenant_claims: {
+                  [key: string]: string
+                }
                 /** Format: date-time */
                 created_at: string
                 /** Format: date-time */
@@ -604,6 +1507,12 @@ export interface paths {
                 scopes: string[]
               }[]
             }
+            /** @description Root tenant only: offer the API to every tenant ("all") or to the tenants listed; null stops sharing. */
+            shared_with?: 'all' | string[] | null
+            /** @description Shared APIs: claim name → tenant field its tokens carry (id, external_id, display_name or metadata.<key>). */
+            tenant_claims?: {
+              [key: string]: string
+            }
           }
         }
       }
@@ -645,6 +1554,16 @@ export interface paths {
                 scopes: string[]
               }[]
               built_in: boolean
+              /** @description Defined by the root tenant and offered to tenants (platform mode); its audience is reserved across the deployment. */
+              shared: boolean
+              /** @description Whom a shared API is offered to; shown to the root tenant only. */
+              shared_with: null | 'all' | string[]
+              /** @description Not changeable by this tenant: the built-in admin API, or an API shared with it. */
+              read_only: boolean
+              /** @description Claim name → tenant field (id, external_id, display_name, metadata.<key>) that the API’s tokens carry. */
+              tenant_claims: {
+                [key: string]: string
+              }
               /** Format: date-time */
               created_at: string
               /** Format: date-time */
@@ -830,6 +1749,16 @@ export interface paths {
                 scopes: string[]
               }[]
               built_in: boolean
+              /** @description Defined by the root tenant and offered to tenants (platform mode); its audience is reserved across the deployment. */
+              shared: boolean
+              /** @description Whom a shared API is offered to; shown to the root tenant only. */
+              shared_with: null | 'all' | string[]
+              /** @description Not changeable by this tenant: the built-in admin API, or an API shared with it. */
+              read_only: boolean
+              /** @description Claim name → tenant field (id, external_id, display_name, metadata.<key>) that the API’s tokens carry. */
+              tenant_claims: {
+                [key: string]: string
+              }
               /** Format: date-time */
               created_at: string
               /** Format: date-time */
@@ -995,6 +1924,12 @@ export interface paths {
                 scopes: string[]
               }[]
             }
+            /** @description Root tenant only: offer the API to every tenant ("all") or to the tenants listed; null stops sharing. */
+            shared_with?: 'all' | string[] | null
+            /** @description Shared APIs: claim name → tenant field its tokens carry (id, external_id, display_name or metadata.<key>). */
+            tenant_claims?: {
+              [key: string]: string
+            }
           }
         }
       }
@@ -1037,6 +1972,16 @@ export interface paths {
                   scopes: string[]
                 }[]
                 built_in: boolean
+                /** @description Defined by the root tenant and offered to tenants (platform mode); its audience is reserved across the deployment. */
+                shared: boolean
+                /** @description Whom a shared API is offered to; shown to the root tenant only. */
+                shared_with: null | 'all' | string[]
+                /** @description Not changeable by this tenant: the built-in admin API, or an API shared with it. */
+                read_only: boolean
+                /** @description Claim name → tenant field (id, external_id, display_name, metadata.<key>) that the API’s tokens carry. */
+                tenant_claims: {
+                  [key: string]: string
+                }
                 /** Format: date-time */
                 created_at: string
                 /** Format: date-time */
@@ -1221,6 +2166,10 @@ export interface paths {
                 token_rate_limit_per_minute: null | number
                 /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
                 dpop_bound_access_tokens: boolean
+                /** @description Static custom claims its tokens carry. */
+                claims: {
+                  [key: string]: string
+                }
                 /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
                 built_in: boolean
                 version: number
@@ -1434,6 +2383,10 @@ export interface paths {
             }
             /** @description Instead of jwks: an https URL where the application publishes its public keys (fetched under the outbound rule, cached). */
             jwks_uri?: string
+            /** @description Static claims its tokens carry. Registered and reserved names (iss, sub, aud, scope, client_id, tenant, …) and names a shared API takes from tenant fields are refused. */
+            claims?: {
+              [key: string]: string
+            }
             /** @description Workload identity federation: outside workloads (GitHub Actions, GitLab CI, Kubernetes) whose platform tokens the application accepts as its client assertion. No secret is created. */
             trust_policies?: {
               /** @description The outside OIDC issuer, exactly as its tokens' iss says (e.g. https://token.actions.githubusercontent.com); its keys come from its discovery document. */
@@ -1481,6 +2434,10 @@ export interface paths {
               token_rate_limit_per_minute: null | number
               /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
               dpop_bound_access_tokens: boolean
+              /** @description Static custom claims its tokens carry. */
+              claims: {
+                [key: string]: string
+              }
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
@@ -1721,6 +2678,10 @@ export interface paths {
               token_rate_limit_per_minute: null | number
               /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
               dpop_bound_access_tokens: boolean
+              /** @description Static custom claims its tokens carry. */
+              claims: {
+                [key: string]: string
+              }
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
@@ -2074,6 +3035,10 @@ export interface paths {
             can_introspect?: boolean
             token_rate_limit_per_minute?: null | number
             dpop_bound_access_tokens?: boolean
+            /** @description Static claims its tokens carry. Registered and reserved names (iss, sub, aud, scope, client_id, tenant, …) and names a shared API takes from tenant fields are refused. */
+            claims?: {
+              [key: string]: string
+            }
             /** @description A new jwks_uri, for an application that publishes its keys at one. */
             jwks_uri?: string
           }
@@ -2110,6 +3075,10 @@ export interface paths {
               token_rate_limit_per_minute: null | number
               /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
               dpop_bound_access_tokens: boolean
+              /** @description Static custom claims its tokens carry. */
+              claims: {
+                [key: string]: string
+              }
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
@@ -3377,6 +4346,10 @@ export interface paths {
               token_rate_limit_per_minute: null | number
               /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
               dpop_bound_access_tokens: boolean
+              /** @description Static custom claims its tokens carry. */
+              claims: {
+                [key: string]: string
+              }
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
@@ -5074,6 +6047,8 @@ export interface paths {
                 /** Format: date-time */
                 updated_at: string
                 last_sign_in_at: null | string
+                /** @description portal_link: a person the platform vendor signs in with portal links; has no password. */
+                signs_in_with: 'password' | 'portal_link'
               }[]
             }
           }
@@ -5230,6 +6205,8 @@ export interface paths {
               /** Format: date-time */
               updated_at: string
               last_sign_in_at: null | string
+              /** @description portal_link: a person the platform vendor signs in with portal links; has no password. */
+              signs_in_with: 'password' | 'portal_link'
             } & {
               /** @description Generated when none was given; shown this once. */
               password?: string
@@ -5393,6 +6370,8 @@ export interface paths {
               /** Format: date-time */
               updated_at: string
               last_sign_in_at: null | string
+              /** @description portal_link: a person the platform vendor signs in with portal links; has no password. */
+              signs_in_with: 'password' | 'portal_link'
             }
           }
         }
@@ -5689,6 +6668,8 @@ export interface paths {
               /** Format: date-time */
               updated_at: string
               last_sign_in_at: null | string
+              /** @description portal_link: a person the platform vendor signs in with portal links; has no password. */
+              signs_in_with: 'password' | 'portal_link'
             }
           }
         }
@@ -5893,6 +6874,10 @@ export interface paths {
                 can_introspect?: boolean
                 token_rate_limit_per_minute?: null | number
                 dpop_bound_access_tokens?: boolean
+                /** @description Static claims its tokens carry (reserved names are refused). */
+                claims?: {
+                  [key: string]: string
+                }
                 /** @description Public keys: the application authenticates with private_key_jwt (no secret). */
                 jwks?: {
                   keys: {
@@ -9506,6 +10491,10 @@ export interface paths {
               token_rate_limit_per_minute: null | number
               /** @description RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key. */
               dpop_bound_access_tokens: boolean
+              /** @description Static custom claims its tokens carry. */
+              claims: {
+                [key: string]: string
+              }
               /** @description The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it. */
               built_in: boolean
               version: number
@@ -10108,6 +11097,10 @@ export interface paths {
                   | 'webhook.removed'
                   | 'tenant.created'
                   | 'tenant.updated'
+                  | 'tenant.suspended'
+                  | 'tenant.resumed'
+                  | 'tenant.deleted'
+                  | 'portal_link.created'
                   | 'config.applied'
                   | 'user.created'
                   | 'user.updated'

@@ -91,7 +91,8 @@ export function AccountActions({
   isDisabled: boolean
   /** Enables a disabled account, disables any other. */
   onStatus: () => void
-  onSetPassword: () => void
+  /** Absent for an account without a password (a portal-link administrator). */
+  onSetPassword: (() => void) | undefined
   onDelete: () => void
 }) {
   return (
@@ -99,9 +100,11 @@ export function AccountActions({
       <button type="button" class="button button-small" onClick={onStatus}>
         {isDisabled ? 'Enable' : 'Disable'} <span class="visually-hidden">{username}</span>
       </button>
-      <button type="button" class="button button-small" onClick={onSetPassword}>
-        Set password <span class="visually-hidden">for {username}</span>
-      </button>
+      {onSetPassword !== undefined && (
+        <button type="button" class="button button-small" onClick={onSetPassword}>
+          Set password <span class="visually-hidden">for {username}</span>
+        </button>
+      )}
       <button type="button" class="button button-small button-danger" onClick={onDelete}>
         Delete <span class="visually-hidden">{username}</span>
       </button>

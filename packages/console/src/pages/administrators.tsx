@@ -108,7 +108,16 @@ export function AdministratorsPage() {
         <AccountTable
           label="Administrators"
           accounts={list.data.items}
-          note={(admin) => admin.id === session.administrator.id && <span class="tag">You</span>}
+          note={(admin) => (
+            <>
+              {admin.id === session.administrator.id && <span class="tag">You</span>}
+              {admin.signs_in_with === 'portal_link' && (
+                <span class="tag" title="Signs in with portal links from the platform; no password">
+                  Portal link
+                </span>
+              )}
+            </>
+          )}
           columns={[
             {
               label: 'Role',
@@ -142,9 +151,13 @@ export function AdministratorsPage() {
                         : `${admin.username} is enabled.`,
                     )
                   }}
-                  onSetPassword={() => {
-                    setResetting(admin)
-                  }}
+                  onSetPassword={
+                    admin.signs_in_with === 'portal_link'
+                      ? undefined
+                      : () => {
+                          setResetting(admin)
+                        }
+                  }
                   onDelete={() => {
                     setDeleting(admin)
                   }}

@@ -53,8 +53,9 @@ export function ApiPage({ id }: { id: string }) {
       <div class="page-header">
         <h1>
           {item.name} {item.built_in && <span class="tag">Built-in</span>}
+          {item.shared && <span class="tag">Shared</span>}
         </h1>
-        {canWrite && !item.built_in && !editing && (
+        {canWrite && !item.read_only && !editing && (
           <button
             type="button"
             class="button"
@@ -68,6 +69,24 @@ export function ApiPage({ id }: { id: string }) {
         )}
       </div>
       {notice !== undefined && <Notice tone="success">{notice}</Notice>}
+      {item.shared && item.shared_with === null && (
+        <p class="muted">
+          This API is offered by the deployment to every tenant it is shared with. Its scopes are
+          defined for you; grant them to your applications as for your own APIs.
+        </p>
+      )}
+      {Object.keys(item.tenant_claims).length > 0 && (
+        <p class="muted">
+          Its tokens carry{' '}
+          {Object.entries(item.tenant_claims).map(([claim, field], index) => (
+            <span key={claim}>
+              {index > 0 && ', '}
+              <code>{claim}</code> (the tenant's {field})
+            </span>
+          ))}
+          .
+        </p>
+      )}
       {editing ? (
         <ApiForm
           existing={item}

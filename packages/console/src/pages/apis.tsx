@@ -44,6 +44,7 @@ export function ApisPage() {
                       {item.name}
                     </Link>
                     {item.built_in && <span class="tag">Built-in</span>}
+                    {item.shared && <span class="tag">Shared</span>}
                   </td>
                   <td data-label="Audience">
                     <code>{item.audience}</code>

@@ -4,6 +4,7 @@ import { api, messageOf } from '../api/client'
 import type { Session } from '../api/types'
 import { ErrorMessage, Notice } from '../components/alert'
 import { Field } from '../components/field'
+import { BrandMark, useBranding } from '../lib/branding'
 
 const LAST_TENANT = 'tokenmint.console.tenant'
 
@@ -39,20 +40,23 @@ export function SignInPage({
   const [password, setPassword] = useState('')
   const [error, setError] = useState<string | undefined>(undefined)
   const [busy, setBusy] = useState(false)
+  const branding = useBranding()
   const first = useRef<HTMLInputElement>(null)
   const passwordInput = useRef<HTMLInputElement>(null)
 
   useEffect(() => {
-    document.title = 'Sign in · Tokenmint'
     first.current?.focus()
   }, [])
+  useEffect(() => {
+    document.title = `Sign in · ${branding.productName}`
+  }, [branding.productName])
 
   return (
     <main id="main" class="sign-in">
       <div class="sign-in-card">
         <p class="brand brand-large">
-          <span class="brand-mark" aria-hidden="true" />
-          Tokenmint
+          <BrandMark branding={branding} />
+          {branding.productName}
         </p>
         <h1>Sign in to the console</h1>
         {reason !== undefined && <Notice>{reason}</Notice>}

@@ -16,6 +16,28 @@ function scopesOf(flags: { scopes?: string; scope?: string }): string[] | undefi
   return value === undefined ? undefined : splitScopes(value)
 }
 
+const repeatable = (value: string, previous: string[] | undefined) => [...(previous ?? []), value]
+
+/** --shared [--tenants a,b] [--tenant-claim claim=field …] as the admin API's fields. */
+function sharingFrom(flags: { shared?: boolean; tenants?: string; tenantClaim?: string[] }) {
+  if (flags.shared !== true) {
+    if (flags.tenants !== undefined || flags.tenantClaim !== undefined)
+      throw new CliError('--tenants and --tenant-claim go with --shared')
+    return {}
+  }
+  const tenantClaims: Record<string, string> = {}
+  for (const pair of flags.tenantClaim ?? []) {
+    const at = pair.indexOf('=')
+    if (at <= 0) throw new CliError(`--tenant-claim ${JSON.stringify(pair)} must be CLAIM=FIELD`)
+    tenantClaims[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return {
+    shared_with:
+      flags.tenants === undefined ? 'all' : flags.tenants.split(',').map((t) => t.trim()),
+    ...(flags.tenantClaim !== undefined && { tenant_claims: tenantClaims }),
+  }
+}
+
 const scopeAlias = () => new Option('--scope <scopes>', 'same as --scopes').hideHelp()
 
 function describe(api: ApiView): string {
@@ -24,6 +46,16 @@ function describe(api: ApiView): string {
     `  id:       ${api.id}`,
     `  audience: ${api.audience}`,
     `  scopes:   ${api.scopes.join(' ') || '(none)'}`,
+    ...(api.shared
+      ? [
+          api.shared_with === null
+            ? '  shared:   by the deployment (read-only here; grant its scopes to your applications)'
+            : `  shared:   with ${api.shared_with === 'all' ? 'every tenant' : api.shared_with.join(', ')}`,
+        ]
+      : []),
+    ...Object.entries(api.tenant_claims).map(
+      ([claim, field]) => `  claim:    ${claim} = tenant ${field}`,
+    ),
     ...api.presets.map((p) => `  preset ${p.name}: ${p.scopes.join(' ') || '(none)'}`),
   ].join('\n')
 }
@@ -41,6 +73,14 @@ export function registerApis(program: Command): void {
     .option('--scopes <scopes>', 'scopes it defines, space- or comma-separated')
     .addOption(scopeAlias())
     .option('--catalog <file>', 'scope catalog (categories, resources, presets) as YAML or JSON')
+    .option('--shared', 'root tenant: offer the API to every tenant (platform mode)')
+    .option('--tenants <ids>', 'with --shared: offer it only to these tenants (comma-separated)')
+    .addOption(
+      new Option(
+        '--tenant-claim <claim=field>',
+        'with --shared: a tenant field its tokens carry, e.g. account_id=external_id (repeatable)',
+      ).argParser(repeatable),
+    )
     .option('--json', 'print JSON')
     .action(
       async (
@@ -50,6 +90,9 @@ export function registerApis(program: Command): void {
           scopes?: string
           scope?: string
           catalog?: string
+          shared?: boolean
+          tenants?: string
+          tenantClaim?: string[]
         },
         command: Command,
       ) => {
@@ -60,6 +103,7 @@ export function registerApis(program: Command): void {
           name: flags.name,
           ...(scopes !== undefined && { scopes }),
           ...(flags.catalog !== undefined && { catalog: readDataFile(flags.catalog) }),
+          ...sharingFrom(flags),
         })
         print(
           options.json,

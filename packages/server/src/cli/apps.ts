@@ -7,6 +7,7 @@ import {
   registerAppTrust,
   trustPolicyFrom,
 } from './app-trust.js'
+import { claimsFrom, mergeClaims } from './claims.js'
 import { CliError } from './cli-error.js'
 import { confirmAtTerminal } from './confirm.js'
 import { parseDuration } from './files.js'
@@ -46,6 +47,7 @@ interface CreateFlags {
   trustAudience?: string
   trustSubject?: string
   trustMatch?: string[]
+  claim?: string[]
 }
 
 function integer(value: string, flag: string): number {
@@ -77,6 +79,7 @@ function describe(app: AppView): string {
     ...app.grants.map(
       (g) => `  grant:          ${g.audience}: ${g.scopes.join(' ') || '(no scopes)'}`,
     ),
+    ...Object.entries(app.claims).map(([name, value]) => `  claim:          ${name}=${value}`),
     `  grant types:    ${app.grant_types.join(', ')}`,
     `  token lifetime: ${app.token_lifetime_seconds === null ? 'tenant default' : `${app.token_lifetime_seconds} s`}`,
     `  expires:        ${app.expires_at ?? 'never'}`,
@@ -245,6 +248,11 @@ export function registerApps(program: Command): void {
       '--jwks-uri <url>',
       'authenticate with private_key_jwt using the keys published at this https URL',
     )
+    .addOption(
+      new Option('--claim <name=value>', 'a static claim its tokens carry (repeatable)').argParser(
+        repeatable,
+      ),
+    )
   addTrustOptions(create)
   create.option('--json', 'print JSON').action(async (flags: CreateFlags, command: Command) => {
     const { client, options } = adminClientFor(command)
@@ -264,6 +272,7 @@ export function registerApps(program: Command): void {
         ...(flags.dpop === true && { dpop_bound_access_tokens: true }),
         ...(flags.jwksFile !== undefined && { jwks: readJwksFile(flags.jwksFile) }),
         ...(flags.jwksUri !== undefined && { jwks_uri: flags.jwksUri }),
+        ...(flags.claim !== undefined && { claims: claimsFrom(flags.claim) }),
         ...(flags.trustIssuer !== undefined && {
           trust_policies: [
             trustPolicyFrom(
@@ -360,11 +369,23 @@ export function registerApps(program: Command): void {
       '--no-dpop',
       'stop requiring DPoP proofs (tokens are then Bearer unless a proof is sent)',
     )
+    .addOption(
+      new Option('--claim <name=value>', 'set a static claim (repeatable); others stay').argParser(
+        repeatable,
+      ),
+    )
+    .addOption(
+      new Option('--remove-claim <name>', 'drop a static claim (repeatable)').argParser(repeatable),
+    )
     .option('--json', 'print JSON')
     .action(
       async (
         clientId: string,
-        flags: Omit<CreateFlags, 'name'> & { name?: string; removeApi?: string[] },
+        flags: Omit<CreateFlags, 'name'> & {
+          name?: string
+          removeApi?: string[]
+          removeClaim?: string[]
+        },
         command: Command,
       ) => {
         const { client, options } = adminClientFor(command)
@@ -391,6 +412,9 @@ export function registerApps(program: Command): void {
             ...(flags.dpop !== undefined && { dpop_bound_access_tokens: flags.dpop }),
             ...((named !== undefined || removed.length > 0) && {
               grants: mergeGrants(current.grants, named ?? [], removed),
+            }),
+            ...((flags.claim !== undefined || flags.removeClaim !== undefined) && {
+              claims: mergeClaims(current.claims, claimsFrom(flags.claim), flags.removeClaim ?? []),
             }),
           },
           etag === undefined ? {} : { 'if-match': etag },

@@ -8,6 +8,7 @@ import type * as S from '../http/admin/schemas.js'
 
 export type TenantView = Static<typeof S.Tenant>
 export type CreatedTenantView = Static<typeof S.CreatedTenant>
+export type ExistingTenantView = Static<typeof S.ExistingTenant>
 export type ApiView = Static<typeof S.Api>
 export type UpdatedApiView = Static<typeof S.UpdatedApi>
 export type ApplicationView = Static<typeof S.Application>

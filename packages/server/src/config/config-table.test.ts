@@ -68,7 +68,60 @@ describe('configuration', () => {
     expect(allow.outboundAllow).toEqual(['127.0.0.1', '10.0.0.0/8', 'idp.internal', '[::1]'])
   })
 
+  it('reads the console framing origins and branding', () => {
+    expect(loadConfig({}).consoleFrameAncestors).toEqual([])
+    expect(loadConfig({}).consoleBranding).toEqual({
+      productName: 'Tokenmint',
+      logoUrl: undefined,
+      accentColor: undefined,
+    })
+    const framed = loadConfig({
+      TOKENMINT_CONSOLE_FRAME_ANCESTORS: 'https://app.example.com, http://127.0.0.1:3000',
+      TOKENMINT_CONSOLE_BRANDING:
+        '{"product_name":"Acme","logo_url":"https://cdn.example.com/logo.svg","accent_color":"#7C3AED"}',
+    })
+    expect(framed.consoleFrameAncestors).toEqual([
+      'https://app.example.com',
+      'http://127.0.0.1:3000',
+    ])
+    expect(framed.consoleBranding).toEqual({
+      productName: 'Acme',
+      logoUrl: 'https://cdn.example.com/logo.svg',
+      accentColor: '#7c3aed',
+    })
+  })
+
   const bad: [string, Record<string, string>, RegExp][] = [
+    [
+      'a frame ancestor with a path',
+      { TOKENMINT_CONSOLE_FRAME_ANCESTORS: 'https://app.example.com/settings' },
+      /TOKENMINT_CONSOLE_FRAME_ANCESTORS/,
+    ],
+    [
+      'a plain-http frame ancestor off loopback',
+      { TOKENMINT_CONSOLE_FRAME_ANCESTORS: 'http://app.example.com' },
+      /TOKENMINT_CONSOLE_FRAME_ANCESTORS/,
+    ],
+    [
+      'a wildcard frame ancestor',
+      { TOKENMINT_CONSOLE_FRAME_ANCESTORS: '*' },
+      /TOKENMINT_CONSOLE_FRAME_ANCESTORS/,
+    ],
+    [
+      'branding that is not JSON',
+      { TOKENMINT_CONSOLE_BRANDING: 'Acme' },
+      /TOKENMINT_CONSOLE_BRANDING/,
+    ],
+    [
+      'a branding colour that could inject CSS',
+      { TOKENMINT_CONSOLE_BRANDING: '{"accent_color":"red;background:url(x)"}' },
+      /accent_color/,
+    ],
+    [
+      'a javascript: logo',
+      { TOKENMINT_CONSOLE_BRANDING: '{"logo_url":"javascript:alert(1)"}' },
+      /logo_url/,
+    ],
     ['a port out of range', { TOKENMINT_PORT: '70000' }, /TOKENMINT_PORT/],
     ['a relative public URL', { TOKENMINT_PUBLIC_URL: 'example.com' }, /TOKENMINT_PUBLIC_URL/],
     ['a short master key', { TOKENMINT_MASTER_KEY: 'c2hvcnQ=' }, /TOKENMINT_MASTER_KEY.*32 bytes/],

@@ -36,6 +36,10 @@ export interface Config {
   readonly githubScanningKeys: GithubScanningKeySource | undefined
   readonly consoleIdleTimeoutSeconds: number
   readonly consoleSessionLifetimeSeconds: number
+  /** Origins that may frame the console (CSP frame-ancestors); empty: never framed. */
+  readonly consoleFrameAncestors: readonly string[]
+  /** The console's product name, logo and accent colour (platform mode's embedded portal). */
+  readonly consoleBranding: ConsoleBranding
   /** Where GET /metrics is served, apart from the public port; undefined when `off`. */
   readonly metricsListen: ListenAddress | undefined
   readonly requestTimeoutSeconds: number
@@ -44,6 +48,33 @@ export interface Config {
   readonly socketIdleTimeoutSeconds: number
   /** Open connections per process; more are closed as soon as they are accepted. */
   readonly maxConnections: number
+}
+
+export interface ConsoleBranding {
+  readonly productName: string
+  /** An https (or loopback http) URL, or undefined for Tokenmint's own mark. */
+  readonly logoUrl: string | undefined
+  /** `#rrggbb`, or undefined for the console's own colour. */
+  readonly accentColor: string | undefined
+}
+
+/** An origin (`scheme://host[:port]`, nothing else): https, or http on loopback for development. */
+function webOrigin(name: string, raw: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name}: "${raw}" is not an origin like https://app.example.com`)
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+  if (
+    url.origin !== raw.replace(/\/$/, '') ||
+    !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))
+  )
+    throw new ConfigError(
+      `${name}: "${raw}" must be an origin (scheme, host and port only), https unless on loopback`,
+    )
+  return url.origin
 }
 
 /** GitHub's published key list (fetched, https) or the same JSON in a local file. */
@@ -266,6 +297,68 @@ export const settings = {
     env: 'TOKENMINT_CONSOLE_SESSION_LIFETIME',
     doc: 'A console session ends this many seconds after sign-in, however active.',
     parse: integer('TOKENMINT_CONSOLE_SESSION_LIFETIME', 43_200, 300, 604_800),
+  },
+  consoleFrameAncestors: {
+    env: 'TOKENMINT_CONSOLE_FRAME_ANCESTORS',
+    doc: 'Space- or comma-separated origins (https://app.example.com) whose pages may embed the console in a frame, e.g. a vendor settings page showing portal links; the session cookie is then `SameSite=None; Secure; Partitioned`. Empty: the console refuses every frame.',
+    parse: (raw) =>
+      Object.freeze(
+        (raw ?? '')
+          .split(/[\s,]+/)
+          .filter((part) => part !== '')
+          .map((part) => webOrigin('TOKENMINT_CONSOLE_FRAME_ANCESTORS', part)),
+      ),
+  },
+  consoleBranding: {
+    env: 'TOKENMINT_CONSOLE_BRANDING',
+    doc: 'JSON `{"product_name", "logo_url", "accent_color"}` the console shows instead of Tokenmint\'s (logo: an https URL; colour: `#rrggbb`).',
+    parse: (raw): ConsoleBranding => {
+      if (raw === undefined || raw === '')
+        return Object.freeze({
+          productName: 'Tokenmint',
+          logoUrl: undefined,
+          accentColor: undefined,
+        })
+      let value: unknown
+      try {
+        value = JSON.parse(raw)
+      } catch {
+        throw new ConfigError('TOKENMINT_CONSOLE_BRANDING must be a JSON object')
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value))
+        throw new ConfigError('TOKENMINT_CONSOLE_BRANDING must be a JSON object')
+      const {
+        product_name: name,
+        logo_url: logo,
+        accent_color: accent,
+        ...rest
+      } = value as Record<string, unknown>
+      const unknown = Object.keys(rest)[0]
+      if (unknown !== undefined)
+        throw new ConfigError(`TOKENMINT_CONSOLE_BRANDING has an unknown field "${unknown}"`)
+      if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 60))
+        throw new ConfigError('TOKENMINT_CONSOLE_BRANDING.product_name must be 1-60 characters')
+      if (accent !== undefined && (typeof accent !== 'string' || !/^#[0-9a-fA-F]{6}$/.test(accent)))
+        throw new ConfigError('TOKENMINT_CONSOLE_BRANDING.accent_color must be #rrggbb')
+      let logoUrl: string | undefined
+      if (logo !== undefined) {
+        if (typeof logo !== 'string')
+          throw new ConfigError('TOKENMINT_CONSOLE_BRANDING.logo_url must be a URL')
+        let origin: string
+        try {
+          origin = new URL(logo).origin
+        } catch {
+          throw new ConfigError('TOKENMINT_CONSOLE_BRANDING.logo_url must be an absolute URL')
+        }
+        webOrigin('TOKENMINT_CONSOLE_BRANDING.logo_url', origin)
+        logoUrl = logo
+      }
+      return Object.freeze({
+        productName: typeof name === 'string' ? name : 'Tokenmint',
+        logoUrl,
+        accentColor: typeof accent === 'string' ? accent.toLowerCase() : undefined,
+      })
+    },
   },
   metricsListen: {
     env: 'TOKENMINT_METRICS_LISTEN',

@@ -25,8 +25,12 @@ export const TENANT_ADMIN_SCOPES = [
   'delete:administrators',
 ] as const
 
-/** Only the root tenant (the one `tokenmint init` creates) may manage other tenants. */
-export const ROOT_ADMIN_SCOPES = ['read:tenants', 'create:tenants'] as const
+/**
+ * Only the root tenant (the one `tokenmint init` creates) may manage other tenants.
+ * `manage:tenants` is the provisioning scope: create, update, suspend, resume and delete any
+ * tenant (the platform vendor's backend holds it).
+ */
+export const ROOT_ADMIN_SCOPES = ['read:tenants', 'create:tenants', 'manage:tenants'] as const
 
 export type AdminScope = (typeof TENANT_ADMIN_SCOPES)[number] | (typeof ROOT_ADMIN_SCOPES)[number]
 
@@ -37,7 +41,8 @@ export function adminScopesFor(isRoot: boolean): string[] {
 /**
  * What a console administrator may do, as admin API scopes: `viewer` reads everything but
  * administrators; `admin` also changes APIs, applications and users; `owner` does everything,
- * including keys, administrators and (in the root tenant) tenants.
+ * including keys, administrators and (in the root tenant) tenants: `create:tenants` and
+ * `manage:tenants` are an owner's alone.
  */
 export function scopesForRole(role: AdministratorRole, isRoot: boolean): Set<AdminScope> {
   const all = adminScopesFor(isRoot) as AdminScope[]

@@ -13,9 +13,21 @@ export interface Tenant {
   maxTokenLifetimeSeconds: number
   /** What a reported leak of one of the tenant's secrets does (management/leaks). */
   leakResponse: LeakResponse
+  /** The platform vendor's own id for this customer; unique across the deployment. */
+  externalId: string | null
+  /** Free-form string fields the vendor keeps with the tenant (shared APIs may put them in tokens). */
+  metadata: Readonly<Record<string, string>>
+  /** A suspended tenant gets no token; its applications' tokens are revoked. */
+  status: TenantStatus
   createdAt: Date
   updatedAt: Date
 }
+
+/**
+ * `deleted`: a tombstone. The tenant's data is gone but its id stays taken, so its audit
+ * records stay attributable and its issuer URL never serves again; storage treats it as absent.
+ */
+export type TenantStatus = 'active' | 'suspended' | 'deleted'
 
 export const LEAK_RESPONSES = ['revoke_secret', 'revoke_application'] as const
 export type LeakResponse = (typeof LEAK_RESPONSES)[number]
@@ -48,11 +60,20 @@ export interface Api {
   catalog: ScopeCatalog | null
   /** The tenant's own admin API: cannot be edited or deleted. */
   isBuiltIn: boolean
+  /**
+   * An API of the root tenant offered to other tenants (platform mode): to every tenant, or to
+   * the tenants listed. null: the API belongs to its tenant alone.
+   */
+  sharing: ApiSharing | null
+  /** Claim name → tenant field (domain/platform) that a shared API's tokens carry. */
+  tenantClaims: Readonly<Record<string, string>>
   /** Increases on every change; the admin API's ETag. */
   version: number
   createdAt: Date
   updatedAt: Date
 }
+
+export type ApiSharing = { tenants: 'all' } | { tenants: readonly string[] }
 
 export type GrantType = 'client_credentials' | 'password' | 'refresh_token'
 export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'password', 'refresh_token']
@@ -95,6 +116,8 @@ export interface Application {
   tokenEndpointAuthMethod: TokenEndpointAuthMethod
   /** RFC 9449 §5.2: every token request must carry a DPoP proof (tokens bound to its key). */
   dpopBoundAccessTokens: boolean
+  /** Static claims its tokens carry, set by the tenant's administrators (domain/platform). */
+  claims: Readonly<Record<string, string>>
   /** Increases on every change; the admin API's ETag. */
   version: number
 }
@@ -247,6 +270,28 @@ export const ADMINISTRATOR_ROLES: readonly AdministratorRole[] = ['owner', 'admi
 export interface Administrator extends Account {
   role: AdministratorRole
   lastSignInAt: Date | null
+  /**
+   * `password`: signs in with a username and password. `portal_link`: a person a platform
+   * vendor's portal links sign in (platform mode); has no password and never signs in with one.
+   */
+  signsInWith: 'password' | 'portal_link'
+}
+
+/** A single-use sign-in to a tenant's console for a named person (platform mode). */
+export interface PortalLink {
+  /** HMAC of the link's secret; the secret itself is only in the URL handed out. */
+  idHash: string
+  tenantId: string
+  email: string
+  name: string | null
+  role: 'admin' | 'viewer'
+  /** Where the console's "back" link leads (the vendor's settings page). */
+  returnUrl: string | null
+  sessionLifetimeSeconds: number
+  createdBy: string
+  createdAt: Date
+  expiresAt: Date
+  usedAt: Date | null
 }
 
 /** A console sign-in. Only a hash of its id is stored, so a database dump holds no session. */

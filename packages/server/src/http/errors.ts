@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream'
 
 import { DPOP_ALGORITHMS } from '@tokenmint/verify'
 
-import { SignInError } from '../management/console-sessions.js'
+import { PortalLinkError, SignInError } from '../management/console-sessions.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 import {
@@ -185,6 +185,8 @@ function render(
       headers: { 'WWW-Authenticate': bearerChallenge(error) },
     }
   }
+  if (error instanceof PortalLinkError)
+    return { status: 401, code: 'unauthorized', description: error.message }
   if (error instanceof SignInError) {
     return error.retryAfterMs > 0
       ? {

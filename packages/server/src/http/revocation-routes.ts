@@ -6,7 +6,11 @@ import { recordScopeUse } from '../management/insights.js'
 import { OAuthError } from '../oauth/errors.js'
 import { authenticateResourceServer, introspect } from '../oauth/introspection.js'
 import { revokeToken } from '../oauth/token-revocation.js'
-import { isValidCursor, type RevocationFeedEntry } from '../oauth/revocation-feed.js'
+import {
+  isValidCursor,
+  type RevocationFeedEntry,
+  type RevocationFeedPage,
+} from '../oauth/revocation-feed.js'
 import { NO_STORE } from './errors.js'
 import { HEARTBEAT_MS, startEventStream } from './event-stream.js'
 import { requestParameters } from './oauth-parameters.js'
@@ -30,15 +34,30 @@ function cursorOf(request: FastifyRequest): string | undefined {
   return value
 }
 
+/** One tenant's feed, or the deployment's: what a page and a stream read. */
+interface FeedSource {
+  read(since: string | undefined): Promise<RevocationFeedPage>
+  onChange(listener: () => void): () => void
+}
+
+function feedOf(services: Services, tenantId: string | undefined): FeedSource {
+  return {
+    read: (since) =>
+      tenantId === undefined
+        ? services.revocations.readAll(since)
+        : services.revocations.read(tenantId, since),
+    onChange: (listener) => services.revocations.onChange(tenantId, listener),
+  }
+}
+
 /** Server-Sent Events: catch-up after the cursor, `ready`, then entries as they are committed. */
 async function stream(
-  services: Services,
-  request: FastifyRequest<{ Params: TenantParams }>,
+  feed: FeedSource,
+  request: FastifyRequest,
   reply: FastifyReply,
   since: string | undefined,
 ) {
-  const { tenant } = request.params
-  const first = await services.revocations.read(tenant, since)
+  const first = await feed.read(since)
   const raw = startEventStream(request, reply)
   let cursor = first.next_cursor ?? undefined
   const send = (entry: RevocationFeedEntry) => {
@@ -52,7 +71,7 @@ async function stream(
     pending = pending
       .then(async () => {
         for (;;) {
-          const page = await services.revocations.read(tenant, cursor)
+          const page = await feed.read(cursor)
           page.entries.forEach(send)
           if (!page.has_more) return
         }
@@ -64,7 +83,7 @@ async function stream(
   }
   if (first.has_more) await catchUp()
   raw.write(`event: ready\ndata: ${JSON.stringify({ cursor: cursor ?? null })}\n\n`)
-  const unsubscribe = services.revocations.onChange(tenant, () => void catchUp())
+  const unsubscribe = feed.onChange(() => void catchUp())
   // A periodic read as well, so a missed notification delays an entry by one heartbeat at most.
   const heartbeat = setInterval(() => {
     raw.write(': heartbeat\n\n')
@@ -76,9 +95,40 @@ async function stream(
   })
 }
 
+/** A page as JSON, or with `Accept: text/event-stream`, the live stream. */
+async function answerFeed(feed: FeedSource, request: FastifyRequest, reply: FastifyReply) {
+  const since = cursorOf(request)
+  if ((request.headers.accept ?? '').includes('text/event-stream')) {
+    await stream(feed, request, reply, since)
+    return reply
+  }
+  void reply.headers(NO_STORE)
+  return feed.read(since)
+}
+
+/**
+ * The root tenant's id, looked up once: it is created when the deployment is initialised and
+ * never changes. A failed or empty look-up is not kept, so the next request tries again.
+ */
+function rootTenantFinder(services: Services): () => Promise<string | undefined> {
+  let found: Promise<string | undefined> | undefined
+  return () => {
+    found ??= services.storage.tenants.list().then((tenants) => {
+      const id = tenants.find((t) => t.isRoot)?.id
+      if (id === undefined) found = undefined
+      return id
+    })
+    return found.catch((error: unknown) => {
+      found = undefined
+      throw error
+    })
+  }
+}
+
 /** RFC 7662 introspection, RFC 7009 revocation and the revocation feed. */
 export function registerRevocationRoutes(oauth: FastifyInstance, services: Services): void {
   const config = { errorFormat: 'oauth' as const }
+  const rootTenant = rootTenantFinder(services)
   const post = { config, bodyLimit: services.config.tokenBodyLimitBytes }
 
   oauth.post(
@@ -144,13 +194,23 @@ export function registerRevocationRoutes(oauth: FastifyInstance, services: Servi
         {},
         { authorization: request.headers.authorization, ip: request.ip },
       )
-      const since = cursorOf(request)
-      if ((request.headers.accept ?? '').includes('text/event-stream')) {
-        await stream(services, request, reply, since)
-        return reply
-      }
-      void reply.headers(NO_STORE)
-      return services.revocations.read(request.params.tenant, since)
+      return answerFeed(feedOf(services, request.params.tenant), request, reply)
     },
   )
+
+  // Every tenant's feed in one, each entry naming its tenant: for a verifier of every tenant of
+  // the deployment. Only a resource server of the root tenant may read it; any other tenant's
+  // credentials are refused exactly as a wrong secret is (invalid_client).
+  oauth.get('/oauth/revocations', { config }, async (request, reply) => {
+    const root = await rootTenant()
+    if (root === undefined)
+      throw new OAuthError('invalid_client', 'the deployment is not initialised yet')
+    await authenticateResourceServer(
+      services.protectedEndpoints,
+      root,
+      {},
+      { authorization: request.headers.authorization, ip: request.ip },
+    )
+    return answerFeed(feedOf(services, undefined), request, reply)
+  })
 }

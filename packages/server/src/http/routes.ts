@@ -21,6 +21,7 @@ import { registerOAuthRoutes } from './oauth-routes.js'
  *   POST /t/:tenant/oauth/introspect                         revocation-routes.ts (RFC 7662)
  *   POST /t/:tenant/oauth/revoke                             revocation-routes.ts (RFC 7009)
  *   GET  /t/:tenant/oauth/revocations                        revocation-routes.ts (JSON or SSE)
+ *   GET  /oauth/revocations                                  revocation-routes.ts (every tenant; root resource servers)
  *   POST /leaks/github (GitHub secret-scanning alerts)       leak-routes.ts
  *   GET  /                                                   here: redirects to /console/
  *   GET  /admin/v1/openapi.json                              admin/admin-routes.ts

@@ -63,6 +63,7 @@ export async function prepareAdministrator(
     ...newAccount(administratorAccounts, tenantId, username, passwordHash, deps.now()),
     role,
     lastSignInAt: null,
+    signsInWith: 'password',
   }
   return generatedPassword === undefined ? { administrator } : { administrator, generatedPassword }
 }

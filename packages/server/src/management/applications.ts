@@ -18,10 +18,12 @@ import {
   type ScopeGrant,
   type TrustPolicy,
 } from '../domain/model.js'
+import { validateCustomClaims } from '../domain/platform.js'
 import { normaliseScopeList } from '../domain/scopes.js'
 import { isSecretLive } from '../domain/token-policy.js'
 import type { ApplicationFilter, Page, PageRequest, Storage } from '../storage/contract.js'
 import type { ManagementDeps } from './deps.js'
+import { grantableApi, tenantClaimNames } from './shared-apis.js'
 import {
   auditableKey,
   checkedJwksUri,
@@ -58,6 +60,8 @@ export interface ApplicationInput {
   tokenRateLimitPerMinute?: number | null | undefined
   /** Where a private_key_jwt application publishes its keys (instead of registering them). */
   jwksUri?: string | undefined
+  /** Static custom claims (domain/platform); replaces them all. */
+  claims?: unknown
 }
 
 export interface CreatedApplication {
@@ -85,7 +89,7 @@ async function resolveGrants(
     if (seen.has(grant.audience))
       throw new ValidationError(`${field}.audience`, `API "${grant.audience}" is listed twice`)
     seen.add(grant.audience)
-    const api = await storage.apis.getByAudience(tenantId, grant.audience)
+    const api = await grantableApi(storage, tenantId, grant.audience)
     if (api === undefined) {
       throw new ValidationError(
         `${field}.audience`,
@@ -180,6 +184,7 @@ export function auditableApplication(application: Application) {
     dpop_bound_access_tokens: application.dpopBoundAccessTokens,
     token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
     token_endpoint_auth_method: application.tokenEndpointAuthMethod,
+    claims: application.claims,
   }
 }
 
@@ -279,6 +284,10 @@ export async function createApplication(
       tokenRateLimitPerMinute: validateRateLimit(input.tokenRateLimitPerMinute ?? null),
       isBuiltIn: false,
       tokenEndpointAuthMethod: keyed ? 'private_key_jwt' : 'client_secret_basic',
+      claims:
+        input.claims === undefined
+          ? {}
+          : validateCustomClaims(input.claims, await tenantClaimNames(storage)),
       version: 1,
     }
     await storage.applications.insert(application, secret)
@@ -355,6 +364,10 @@ export async function updateApplication(
         input.expiresAt === undefined ? current.expiresAt : validateExpiry(input.expiresAt, now),
       canIntrospect: input.canIntrospect ?? current.canIntrospect,
       dpopBoundAccessTokens: input.dpopBoundAccessTokens ?? current.dpopBoundAccessTokens,
+      claims:
+        input.claims === undefined
+          ? current.claims
+          : validateCustomClaims(input.claims, await tenantClaimNames(storage)),
       tokenRateLimitPerMinute:
         input.tokenRateLimitPerMinute === undefined
           ? current.tokenRateLimitPerMinute

@@ -38,6 +38,7 @@ import {
 import { normaliseScopeList } from '../domain/scopes.js'
 import type { Change, ClientCredentials, Storage } from '../storage/contract.js'
 import { createApi, deleteApi, updateApi } from './apis.js'
+import { sharedApisFor } from './shared-apis.js'
 import { deleteApplication } from './application-endings.js'
 import { createApplication, DEFAULT_ENVIRONMENT, updateApplication } from './applications.js'
 import {
@@ -78,6 +79,7 @@ export interface ConfigApplication extends ConfigCredentials {
   can_introspect?: boolean
   token_rate_limit_per_minute?: number | null
   dpop_bound_access_tokens?: boolean
+  claims?: Record<string, string>
 }
 
 /** The file, as `tokenmint export` writes it (`version` first, then in this order). */
@@ -163,7 +165,12 @@ function applicationConfig(application: Application): ApplicationSettings {
     can_introspect: application.canIntrospect,
     token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
     dpop_bound_access_tokens: application.dpopBoundAccessTokens,
+    claims: sortedClaims(application.claims),
   }
+}
+
+function sortedClaims(claims: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(claims).sort(([a], [b]) => (a < b ? -1 : 1)))
 }
 
 function tenantConfig(tenant: Tenant): Required<ConfigTenant> {
@@ -178,6 +185,8 @@ function tenantConfig(tenant: Tenant): Required<ConfigTenant> {
 interface LiveTenant {
   tenant: Tenant
   apis: Api[]
+  /** APIs the deployment shares with the tenant: granted like its own, never its to export. */
+  sharedApis: Api[]
   applications: Application[]
   /** The credentials of the applications without a secret, by client id. */
   credentials: Map<string, ClientCredentials>
@@ -199,6 +208,7 @@ async function readLive(storage: Storage, tenantId: string): Promise<LiveTenant>
   return {
     tenant,
     apis: (await storage.apis.list(tenantId)).filter((a) => !a.isBuiltIn),
+    sharedApis: await sharedApisFor(storage, tenantId),
     applications,
     credentials,
   }
@@ -406,6 +416,7 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
   // The scopes each audience will define once applied: the file's APIs, the live ones the file
   // leaves alone (unless pruned), and the admin API as it is.
   const scopesAfter = new Map<string, Set<string>>()
+  for (const api of live.sharedApis) scopesAfter.set(api.audience, new Set(api.scopes))
   for (const api of live.apis)
     if (!pruneApis || fileAudiences.has(api.audience))
       scopesAfter.set(api.audience, new Set(api.scopes))
@@ -442,6 +453,7 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
       can_introspect: input.can_introspect ?? false,
       token_rate_limit_per_minute: input.token_rate_limit_per_minute ?? null,
       dpop_bound_access_tokens: input.dpop_bound_access_tokens ?? false,
+      claims: sortedClaims(input.claims ?? {}),
     }
     const credentials = wantedCredentials(input, at, problems)
     desiredApplications.set(key, { at, value, credentials })
@@ -681,6 +693,7 @@ export async function applyConfig(
           canIntrospect: wanted.can_introspect,
           tokenRateLimitPerMinute: wanted.token_rate_limit_per_minute,
           dpopBoundAccessTokens: wanted.dpop_bound_access_tokens,
+          claims: wanted.claims,
         }
         if (change.action === 'create') {
           const made = await createApplication(inner, authority, tenantId, {

@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto'
 import type { PasswordHasher } from '../crypto/password-hasher.js'
 import type { SecretHasher } from '../crypto/secret-hasher.js'
 import { usernameKey } from '../domain/accounts.js'
+import { ForbiddenError } from '../domain/errors.js'
 import type { Administrator, ConsoleSession } from '../domain/model.js'
 import { CONSOLE_SIGN_IN, PasswordGuessing } from '../domain/password-guessing.js'
 import type { AuditSink, RateLimiter, Storage } from '../storage/contract.js'
+import { isPortalLinkSecret, portalLinkHash } from './portal-links.js'
 
 /** `last_seen_at` is written at most this often per session, not on every request. */
 const TOUCH_INTERVAL_MS = 60_000
@@ -19,6 +21,11 @@ export interface ConsoleSessionDeps {
   now: () => Date
   idleTimeoutMs: number
   lifetimeMs: number
+}
+
+/** A portal link that is unknown, used or expired: one message for all three. */
+export class PortalLinkError extends Error {
+  override name = 'PortalLinkError'
 }
 
 /** One message for every failure, so a sign-in form never tells which part was wrong. */
@@ -80,13 +87,15 @@ export class ConsoleSessions {
     })
     if (attempt.retryAfterMs > 0) throw new SignInError(attempt.retryAfterMs)
 
-    const administrator =
+    const found =
       input.username.length <= 128
         ? await this.deps.storage.administrators.findByUsername(
             input.tenant,
             usernameKey(input.username.trim()),
           )
         : undefined
+    // A person portal links sign in has no password: to this form they do not exist.
+    const administrator = found?.signsInWith === 'password' ? found : undefined
     // Verified against a dummy hash when the account is unknown: the same time either way.
     const passwordOk = await this.deps.passwords.verify(
       administrator?.passwordHash,
@@ -110,8 +119,12 @@ export class ConsoleSessions {
       }
       throw new SignInError()
     }
-
     await attempt.succeeded()
+    // Said only to someone who knows a password: the suspension is no secret from them.
+    if ((await this.deps.storage.tenants.get(administrator.tenantId))?.status === 'suspended')
+      throw new ForbiddenError(
+        `tenant "${administrator.tenantId}" is suspended: its console is closed until it is resumed`,
+      )
     const sessionId = randomBytes(32).toString('base64url')
     const session: ConsoleSession = {
       idHash: this.#idHash(sessionId),
@@ -149,6 +162,101 @@ export class ConsoleSessions {
       administrator: { ...administrator, lastSignInAt: now },
       csrfToken: this.csrfTokenFor(sessionId),
     }
+  }
+
+  /**
+   * Redeems a portal link (management/portal-links): once, before it expires, for a tenant
+   * that is active. The person it names becomes (or stays) an administrator of the tenant with
+   * the link's role and no password; the session ends with the link's session lifetime. An
+   * account that signs in with a password is never taken over by a link.
+   */
+  async signInWithPortalLink(input: {
+    secret: string
+    ip: string
+  }): Promise<ActiveSession & { sessionId: string; returnUrl: string | null }> {
+    const refused = () =>
+      new PortalLinkError('this link has expired or has been used; ask for a new one')
+    if (!isPortalLinkSecret(input.secret)) throw refused()
+    const now = this.deps.now()
+    const sessionId = randomBytes(32).toString('base64url')
+    return this.deps.storage.transaction(async (storage) => {
+      const link = await storage.portalLinks.consume(
+        portalLinkHash(this.deps.hasher, input.secret),
+        now,
+      )
+      if (link === undefined) throw refused()
+      const tenant = await storage.tenants.get(link.tenantId)
+      if (tenant === undefined || tenant.status !== 'active')
+        throw new ForbiddenError(`tenant "${link.tenantId}" is not active: its console is closed`)
+      const existing = await storage.administrators.findByUsername(
+        link.tenantId,
+        usernameKey(link.email),
+      )
+      if (existing !== undefined && existing.signsInWith !== 'portal_link')
+        throw new ForbiddenError(
+          `${link.email} signs in to this tenant with a password; a portal link cannot sign in as that account`,
+        )
+      let administrator: Administrator
+      if (existing === undefined) {
+        administrator = {
+          id: `adm_${randomBytes(9).toString('base64url')}`,
+          tenantId: link.tenantId,
+          username: link.email,
+          status: 'active',
+          // No password hash verifies against this, and password sign-in skips these accounts.
+          passwordHash: '!portal-link',
+          createdAt: now,
+          updatedAt: now,
+          passwordChangedAt: now,
+          version: 1,
+          role: link.role,
+          lastSignInAt: now,
+          signsInWith: 'portal_link',
+        }
+        await storage.administrators.insert(administrator)
+      } else {
+        administrator = { ...existing, role: link.role, status: 'active', updatedAt: now }
+        if (existing.role !== link.role || existing.status !== 'active')
+          administrator = await storage.administrators.update(administrator, existing.version)
+        await storage.administrators.recordSignIn(link.tenantId, existing.id, now)
+      }
+      const lifetimeMs = Math.min(link.sessionLifetimeSeconds * 1000, this.deps.lifetimeMs)
+      const session: ConsoleSession = {
+        idHash: this.#idHash(sessionId),
+        tenantId: link.tenantId,
+        administratorId: administrator.id,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: new Date(now.getTime() + lifetimeMs),
+      }
+      await storage.consoleSessions.insert(session)
+      await storage.audit.append([
+        {
+          tenantId: link.tenantId,
+          occurredAt: now,
+          type: 'administrator.signed_in',
+          actor: `admin:${administrator.username}`,
+          clientId: null,
+          data: {
+            administrator_id: administrator.id,
+            ip: input.ip,
+            via: 'portal_link',
+            name: link.name,
+            email: link.email,
+            role: link.role,
+            link_created_by: link.createdBy,
+            session_expires_at: session.expiresAt.toISOString(),
+          },
+        },
+      ])
+      return {
+        sessionId,
+        session,
+        administrator: { ...administrator, lastSignInAt: now },
+        csrfToken: this.csrfTokenFor(sessionId),
+        returnUrl: link.returnUrl,
+      }
+    })
   }
 
   /** The live session for a cookie value, or undefined if unknown, idle, expired or disabled. */

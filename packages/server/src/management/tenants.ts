@@ -1,6 +1,6 @@
 import { generateClientId, generateClientSecret, secretHint } from '../crypto/secret-format.js'
 import { adminScopesFor, ADMIN_AUDIENCE, TENANT_ID_PATTERN } from '../domain/admin-api.js'
-import { NotFoundError, ValidationError } from '../domain/errors.js'
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js'
 import {
   LEAK_RESPONSES,
   type Administrator,
@@ -9,6 +9,9 @@ import {
   type SigningAlgorithm,
   type Tenant,
 } from '../domain/model.js'
+import { validateExternalId, validateTenantMetadata } from '../domain/platform.js'
+import { applicationRevocationExpiresAt } from '../domain/token-policy.js'
+import type { AuditEvent, Storage } from '../storage/contract.js'
 import { insertAdministrator, prepareAdministrator } from './administrators.js'
 import { SIGNING_ALGORITHMS } from '../crypto/jws-signer.js'
 import type { ManagementDeps } from './deps.js'
@@ -24,6 +27,9 @@ export interface CreateTenantInput {
   displayName?: string | undefined
   signingAlgorithm?: SigningAlgorithm | undefined
   isRoot?: boolean
+  /** The platform vendor's id for the customer (domain/platform); unique when set. */
+  externalId?: string | undefined
+  metadata?: unknown
 }
 
 export interface CreatedTenant {
@@ -67,6 +73,9 @@ export async function createTenant(
     defaultTokenLifetimeSeconds: DEFAULT_TOKEN_LIFETIME_SECONDS,
     maxTokenLifetimeSeconds: MAX_TOKEN_LIFETIME_SECONDS,
     leakResponse: 'revoke_secret',
+    externalId: input.externalId === undefined ? null : validateExternalId(input.externalId),
+    metadata: input.metadata === undefined ? {} : validateTenantMetadata(input.metadata),
+    status: 'active',
     createdAt: now,
     updatedAt: now,
   }
@@ -94,6 +103,7 @@ export async function createTenant(
     tokenRateLimitPerMinute: null,
     isBuiltIn: true,
     tokenEndpointAuthMethod: 'client_secret_basic',
+    claims: {},
     version: 1,
   }
   await deps.storage.transaction(async (storage) => {
@@ -110,6 +120,8 @@ export async function createTenant(
       scopes: adminScopesFor(tenant.isRoot),
       catalog: null,
       isBuiltIn: true,
+      sharing: null,
+      tenantClaims: {},
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -136,6 +148,7 @@ export async function createTenant(
           tenant: tenant.id,
           signing_algorithm: algorithm,
           admin_client_id: application.clientId,
+          ...(tenant.externalId !== null && { external_id: tenant.externalId }),
         },
       },
     ])
@@ -146,6 +159,47 @@ export async function createTenant(
     tenant,
     admin: { application, clientSecret },
     owner: { administrator: owner.administrator, password: owner.generatedPassword ?? '' },
+  }
+}
+
+export type ProvisionedTenant =
+  ({ created: true } & CreatedTenant) | { created: false; tenant: Tenant }
+
+/** The tenant that already holds `externalId`; a conflict when it has another id than asked. */
+async function provisioned(
+  storage: Storage,
+  id: string,
+  externalId: string,
+): Promise<Tenant | undefined> {
+  const found = await storage.tenants.getByExternalId(externalId)
+  if (found !== undefined && found.id !== id)
+    throw new ConflictError(`external_id "${externalId}" belongs to tenant "${found.id}"`)
+  return found
+}
+
+/**
+ * Creation as the platform vendor's backend asks for it: idempotent by `externalId`. The same
+ * external id again (with the same tenant id) answers with the tenant it made, never a second
+ * one, and no new credentials. Racing requests all try the insert; the unique index lets one
+ * win and the others find its tenant.
+ */
+export async function provisionTenant(
+  deps: ManagementDeps,
+  actor: string,
+  input: CreateTenantInput,
+): Promise<ProvisionedTenant> {
+  if (input.externalId === undefined)
+    return { created: true, ...(await createTenant(deps, actor, input)) }
+  const externalId = validateExternalId(input.externalId)
+  const existing = await provisioned(deps.storage, input.id, externalId)
+  if (existing !== undefined) return { created: false, tenant: existing }
+  try {
+    return { created: true, ...(await createTenant(deps, actor, { ...input, externalId })) }
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error
+    const winner = await provisioned(deps.storage, input.id, externalId)
+    if (winner === undefined) throw error
+    return { created: false, tenant: winner }
   }
 }
 
@@ -167,6 +221,10 @@ export interface TenantSettingsInput {
   defaultTokenLifetimeSeconds?: number | undefined
   maxTokenLifetimeSeconds?: number | undefined
   leakResponse?: LeakResponse | undefined
+  /** null removes it. */
+  externalId?: string | null | undefined
+  /** Replaces the whole map. */
+  metadata?: unknown
 }
 
 const MIN_TENANT_LIFETIME_SECONDS = 60
@@ -180,8 +238,10 @@ export async function updateTenantSettings(
   actor: string,
   tenantId: string,
   input: TenantSettingsInput,
+  /** The root tenant, when its caller changes another tenant: its log gets a copy. */
+  operatorTenantId?: string,
 ): Promise<Tenant> {
-  return deps.storage.transaction(async (storage) => {
+  const updated = await deps.storage.transaction(async (storage) => {
     const current = await storage.tenants.get(tenantId)
     if (current === undefined) throw new NotFoundError('tenant', tenantId)
     const lifetime = (field: string, value: number | undefined, fallback: number) => {
@@ -215,6 +275,14 @@ export async function updateTenantSettings(
         current.maxTokenLifetimeSeconds,
       ),
       leakResponse: input.leakResponse ?? current.leakResponse,
+      externalId:
+        input.externalId === undefined
+          ? current.externalId
+          : input.externalId === null
+            ? null
+            : validateExternalId(input.externalId),
+      metadata:
+        input.metadata === undefined ? current.metadata : validateTenantMetadata(input.metadata),
       updatedAt: deps.now(),
     }
     if (!LEAK_RESPONSES.includes(next.leakResponse))
@@ -233,18 +301,178 @@ export async function updateTenantSettings(
       default_token_lifetime_seconds: t.defaultTokenLifetimeSeconds,
       max_token_lifetime_seconds: t.maxTokenLifetimeSeconds,
       leak_response: t.leakResponse,
+      external_id: t.externalId,
+      metadata: t.metadata,
     })
     await storage.tenants.updateSettings(next)
-    await storage.audit.append([
-      {
-        tenantId,
+    await storage.audit.append(
+      tenantRecords({ actor, tenantId: operatorTenantId ?? tenantId }, tenantId, {
         occurredAt: next.updatedAt,
         type: 'tenant.updated',
-        actor,
-        clientId: null,
         data: { before: settings(current), after: settings(next) },
-      },
-    ])
+      }),
+    )
     return next
   })
+  deps.changes.publish({ kind: 'tenant', tenantId })
+  return updated
+}
+
+/** Who changes a tenant: the caller and its tenant (the root tenant, or the tenant itself). */
+export interface TenantOperator {
+  actor: string
+  tenantId: string
+}
+
+/** The record in the changed tenant's log, and a copy in the operator's when that is another. */
+function tenantRecords(
+  operator: TenantOperator,
+  tenantId: string,
+  record: Pick<AuditEvent, 'occurredAt' | 'type' | 'data'>,
+): AuditEvent[] {
+  const event: AuditEvent = {
+    ...record,
+    tenantId,
+    actor: operator.actor,
+    clientId: null,
+    data: { tenant: tenantId, ...record.data },
+  }
+  return operator.tenantId === tenantId
+    ? [event]
+    : [event, { ...event, tenantId: operator.tenantId }]
+}
+
+/** A tenant to suspend, resume or delete: present, and never the root tenant. */
+async function loadManagedTenant(
+  storage: Storage,
+  tenantId: string,
+  doing: string,
+): Promise<Tenant> {
+  await storage.tenants.lockForChange(tenantId)
+  const tenant = await storage.tenants.get(tenantId)
+  if (tenant === undefined) throw new NotFoundError('tenant', tenantId)
+  if (tenant.isRoot) throw new ConflictError(`the root tenant cannot be ${doing}`)
+  return tenant
+}
+
+/**
+ * A revocation-feed entry for each of the tenant's applications that is not revoked already,
+ * lasting as long as any token it was issued may live: verifiers following the feed refuse
+ * every token issued until now. Returns the applications' client ids.
+ */
+async function revokeIssuedTokens(storage: Storage, tenant: Tenant, now: Date): Promise<string[]> {
+  const applications = (await storage.applications.listAll(tenant.id)).filter(
+    (a) => a.status !== 'revoked',
+  )
+  for (const application of applications) {
+    await storage.revocations.append({
+      tenantId: tenant.id,
+      type: 'application',
+      clientId: application.clientId,
+      jti: null,
+      revokedAt: now,
+      expiresAt: applicationRevocationExpiresAt(now, tenant),
+    })
+  }
+  return applications.map((a) => a.clientId)
+}
+
+function publishEnded(
+  deps: Pick<ManagementDeps, 'changes'>,
+  tenantId: string,
+  clientIds: string[],
+) {
+  deps.changes.publish({ kind: 'tenant', tenantId })
+  for (const clientId of clientIds)
+    deps.changes.publish({ kind: 'application', tenantId, clientId })
+  deps.changes.publish({ kind: 'revocation', tenantId })
+}
+
+/**
+ * Suspends a tenant: it gets no more tokens, its administrators are turned away, and every
+ * token it has issued is revoked through the feed. Suspending a suspended tenant changes nothing.
+ */
+export async function suspendTenant(
+  deps: ManagementDeps,
+  operator: TenantOperator,
+  tenantId: string,
+): Promise<Tenant> {
+  let revoked: string[] = []
+  const tenant = await deps.storage.transaction(async (storage) => {
+    const current = await loadManagedTenant(storage, tenantId, 'suspended')
+    if (current.status === 'suspended') return current
+    const now = deps.now()
+    const next: Tenant = { ...current, status: 'suspended', updatedAt: now }
+    await storage.tenants.updateSettings(next)
+    revoked = await revokeIssuedTokens(storage, current, now)
+    await storage.audit.append(
+      tenantRecords(operator, tenantId, {
+        occurredAt: now,
+        type: 'tenant.suspended',
+        data: { applications_revoked: revoked.length },
+      }),
+    )
+    return next
+  })
+  publishEnded(deps, tenantId, revoked)
+  return tenant
+}
+
+/**
+ * Lifts a suspension: new tokens are issued again. Tokens revoked by the suspension stay
+ * revoked (their feed entries run their course).
+ */
+export async function resumeTenant(
+  deps: ManagementDeps,
+  operator: TenantOperator,
+  tenantId: string,
+): Promise<Tenant> {
+  const tenant = await deps.storage.transaction(async (storage) => {
+    const current = await loadManagedTenant(storage, tenantId, 'resumed')
+    if (current.status === 'active') return current
+    const next: Tenant = { ...current, status: 'active', updatedAt: deps.now() }
+    await storage.tenants.updateSettings(next)
+    await storage.audit.append(
+      tenantRecords(operator, tenantId, {
+        occurredAt: next.updatedAt,
+        type: 'tenant.resumed',
+        data: {},
+      }),
+    )
+    return next
+  })
+  deps.changes.publish({ kind: 'tenant', tenantId })
+  return tenant
+}
+
+/**
+ * Deletes a tenant's data: applications and their credentials, APIs, users, administrators,
+ * sessions, signing keys, webhooks, audit sinks and insight. Its tokens are revoked through the
+ * feed first. Its audit log stays until the audit retention removes it, and a tombstone keeps
+ * its id (and so its issuer URL) from ever being used again; its external id is freed.
+ */
+export async function deleteTenant(
+  deps: ManagementDeps,
+  operator: TenantOperator,
+  tenantId: string,
+): Promise<void> {
+  let revoked: string[] = []
+  await deps.storage.transaction(async (storage) => {
+    const current = await loadManagedTenant(storage, tenantId, 'deleted')
+    const now = deps.now()
+    revoked = await revokeIssuedTokens(storage, current, now)
+    await storage.tenants.deleteData(tenantId, now)
+    await storage.audit.append(
+      tenantRecords(operator, tenantId, {
+        occurredAt: now,
+        type: 'tenant.deleted',
+        data: {
+          external_id: current.externalId,
+          status: current.status,
+          applications_revoked: revoked.length,
+        },
+      }),
+    )
+  })
+  publishEnded(deps, tenantId, revoked)
 }

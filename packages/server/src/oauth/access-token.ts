@@ -12,7 +12,8 @@ export interface AccessTokenInput {
   /** The application's own expiration: no token outlives it. */
   notAfter: Date | null
   now: Date
-  claims?: Record<string, string> | undefined
+  /** Claims beside the registered ones; a registered claim of the same name always wins. */
+  claims?: Readonly<Record<string, string>> | undefined
   /** RFC 9449 §6 / RFC 7800: the key the token is bound to. */
   confirmation?: { jkt: string }
 }
@@ -33,6 +34,7 @@ export function issueAccessToken(input: AccessTokenInput): IssuedAccessToken {
   const jti = randomUUID()
   const scope = input.scopes.join(' ')
   const token = input.runtime.signer.sign({
+    ...input.claims,
     iss: input.runtime.issuer,
     sub: input.subject,
     aud: input.audience,
@@ -42,7 +44,6 @@ export function issueAccessToken(input: AccessTokenInput): IssuedAccessToken {
     jti,
     client_id: input.clientId,
     scope,
-    ...input.claims,
     ...(input.confirmation !== undefined && { cnf: input.confirmation }),
   })
   return { token, jti, issuedAt: iat, expiresAt: exp, scope }

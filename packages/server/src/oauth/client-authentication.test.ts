@@ -37,6 +37,7 @@ function clientRecord(overrides: Partial<Application> = {}, secretExpiresAt: Dat
       isBuiltIn: false,
       tokenEndpointAuthMethod: 'client_secret_basic',
       dpopBoundAccessTokens: false,
+      claims: {},
       version: 1,
       ...overrides,
     },

@@ -92,7 +92,9 @@ export async function introspect(
   const record = await deps.clients.findClient(clientId)
   if (record === undefined || effectiveStatus(record.application, deps.now()) !== 'active')
     return { active: false }
-  if (await deps.revocations.isRevoked(tenantId, clientId, claims.jti)) return { active: false }
+  const iat = typeof claims.iat === 'number' ? claims.iat : undefined
+  if (await deps.revocations.isRevoked(tenantId, clientId, claims.jti, iat))
+    return { active: false }
   const username = claims['username']
   const cnf = claims['cnf'] as { jkt?: unknown } | undefined
   const jkt = typeof cnf?.jkt === 'string' ? cnf.jkt : undefined

@@ -85,7 +85,7 @@ export class OwnTokenVerifier {
     }
     if (
       payload.jti !== undefined &&
-      (await this.deps.revocations.isRevoked(tenantId, clientId, payload.jti))
+      (await this.deps.revocations.isRevoked(tenantId, clientId, payload.jti, payload.iat))
     ) {
       throw new OwnTokenError('the access token has been revoked')
     }

@@ -1,14 +1,18 @@
 // The revocation feed, `{issuer}/oauth/revocations`: what `@tokenmint/verify` follows to refuse
-// revoked applications' and tokens' tokens within a second. This module owns reading it, being
-// told when it grows, and the one revocation written on the OAuth side (RFC 7009). Revoking,
-// deleting or expiring an application writes its entry in management, inside the transaction
-// that ends the application, with the same entry rules (domain/token-policy).
+// revoked applications' and tokens' tokens within a second. `{public_url}/oauth/revocations` is
+// the same feed for every tenant at once, for a verifier of every tenant of the deployment. This
+// module owns reading it, being told when it grows, and the one revocation written on the OAuth
+// side (RFC 7009). Revoking, deleting or expiring an application writes its entry in management,
+// inside the transaction that ends the application, with the same entry rules
+// (domain/token-policy).
 import { tokenRevocationExpiresAt } from '../domain/token-policy.js'
 import type { AuditSink, ChangeBus, Revocation, RevocationStore } from '../storage/contract.js'
 
 /** One entry of `{issuer}/oauth/revocations`, as `@tokenmint/verify` reads it. */
 export interface RevocationFeedEntry {
   cursor: string
+  /** The tenant of the application or token; what the deployment-wide feed tells apart. */
+  tenant: string
   type: 'application' | 'token'
   client_id: string
   jti?: string
@@ -23,6 +27,7 @@ export const FEED_PAGE_SIZE = 1000
 export function feedEntry(revocation: Revocation): RevocationFeedEntry {
   return {
     cursor: revocation.id,
+    tenant: revocation.tenantId,
     type: revocation.type,
     client_id: revocation.clientId,
     ...(revocation.jti !== null && { jti: revocation.jti }),
@@ -36,13 +41,23 @@ export function isValidCursor(value: string): boolean {
   return /^\d{1,15}$/.test(value)
 }
 
+export interface RevocationFeedPage {
+  entries: RevocationFeedEntry[]
+  next_cursor: string | null
+  has_more: boolean
+}
+
+/** A page of one tenant's feed, or with `tenantId` undefined, of every tenant's. */
 export async function readFeed(
-  revocations: Pick<RevocationStore, 'list'>,
-  tenantId: string,
+  revocations: Pick<RevocationStore, 'list' | 'listAll'>,
+  tenantId: string | undefined,
   since: string | undefined,
   limit = FEED_PAGE_SIZE,
-): Promise<{ entries: RevocationFeedEntry[]; next_cursor: string | null; has_more: boolean }> {
-  const page = await revocations.list(tenantId, since, limit + 1)
+): Promise<RevocationFeedPage> {
+  const page =
+    tenantId === undefined
+      ? await revocations.listAll(since, limit + 1)
+      : await revocations.list(tenantId, since, limit + 1)
   const entries = page.slice(0, limit).map(feedEntry)
   return {
     entries,
@@ -52,7 +67,7 @@ export async function readFeed(
 }
 
 export interface RevocationsDeps {
-  store: Pick<RevocationStore, 'append' | 'isRevoked' | 'list'>
+  store: Pick<RevocationStore, 'append' | 'isRevoked' | 'list' | 'listAll'>
   changes: Pick<ChangeBus, 'publish' | 'subscribe'>
   audit: Pick<AuditSink, 'record'>
   now: () => Date
@@ -65,8 +80,13 @@ export class Revocations {
   constructor(private readonly deps: RevocationsDeps) {}
 
   /** Whether the token (by its jti), or its whole application, has been revoked. */
-  isRevoked(tenantId: string, clientId: string, jti: string): Promise<boolean> {
-    return this.deps.store.isRevoked(tenantId, clientId, jti)
+  isRevoked(
+    tenantId: string,
+    clientId: string,
+    jti: string,
+    issuedAtSeconds?: number,
+  ): Promise<boolean> {
+    return this.deps.store.isRevoked(tenantId, clientId, jti, issuedAtSeconds)
   }
 
   /**
@@ -102,16 +122,25 @@ export class Revocations {
       .catch(this.deps.onAuditFailure)
   }
 
-  /** Entries after `since`, a page at a time. */
+  /** The tenant's entries after `since`, a page at a time. */
   read(tenantId: string, since: string | undefined, limit = FEED_PAGE_SIZE) {
     return readFeed(this.deps.store, tenantId, since, limit)
   }
 
-  /** Calls `listener` whenever the tenant's feed may have grown (or everything must be re-read). */
-  onChange(tenantId: string, listener: () => void): () => void {
+  /** Every tenant's entries after `since`, a page at a time: the deployment-wide feed. */
+  readAll(since: string | undefined, limit = FEED_PAGE_SIZE) {
+    return readFeed(this.deps.store, undefined, since, limit)
+  }
+
+  /**
+   * Calls `listener` whenever the tenant's feed may have grown (or everything must be re-read);
+   * with `tenantId` undefined, whenever any tenant's may have.
+   */
+  onChange(tenantId: string | undefined, listener: () => void): () => void {
     return this.deps.changes.subscribe((change) => {
       if (
-        (change.kind === 'revocation' && change.tenantId === tenantId) ||
+        (change.kind === 'revocation' &&
+          (tenantId === undefined || change.tenantId === tenantId)) ||
         change.kind === 'resync'
       )
         listener()

@@ -1,8 +1,9 @@
 import type { KeySealer } from '../crypto/key-sealer.js'
 import { createJwsSigner, type JwsSigner, type PublicJwk } from '../crypto/jws-signer.js'
 import type { Tenant } from '../domain/model.js'
+import { isSharedWith, tenantFieldValue } from '../domain/platform.js'
 import { isPublished, sealingContext } from '../domain/signing-keys.js'
-import type { SigningKeyStore, TenantStore } from '../storage/contract.js'
+import type { ApiStore, SigningKeyStore, TenantStore } from '../storage/contract.js'
 
 /** A tenant as the hot path needs it: parsed keys, built once per load. */
 export interface TenantRuntime {
@@ -11,11 +12,23 @@ export interface TenantRuntime {
   signer: JwsSigner
   /** Next, current and still-needed retired public keys, next first. */
   publishedKeys: PublicJwk[]
+  /**
+   * Claims the tenant puts in every token for an audience: `tenant`, and the tenant fields a
+   * shared API asks for (platform mode). Built once per load, so tokens do no look-up.
+   */
+  claimsFor(audience: string): Readonly<Record<string, string>>
+  /**
+   * Claim names any shared API fills from tenant fields. An application's custom claims never
+   * carry them, even one set before a shared API took the name, and even where this tenant
+   * lacks the field: a vendor's API trusts them to name the customer.
+   */
+  tenantClaimNames: ReadonlySet<string>
 }
 
 export interface TenantKeyringDeps {
   tenants: Pick<TenantStore, 'get'>
   signingKeys: Pick<SigningKeyStore, 'listForTenant'>
+  apis: Pick<ApiStore, 'listShared'>
   sealer: KeySealer
   issuerFor: (tenantId: string) => string
   /** Bound on serving a cached tenant without re-reading storage (a lost invalidation heals). */
@@ -69,7 +82,22 @@ export class TenantKeyring {
     if (current === undefined) throw new Error(`tenant ${tenantId} has no current signing key`)
     const now = this.deps.now()
     const order = { next: 0, current: 1, retired: 2 } as const
+    const base: Readonly<Record<string, string>> = { tenant: tenant.id }
+    const byAudience = new Map<string, Readonly<Record<string, string>>>()
+    const shared = await this.deps.apis.listShared()
+    const tenantClaimNames = new Set(shared.flatMap((api) => Object.keys(api.tenantClaims)))
+    for (const api of shared) {
+      if (api.tenantId !== tenantId && !isSharedWith(api, tenantId)) continue
+      const claims: Record<string, string> = {}
+      for (const [name, field] of Object.entries(api.tenantClaims)) {
+        const value = tenantFieldValue(tenant, field)
+        if (value !== undefined) claims[name] = value
+      }
+      byAudience.set(api.audience, { ...claims, ...base })
+    }
     const runtime: TenantRuntime = {
+      tenantClaimNames,
+      claimsFor: (audience) => byAudience.get(audience) ?? base,
       tenant,
       issuer: this.deps.issuerFor(tenantId),
       signer: createJwsSigner(

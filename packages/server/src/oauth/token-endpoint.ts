@@ -116,6 +116,13 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
     const runtime = await deps.keyring.get(client.application.tenantId)
     if (runtime === undefined)
       throw new OAuthError('invalid_client', "this application's tenant no longer exists")
+    if (runtime.tenant.status !== 'active')
+      throw new OAuthError(
+        'invalid_client',
+        runtime.tenant.status === 'suspended'
+          ? "this application's tenant is suspended"
+          : "this application's tenant no longer exists",
+      )
     return issueAccessToken({
       runtime,
       subject: decision.subject,
@@ -125,7 +132,13 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
       lifetimeSeconds: tokenLifetimeSeconds(client.application, runtime.tenant),
       notAfter: client.application.expiresAt,
       now,
-      claims: decision.claims,
+      // Application claims first: the grant's (username) and the tenant's (`tenant`, and fields a
+      // shared API asks for) are never the application's to set.
+      claims: {
+        ...applicationClaims(client.application.claims, runtime.tenantClaimNames),
+        ...decision.claims,
+        ...runtime.claimsFor(decision.audience),
+      },
       ...(binding !== undefined && { confirmation: { jkt: binding.jkt } }),
     })
   }
@@ -208,3 +221,13 @@ export function createTokenEndpoint(deps: TokenEndpointDeps) {
 }
 
 export type TokenEndpoint = ReturnType<typeof createTokenEndpoint>
+
+/** An application's custom claims, without any a shared API fills from tenant fields. */
+function applicationClaims(
+  claims: Readonly<Record<string, string>>,
+  tenantClaimNames: ReadonlySet<string>,
+): Readonly<Record<string, string>> {
+  const names = Object.keys(claims)
+  if (names.length === 0 || !names.some((name) => tenantClaimNames.has(name))) return claims
+  return Object.fromEntries(Object.entries(claims).filter(([name]) => !tenantClaimNames.has(name)))
+}

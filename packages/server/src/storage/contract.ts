@@ -2,6 +2,7 @@ import type { AuditEventType } from '../domain/audit-events.js'
 import type {
   Account,
   Administrator,
+  PortalLink,
   ConsoleSession,
   Api,
   Application,
@@ -33,10 +34,18 @@ export interface PageRequest {
 
 export interface TenantStore {
   insert(tenant: Tenant): Promise<void>
+  /** `get`, `list` and `getByExternalId` never return a deleted tenant (its tombstone). */
   get(id: string): Promise<Tenant | undefined>
   list(): Promise<Tenant[]>
+  /**
+   * Inside a transaction: removes everything of the tenant but its audit log (records, chain
+   * head, checkpoints and the keys that sign them) and its revocation-feed entries, and leaves
+   * a tombstone row (status `deleted`, no external id) that keeps the id taken.
+   */
+  deleteData(tenantId: string, at: Date): Promise<void>
   count(): Promise<number>
-  /** Writes the display name and token lifetimes. */
+  getByExternalId(externalId: string): Promise<Tenant | undefined>
+  /** Writes every mutable field: display name, lifetimes, external id, metadata, status. */
   updateSettings(tenant: Tenant): Promise<void>
   /**
    * Inside a transaction: waits until no other transaction holding this lock for the tenant
@@ -68,6 +77,10 @@ export interface ApiStore {
   get(tenantId: string, id: string): Promise<Api | undefined>
   getByAudience(tenantId: string, audience: string): Promise<Api | undefined>
   list(tenantId: string): Promise<Api[]>
+  /** Every API the root tenant shares (platform mode); there are few. */
+  listShared(): Promise<Api[]>
+  /** Every tenant's APIs with this audience (the deployment-wide reservation of shared ones). */
+  listByAudience(audience: string): Promise<Api[]>
   delete(tenantId: string, id: string): Promise<void>
 }
 
@@ -201,6 +214,14 @@ export interface AdministratorStore extends AccountStore<Administrator> {
   recordSignIn(tenantId: string, id: string, at: Date, rehashedPassword?: string): Promise<void>
 }
 
+export interface PortalLinkStore {
+  insert(link: PortalLink): Promise<void>
+  /** The link, marked used now, if it was unused and unexpired; undefined otherwise. */
+  consume(idHash: string, now: Date): Promise<PortalLink | undefined>
+  /** Removes links that expired before `before` (used or not). */
+  deleteExpired(before: Date): Promise<number>
+}
+
 export interface ConsoleSessionStore {
   insert(session: ConsoleSession): Promise<void>
   /** The session with its administrator, if both exist. */
@@ -231,7 +252,19 @@ export interface RevocationStore {
   append(entry: Omit<Revocation, 'id'>): Promise<Revocation>
   /** Entries after `afterId`, in cursor order. */
   list(tenantId: string, afterId: string | undefined, limit: number): Promise<Revocation[]>
-  isRevoked(tenantId: string, clientId: string, jti: string): Promise<boolean>
+  /** Entries of every tenant after `afterId`, in cursor order: the deployment-wide feed. */
+  listAll(afterId: string | undefined, limit: number): Promise<Revocation[]>
+  /**
+   * Whether the token's jti, or its application, has a revocation. With `issuedAtSeconds`, an
+   * application entry counts only for tokens issued at or before it (a resumed tenant's new
+   * tokens are good); without, any application entry counts.
+   */
+  isRevoked(
+    tenantId: string,
+    clientId: string,
+    jti: string,
+    issuedAtSeconds?: number,
+  ): Promise<boolean>
   deleteExpired(now: Date): Promise<number>
 }
 
@@ -434,6 +467,7 @@ export interface Storage {
   readonly auditChain: AuditChainStore
   readonly auditSinks: AuditSinkStore
   readonly webhooks: WebhookStore
+  readonly portalLinks: PortalLinkStore
   readonly leaks: LeakStore
   readonly insights: InsightStore
   readonly secretUsage: SecretUsage

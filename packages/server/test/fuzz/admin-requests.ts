@@ -637,8 +637,14 @@ function buildAdmin(
   const hasTenant = op.path.includes('{tenant}')
   const pathTenant = hasTenant ? tenantOf.logical : undefined
   const actsAsOther = via === 'bearer' && parts.auth === 'other-tenant'
+  // Provisioning (update, suspend, resume, delete a tenant) is where the root tenant's callers
+  // reach other tenants; every other caller is refused there, its own tenant included.
+  const isProvisioning =
+    op.method !== 'GET' && /^\/admin\/v1\/tenants\/\{tenant\}(?:\/suspend|\/resume)?$/.test(op.path)
   const crossesTenant =
-    hasTenant && tenantOf.logical !== (actsAsOther ? context.other.tenant : context.tenant)
+    hasTenant &&
+    !(isProvisioning && !actsAsOther) &&
+    tenantOf.logical !== (actsAsOther ? context.other.tenant : context.tenant)
   const auth =
     via === 'bearer'
       ? bearerAuth(context, parts.auth, parts.junk, pathTenant)

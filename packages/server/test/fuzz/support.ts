@@ -768,6 +768,8 @@ export function noteOutcome(
 ): void {
   const change = request.changes
   if (change === undefined || response.status < 200 || response.status >= 300) return
+  // A create by a known external_id answers 200 with the tenant it made before.
+  if (change.collection === 'tenants' && response.status !== 201) return
   context.expectedCounts[change.collection] += change.delta
   if (change.collection === 'tenants') return
   const pool = context.victims[change.collection]

@@ -22,6 +22,9 @@ function tenant(id: string): Tenant {
     defaultTokenLifetimeSeconds: 3600,
     maxTokenLifetimeSeconds: 86_400,
     leakResponse: 'revoke_secret',
+    externalId: null,
+    metadata: {},
+    status: 'active',
     createdAt: at(0),
     updatedAt: at(0),
   }
@@ -47,6 +50,7 @@ function application(tenantId: string, clientId: string, createdAtMs: number): A
     isBuiltIn: false,
     tokenEndpointAuthMethod: 'client_secret_basic',
     dpopBoundAccessTokens: false,
+    claims: {},
     version: 1,
   }
 }
@@ -221,6 +225,8 @@ export function runStorageContract(
           presets: [{ name: 'auditor', scopes: ['read:a'] }],
         },
         isBuiltIn: false,
+        sharing: null,
+        tenantClaims: {},
         version: 1,
         createdAt: at(0),
         updatedAt: at(0),
@@ -232,6 +238,55 @@ export function runStorageContract(
       await storage.apis.insert({ ...api, id: 'api_3', tenantId: 'beta' })
       expect(await storage.apis.getByAudience('alpha', 'https://api.example.com')).toEqual(api)
       expect((await storage.apis.list('alpha')).map((a) => a.id)).toEqual(['api_1'])
+      // Platform mode: a shared API with tenant claims, found deployment-wide.
+      const shared = {
+        ...api,
+        id: 'api_4',
+        audience: 'https://shared.example.com',
+        sharing: { tenants: ['beta'] },
+        tenantClaims: { account_id: 'external_id' },
+      }
+      await storage.apis.insert(shared)
+      expect(await storage.apis.listShared()).toEqual([shared])
+      expect(
+        (await storage.apis.listByAudience('https://api.example.com')).map((a) => a.id),
+      ).toEqual(['api_1', 'api_3'])
+    })
+
+    it('finds tenants by external id, unique across the deployment', async () => {
+      const vendor = { ...tenant('vendor-x'), externalId: 'acct_42', metadata: { plan: 'pro' } }
+      await storage.tenants.insert(vendor)
+      expect(await storage.tenants.getByExternalId('acct_42')).toEqual(vendor)
+      await expect(
+        storage.tenants.insert({ ...tenant('vendor-y'), externalId: 'acct_42' }),
+      ).rejects.toBeInstanceOf(ConflictError)
+      await storage.tenants.updateSettings({ ...vendor, status: 'suspended' })
+      expect((await storage.tenants.get('vendor-x'))?.status).toBe('suspended')
+    })
+
+    it('hands a portal link out once, and never after it expires', async () => {
+      const link = {
+        idHash: 'h1',
+        tenantId: 'alpha',
+        email: 'dana@example.com',
+        name: null,
+        role: 'viewer' as const,
+        returnUrl: null,
+        sessionLifetimeSeconds: 3600,
+        createdBy: 'client:x',
+        createdAt: at(0),
+        expiresAt: at(300_000),
+        usedAt: null,
+      }
+      await storage.portalLinks.insert(link)
+      await storage.portalLinks.insert({ ...link, idHash: 'h2' })
+      expect(await storage.portalLinks.consume('h1', at(1000))).toEqual({
+        ...link,
+        usedAt: at(1000),
+      })
+      expect(await storage.portalLinks.consume('h1', at(2000))).toBeUndefined()
+      expect(await storage.portalLinks.consume('h2', at(300_000))).toBeUndefined()
+      expect(await storage.portalLinks.deleteExpired(at(300_001))).toBe(2)
     })
 
     it('rolls a failed transaction back entirely', async () => {
@@ -287,6 +342,7 @@ export function runStorageContract(
         tenantId: 'alpha',
         username: 'Ada',
         role: 'owner',
+        signsInWith: 'password',
         status: 'active',
         passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
         createdAt: at(5),
@@ -342,6 +398,63 @@ export function runStorageContract(
       expect(
         await storage.refreshTokens.rotate('rt_2', refreshToken('rt_4', 'rtf_a'), at(7)),
       ).toEqual({ outcome: 'revoked' })
+    })
+
+    it("deletes a tenant's data but not its audit log or feed, and keeps its id taken", async () => {
+      const gamma: Tenant = {
+        ...tenant('gamma'),
+        externalId: 'ext-gamma',
+        metadata: { plan: 'pro' },
+        status: 'active',
+      }
+      await storage.tenants.insert(gamma)
+      expect(await storage.tenants.getByExternalId('ext-gamma')).toEqual(gamma)
+      await storage.applications.insert(
+        { ...application('gamma', 'tmc_gamma', 1), claims: {} },
+        secret('tmc_gamma', 'sec_gamma'),
+      )
+      await storage.audit.append([
+        {
+          tenantId: 'gamma',
+          occurredAt: at(2),
+          type: 'tenant.created',
+          actor: 'system',
+          clientId: null,
+          data: {},
+        },
+      ])
+      await storage.revocations.append({
+        tenantId: 'gamma',
+        type: 'application',
+        clientId: 'tmc_gamma',
+        jti: null,
+        revokedAt: at(3),
+        expiresAt: at(90_000_000),
+      })
+
+      await storage.transaction((trx) => trx.tenants.deleteData('gamma', at(4)))
+
+      expect(await storage.tenants.get('gamma')).toBeUndefined()
+      expect(await storage.tenants.getByExternalId('ext-gamma')).toBeUndefined()
+      expect((await storage.tenants.list()).map((t) => t.id)).not.toContain('gamma')
+      expect(await storage.applications.findClient('tmc_gamma')).toBeUndefined()
+      expect(await storage.applications.listSecrets('tmc_gamma')).toEqual([])
+      expect(await storage.applications.listAll('gamma')).toEqual([])
+      expect(
+        (await storage.audit.list({ tenantId: 'gamma', limit: 10 })).items.map((e) => e.type),
+      ).toEqual(['tenant.created'])
+      expect(await storage.revocations.list('gamma', undefined, 10)).toHaveLength(1)
+      // The tombstone keeps the id; the external id is free for a new tenant.
+      await expect(storage.tenants.insert(tenant('gamma'))).rejects.toBeInstanceOf(ConflictError)
+      await storage.tenants.insert({
+        ...tenant('delta'),
+        externalId: 'ext-gamma',
+        metadata: {},
+        status: 'active',
+      })
+      expect((await storage.tenants.getByExternalId('ext-gamma'))?.id).toBe('delta')
+      // Other tenants keep everything.
+      expect(await storage.tenants.get('alpha')).toBeDefined()
     })
   })
 }

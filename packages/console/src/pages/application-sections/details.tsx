@@ -35,6 +35,7 @@ export function DetailsSection({
   const [value, setValue] = useState<DetailsValue>(() => detailsFrom(app))
   const [lifetime, setLifetime] = useState<number | null>(app.token_lifetime_seconds)
   const [dpop, setDpop] = useState(app.dpop_bound_access_tokens)
+  const [claims, setClaims] = useState(() => claimsText(app.claims))
   const [errors, setErrors] = useState<Record<string, string>>({})
   const [error, setError] = useState<string | undefined>(undefined)
   const [saved, setSaved] = useState(false)
@@ -43,8 +44,10 @@ export function DetailsSection({
   const save = (event: Event) => {
     event.preventDefault()
     const found = checkDetails(value)
+    const parsedClaims = parseClaims(claims)
+    if (typeof parsedClaims === 'string') found['claims'] = parsedClaims
     setErrors(found)
-    if (Object.keys(found).length > 0) {
+    if (Object.keys(found).length > 0 || typeof parsedClaims === 'string') {
       focusFirstError(found)
       return
     }
@@ -64,6 +67,8 @@ export function DetailsSection({
           ...(expiryChanged && { expires_at: expiresAtOf(value) }),
           ...(lifetime !== app.token_lifetime_seconds && { token_lifetime_seconds: lifetime }),
           ...(dpop !== app.dpop_bound_access_tokens && { dpop_bound_access_tokens: dpop }),
+          ...(typeof parsedClaims !== 'string' &&
+            claimsText(parsedClaims) !== claimsText(app.claims) && { claims: parsedClaims }),
         },
       })
       .then(
@@ -95,6 +100,7 @@ export function DetailsSection({
               setValue(detailsFrom(app))
               setLifetime(app.token_lifetime_seconds)
               setDpop(app.dpop_bound_access_tokens)
+              setClaims(claimsText(app.claims))
               setErrors({})
               setSaved(false)
               setEditing(true)
@@ -139,6 +145,20 @@ export function DetailsSection({
               ? 'Required: every token is bound to the key of its request’s proof'
               : 'Optional: a token is bound when its request carries a DPoP proof'}
           </dd>
+          <dt>Custom claims</dt>
+          <dd>
+            {Object.keys(app.claims).length === 0 ? (
+              <span class="muted">None</span>
+            ) : (
+              Object.entries(app.claims).map(([name, claim]) => (
+                <div key={name}>
+                  <code>
+                    {name}: {claim}
+                  </code>
+                </div>
+              ))
+            )}
+          </dd>
           <dt>Created</dt>
           <dd>
             <DateTime iso={app.created_at} />
@@ -175,6 +195,25 @@ export function DetailsSection({
               the key that signed its proof, so a copied token is useless on its own.
             </p>
           </div>
+          <div class="field">
+            <label for="claims">Custom claims</label>
+            <textarea
+              id="claims"
+              name="claims"
+              rows={3}
+              value={claims}
+              aria-describedby="claims-hint"
+              aria-invalid={errors['claims'] !== undefined}
+              onInput={(event) => {
+                setClaims(event.currentTarget.value)
+              }}
+            />
+            <p class="hint" id="claims-hint">
+              One <code>name=value</code> per line, carried by every token of this application.
+              Names Tokenmint sets (sub, scope, tenant…) are refused.
+            </p>
+            {errors['claims'] !== undefined && <p class="field-error">{errors['claims']}</p>}
+          </div>
           <ErrorMessage>{error}</ErrorMessage>
           <FormActions
             submit="Save details"
@@ -189,4 +228,22 @@ export function DetailsSection({
       )}
     </section>
   )
+}
+
+function claimsText(claims: Record<string, string>): string {
+  return Object.entries(claims)
+    .map(([name, value]) => `${name}=${value}`)
+    .join('\n')
+}
+
+/** `name=value` lines as an object, or what is wrong with them. */
+function parseClaims(text: string): Record<string, string> | string {
+  const claims: Record<string, string> = {}
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    if (line === '') continue
+    const at = line.indexOf('=')
+    if (at <= 0) return `"${line}" is not name=value`
+    claims[line.slice(0, at).trim()] = line.slice(at + 1).trim()
+  }
+  return claims
 }

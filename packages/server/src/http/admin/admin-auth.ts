@@ -4,6 +4,7 @@ import { decodeJwt } from 'jose'
 import type { Services } from '../../compose.js'
 import { ADMIN_AUDIENCE, scopesForRole, type AdminScope } from '../../domain/admin-api.js'
 import type { Authority } from '../../domain/authority.js'
+import { ForbiddenError } from '../../domain/errors.js'
 import { OwnTokenError, type VerifiedOwnToken } from '../../oauth/own-token-verifier.js'
 import { checkDpopProof, DpopProofError, singleDpopHeader } from '@tokenmint/verify'
 
@@ -17,6 +18,9 @@ import { hasRepeatedHeader } from '../repeated-input.js'
  * `root` can pass for it.
  */
 export const ROOT_ROUTE: unique symbol = Symbol('a route of the root tenant')
+
+/** One scope, every scope of a list, or any one of `anyOf`. */
+export type NeededScopes = AdminScope | readonly AdminScope[] | { anyOf: readonly AdminScope[] }
 
 /** An authenticated admin API caller: its tenant and its authority (domain/authority). */
 export interface AdminCaller extends Authority {
@@ -110,6 +114,14 @@ async function isRootTenant(services: Services, tenantId: string): Promise<boole
   return (await services.keyring.get(tenantId))?.tenant.isRoot === true
 }
 
+/** A suspended tenant's own credentials (tokens still in their lifetime, sessions) do nothing. */
+async function refuseSuspended(services: Services, tenantId: string): Promise<void> {
+  if ((await services.keyring.get(tenantId))?.tenant.status === 'suspended')
+    throw new ForbiddenError(
+      `tenant "${tenantId}" is suspended: its administrators and applications cannot use the admin API until it is resumed`,
+    )
+}
+
 async function tokenCaller(
   services: Services,
   request: FastifyRequest,
@@ -129,6 +141,7 @@ async function tokenCaller(
   if (tenantId === ROOT_ROUTE && !(await isRootTenant(services, issuingTenant))) {
     throw new BearerTokenError('insufficient_scope', 'only the root tenant may manage tenants')
   }
+  await refuseSuspended(services, verified.tenantId)
   return {
     actor: `client:${verified.clientId}`,
     tenantId: verified.tenantId,
@@ -160,6 +173,7 @@ async function sessionCaller(
       'this console session belongs to another tenant',
     )
   }
+  await refuseSuspended(services, sessionTenant)
   return {
     actor: `admin:${active.administrator.username}`,
     tenantId: sessionTenant,
@@ -178,7 +192,7 @@ export async function authenticateAdmin(
   services: Services,
   request: FastifyRequest,
   tenantId: string | typeof ROOT_ROUTE,
-  needed: AdminScope | readonly AdminScope[],
+  needed: NeededScopes,
 ): Promise<AdminCaller> {
   if (hasRepeatedHeader(request, 'authorization'))
     throw new BearerTokenError(
@@ -197,6 +211,15 @@ export async function authenticateAdmin(
       'missing_token',
       'this API needs an access token: send Authorization: Bearer <token>',
     )
+  }
+  if (typeof needed === 'object' && 'anyOf' in needed) {
+    if (!needed.anyOf.some((s) => caller.scopes.has(s)))
+      throw new BearerTokenError(
+        'insufficient_scope',
+        `this operation needs one of the scopes ${needed.anyOf.join(' ')}`,
+        needed.anyOf.join(' '),
+      )
+    return caller
   }
   const scopes: readonly AdminScope[] = typeof needed === 'string' ? [needed] : needed
   const missing = scopes.filter((s) => !caller.scopes.has(s))

@@ -6,7 +6,6 @@ import type { Services } from '../../compose.js'
 import type { SigningAlgorithm } from '../../domain/model.js'
 import { queryAudit } from '../../management/audit.js'
 import { listKeys, rotateKeys } from '../../management/keys.js'
-import { createTenant, getTenant, listTenants } from '../../management/tenants.js'
 import { registerAdminDocs } from './admin-docs.js'
 import { registerAuditRoutes } from './audit-routes.js'
 import { registerLeakRoutes } from './leak-routes.js'
@@ -18,7 +17,9 @@ import { registerApplicationRoutes } from './application-routes.js'
 import { registerConfigRoutes } from './config-routes.js'
 import { registerUserRoutes } from './user-routes.js'
 import { registerAdministratorRoutes } from './administrator-routes.js'
-import { auditView, keyView, tenantView } from './representations.js'
+import { registerPortalLinkRoutes } from './portal-link-routes.js'
+import { registerTenantRoutes } from './tenant-routes.js'
+import { auditView, keyView } from './representations.js'
 import { bearer, callerOf, config, errors, guardFor, refuseNonFiniteQuery } from './route-kit.js'
 import * as S from './schemas.js'
 
@@ -67,77 +68,8 @@ export async function registerAdminRoutes(
   app.get('/admin/v1/openapi.json', { config, schema: { hide: true } }, () => root.swagger())
   await registerAdminDocs(root)
 
-  app.get(
-    '/admin/v1/tenants',
-    {
-      config,
-      preValidation: guard('read:tenants', 'root'),
-      schema: {
-        tags: ['tenants'],
-        security: bearer,
-        response: { 200: S.Type.Object({ items: S.Type.Array(S.Tenant) }) },
-      },
-    },
-    async () => {
-      const tenants = await listTenants(services.management)
-      return { items: tenants.map((t) => tenantView(t, services.issuerFor(t.id))) }
-    },
-  )
-
-  app.post(
-    '/admin/v1/tenants',
-    {
-      config,
-      preValidation: guard('create:tenants', 'root'),
-      schema: {
-        tags: ['tenants'],
-        security: bearer,
-        body: S.CreateTenantBody,
-        response: { 201: S.CreatedTenant, ...errors },
-      },
-    },
-    async (request, reply) => {
-      const created = await createTenant(services.management, callerOf(request).actor, {
-        id: request.body.id,
-        displayName: request.body.display_name,
-        signingAlgorithm: request.body.signing_algorithm,
-      })
-      return reply
-        .code(201)
-        .header('Cache-Control', 'no-store')
-        .send({
-          tenant: tenantView(created.tenant, services.issuerFor(created.tenant.id)),
-          admin: {
-            client_id: created.admin.application.clientId,
-            client_secret: created.admin.clientSecret,
-          },
-          owner: {
-            username: created.owner.administrator.username,
-            password: created.owner.password,
-            console_url: `${services.config.publicUrl}/console/`,
-          },
-        })
-    },
-  )
-
-  app.get(
-    '/admin/v1/tenants/:tenant',
-    {
-      config,
-      preValidation: guard('read:apis'),
-      schema: {
-        tags: ['tenants'],
-        security: bearer,
-        params: S.TenantParams,
-        response: { 200: S.Tenant, ...errors },
-      },
-    },
-    async (request) => {
-      const tenant = await getTenant(services.management, request.params.tenant)
-      return tenantView(tenant, services.issuerFor(tenant.id))
-    },
-  )
-
+  registerTenantRoutes(app, services)
+  registerPortalLinkRoutes(app, services)
   registerApiRoutes(app, services)
   registerApplicationRoutes(app, services)
   registerUserRoutes(app, services)

@@ -22,6 +22,7 @@ function administratorView(a: Administrator): Static<typeof S.Administrator> {
     created_at: a.createdAt.toISOString(),
     updated_at: a.updatedAt.toISOString(),
     last_sign_in_at: a.lastSignInAt?.toISOString() ?? null,
+    signs_in_with: a.signsInWith,
   }
 }
 

@@ -37,7 +37,9 @@ export function registerApiRoutes(app: AdminApp, services: Services): void {
       },
     },
     async (request) => ({
-      items: (await listApis(services.management, request.params.tenant)).map(apiView),
+      items: (await listApis(services.management, request.params.tenant)).map((api) =>
+        apiView(api, request.params.tenant),
+      ),
     }),
   )
 
@@ -55,7 +57,7 @@ export function registerApiRoutes(app: AdminApp, services: Services): void {
       },
     },
     async (request, reply) => {
-      const { catalog, ...rest } = request.body
+      const { catalog, shared_with, tenant_claims, ...rest } = request.body
       const api = await createApi(
         services.management,
         callerOf(request).actor,
@@ -63,9 +65,11 @@ export function registerApiRoutes(app: AdminApp, services: Services): void {
         {
           ...rest,
           catalog: catalog === undefined ? undefined : catalogInput(catalog),
+          sharing: shared_with,
+          tenantClaims: tenant_claims,
         },
       )
-      return withEtag(reply.code(201), api.version).send(apiView(api))
+      return withEtag(reply.code(201), api.version).send(apiView(api, request.params.tenant))
     },
   )
 
@@ -83,7 +87,7 @@ export function registerApiRoutes(app: AdminApp, services: Services): void {
     },
     async (request, reply) => {
       const api = await getApi(services.management, request.params.tenant, request.params.api)
-      return withEtag(reply, api.version).send(apiView(api))
+      return withEtag(reply, api.version).send(apiView(api, request.params.tenant))
     },
   )
 
@@ -102,7 +106,7 @@ export function registerApiRoutes(app: AdminApp, services: Services): void {
       },
     },
     async (request, reply) => {
-      const { catalog, ...rest } = request.body
+      const { catalog, shared_with, tenant_claims, ...rest } = request.body
       const result = await updateApi(
         services.management,
         callerOf(request).actor,
@@ -111,11 +115,13 @@ export function registerApiRoutes(app: AdminApp, services: Services): void {
         {
           ...rest,
           catalog: catalog === undefined || catalog === null ? catalog : catalogInput(catalog),
+          sharing: shared_with,
+          tenantClaims: tenant_claims,
         },
         ifMatch(request),
       )
       return withEtag(reply, result.api.version).send({
-        api: apiView(result.api),
+        api: apiView(result.api, request.params.tenant),
         removed_scopes: result.removedScopes,
         affected_applications: result.affectedApplications,
       })

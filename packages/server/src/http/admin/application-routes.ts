@@ -45,6 +45,7 @@ function applicationInput(body: Static<typeof S.UpdateApplicationBody>): Applica
     dpopBoundAccessTokens: body.dpop_bound_access_tokens,
     tokenRateLimitPerMinute: body.token_rate_limit_per_minute,
     jwksUri: body.jwks_uri,
+    claims: body.claims,
   }
 }
 

@@ -101,6 +101,12 @@ export const ConfigFile = Type.Object(
               Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: 1_000_000 })]),
             ),
             dpop_bound_access_tokens: Type.Optional(Type.Boolean()),
+            claims: Type.Optional(
+              Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 256 }), {
+                maxProperties: 20,
+                description: 'Static claims its tokens carry (reserved names are refused).',
+              }),
+            ),
             jwks: Type.Optional(
               Type.Object(
                 {

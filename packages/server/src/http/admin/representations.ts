@@ -29,6 +29,9 @@ export function tenantView(tenant: Tenant, issuer: string): Static<typeof S.Tena
     default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
     max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
     leak_response: tenant.leakResponse,
+    external_id: tenant.externalId,
+    metadata: { ...tenant.metadata },
+    status: tenant.status,
     created_at: tenant.createdAt.toISOString(),
     updated_at: tenant.updatedAt.toISOString(),
   }
@@ -36,7 +39,9 @@ export function tenantView(tenant: Tenant, issuer: string): Static<typeof S.Tena
 
 export { catalogInput, catalogView } from '../../domain/catalog.js'
 
-export function apiView(api: Api): Static<typeof S.Api> {
+/** `viewer`: the tenant asking. A shared API shows whom it is shared with only to its owner. */
+export function apiView(api: Api, viewer: string): Static<typeof S.Api> {
+  const owned = api.tenantId === viewer
   return {
     id: api.id,
     audience: api.audience,
@@ -45,6 +50,15 @@ export function apiView(api: Api): Static<typeof S.Api> {
     catalog: api.catalog === null ? null : catalogView(api.catalog),
     presets: presetsOf(api.scopes, api.catalog),
     built_in: api.isBuiltIn,
+    shared: api.sharing !== null,
+    shared_with:
+      !owned || api.sharing === null
+        ? null
+        : api.sharing.tenants === 'all'
+          ? 'all'
+          : [...api.sharing.tenants],
+    read_only: api.isBuiltIn || !owned,
+    tenant_claims: api.tenantClaims,
     created_at: api.createdAt.toISOString(),
     updated_at: api.updatedAt.toISOString(),
   }
@@ -130,6 +144,7 @@ export function applicationView(
   return {
     client_id: application.clientId,
     tenant: application.tenantId,
+    claims: application.claims,
     name: application.name,
     description: application.description,
     environment: application.environment,

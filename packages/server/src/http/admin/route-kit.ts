@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 import type { Services } from '../../compose.js'
-import type { AdminScope } from '../../domain/admin-api.js'
 import { ValidationError } from '../../domain/errors.js'
-import { authenticateAdmin, ROOT_ROUTE, type AdminCaller } from './admin-auth.js'
+import { authenticateAdmin, ROOT_ROUTE, type AdminCaller, type NeededScopes } from './admin-auth.js'
 import * as S from './schemas.js'
 
 declare module 'fastify' {
@@ -25,11 +24,10 @@ export const errors = {
 
 /** Authentication runs before body validation, so an anonymous caller learns nothing from it. */
 export function guardFor(services: Services) {
-  return (scope: AdminScope | readonly AdminScope[], tenant?: 'root') =>
-    async (request: FastifyRequest) => {
-      const target = tenant === 'root' ? ROOT_ROUTE : (request.params as { tenant: string }).tenant
-      request.adminCaller = await authenticateAdmin(services, request, target, scope)
-    }
+  return (scope: NeededScopes, tenant?: 'root') => async (request: FastifyRequest) => {
+    const target = tenant === 'root' ? ROOT_ROUTE : (request.params as { tenant: string }).tenant
+    request.adminCaller = await authenticateAdmin(services, request, target, scope)
+  }
 }
 
 export function callerOf(request: FastifyRequest): AdminCaller {

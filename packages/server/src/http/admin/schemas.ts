@@ -150,18 +150,64 @@ export const Tenant = Type.Object({
   leak_response: Type.Union([Type.Literal('revoke_secret'), Type.Literal('revoke_application')], {
     description: 'What a reported leak of one of its client secrets does.',
   }),
+  external_id: Type.Union([Type.Null(), Type.String()], {
+    description: "The platform vendor's own id for this customer; unique across the deployment.",
+  }),
+  metadata: Type.Record(Type.String(), Type.String(), {
+    description: 'Free-form string fields the vendor keeps with the tenant.',
+  }),
+  status: Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('deleted')], {
+    description:
+      'A suspended tenant gets no token and its administrators are turned away; a deleted tenant is gone (404) and never listed.',
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 })
+
+const ExternalId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' })
+const TenantMetadata = Type.Record(
+  Type.String({ maxLength: 64 }),
+  Type.String({ maxLength: 1024 }),
+  { maxProperties: 50 },
+)
 
 export const CreateTenantBody = Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: 63 }),
     display_name: Type.Optional(Type.String({ maxLength: 200 })),
     signing_algorithm: Type.Optional(SigningAlgorithm),
+    external_id: Type.Optional(
+      Type.String({
+        ...ExternalId,
+        description:
+          'Makes the call idempotent: when a tenant with this external_id exists (with the same id), it is returned (200, created false) and nothing is created.',
+      }),
+    ),
+    metadata: Type.Optional(TenantMetadata),
   },
   { additionalProperties: false },
 )
+
+export const UpdateTenantBody = Type.Object(
+  {
+    display_name: Type.Optional(Type.String({ maxLength: 200 })),
+    external_id: Type.Optional(
+      Type.Union([Type.Null(), ExternalId], { description: 'null removes it.' }),
+    ),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 1024 }), {
+        maxProperties: 50,
+        description: 'Replaces the whole metadata.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const ExistingTenant = Type.Object({
+  created: Type.Literal(false),
+  tenant: Tenant,
+})
 
 export const AdminCredentials = Type.Object({
   client_id: Type.String(),
@@ -169,6 +215,7 @@ export const AdminCredentials = Type.Object({
 })
 
 export const CreatedTenant = Type.Object({
+  created: Type.Literal(true),
   tenant: Tenant,
   admin: AdminCredentials,
   owner: Type.Object(
@@ -185,8 +232,39 @@ export const Api = Type.Object({
   catalog: Type.Union([Type.Null(), Catalog]),
   presets: Type.Array(Preset),
   built_in: Type.Boolean(),
+  shared: Type.Boolean({
+    description:
+      'Defined by the root tenant and offered to tenants (platform mode); its audience is reserved across the deployment.',
+  }),
+  shared_with: Type.Union([Type.Null(), Type.Literal('all'), Type.Array(Type.String())], {
+    description: 'Whom a shared API is offered to; shown to the root tenant only.',
+  }),
+  read_only: Type.Boolean({
+    description: 'Not changeable by this tenant: the built-in admin API, or an API shared with it.',
+  }),
+  tenant_claims: Type.Record(Type.String(), Type.String(), {
+    description:
+      'Claim name → tenant field (id, external_id, display_name, metadata.<key>) that the API’s tokens carry.',
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
+})
+
+const SharedWith = Type.Union(
+  [
+    Type.Literal('all'),
+    Type.Array(Type.String({ maxLength: 63 }), { minItems: 1, maxItems: 1000 }),
+    Type.Null(),
+  ],
+  {
+    description:
+      'Root tenant only: offer the API to every tenant ("all") or to the tenants listed; null stops sharing.',
+  },
+)
+const TenantClaims = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 80 }), {
+  description:
+    'Shared APIs: claim name → tenant field its tokens carry (id, external_id, display_name or metadata.<key>).',
+  maxProperties: 20,
 })
 
 export const CreateApiBody = Type.Object(
@@ -197,6 +275,8 @@ export const CreateApiBody = Type.Object(
       Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }),
     ),
     catalog: Type.Optional(Catalog),
+    shared_with: Type.Optional(SharedWith),
+    tenant_claims: Type.Optional(TenantClaims),
   },
   { additionalProperties: false },
 )
@@ -208,6 +288,8 @@ export const UpdateApiBody = Type.Object(
       Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 }),
     ),
     catalog: Type.Optional(Type.Union([Type.Null(), Catalog])),
+    shared_with: Type.Optional(SharedWith),
+    tenant_claims: Type.Optional(TenantClaims),
   },
   { additionalProperties: false },
 )
@@ -305,6 +387,9 @@ export const Application = Type.Object({
     description:
       'RFC 9449: every token request must carry a DPoP proof, and every token is bound to its key.',
   }),
+  claims: Type.Record(Type.String(), Type.String(), {
+    description: 'Static custom claims its tokens carry.',
+  }),
   built_in: Type.Boolean({
     description:
       "The tenant's built-in admin application, whose credentials the tokenmint CLI uses: only an owner may change it.",
@@ -375,6 +460,13 @@ export const CreateApplicationBody = Type.Object(
           'Instead of jwks: an https URL where the application publishes its public keys (fetched under the outbound rule, cached).',
       }),
     ),
+    claims: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 256 }), {
+        maxProperties: 20,
+        description:
+          'Static claims its tokens carry. Registered and reserved names (iss, sub, aud, scope, client_id, tenant, …) and names a shared API takes from tenant fields are refused.',
+      }),
+    ),
     trust_policies: Type.Optional(
       Type.Array(TrustPolicyInput, {
         minItems: 1,
@@ -399,6 +491,13 @@ export const UpdateApplicationBody = Type.Object(
     can_introspect: Type.Optional(Type.Boolean()),
     token_rate_limit_per_minute: Type.Optional(Type.Union([Type.Null(), Type.Integer()])),
     dpop_bound_access_tokens: Type.Optional(Type.Boolean()),
+    claims: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 256 }), {
+        maxProperties: 20,
+        description:
+          'Static claims its tokens carry. Registered and reserved names (iss, sub, aud, scope, client_id, tenant, …) and names a shared API takes from tenant fields are refused.',
+      }),
+    ),
     jwks_uri: Type.Optional(
       Type.String({
         maxLength: 2048,
@@ -594,6 +693,10 @@ export const Administrator = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
   last_sign_in_at: Type.Union([Type.Null(), Type.String({ format: 'date-time' })]),
+  signs_in_with: Type.Union([Type.Literal('password'), Type.Literal('portal_link')], {
+    description:
+      'portal_link: a person the platform vendor signs in with portal links; has no password.',
+  }),
 })
 
 export const CreatedAdministrator = Type.Intersect([

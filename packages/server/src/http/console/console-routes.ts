@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 
 import type { Services } from '../../compose.js'
+import type { Config } from '../../config/load-config.js'
 import { ValidationError } from '../../domain/errors.js'
 import type { ActiveSession } from '../../management/console-sessions.js'
 import { NO_STORE } from '../errors.js'
@@ -20,14 +21,31 @@ import {
   setSessionCookie,
 } from './session-cookie.js'
 
-/** No inline script or style, nothing from another origin, never framed. */
-const CONSOLE_HEADERS = {
-  'Content-Security-Policy':
-    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
-  'Referrer-Policy': 'no-referrer',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Cross-Origin-Opener-Policy': 'same-origin',
+/**
+ * No inline script or style, nothing from another origin (but the branding logo's), and never
+ * framed except by the origins TOKENMINT_CONSOLE_FRAME_ANCESTORS lists.
+ */
+export function consoleHeaders(config: Config): Record<string, string> {
+  const ancestors = config.consoleFrameAncestors
+  const logo = config.consoleBranding.logoUrl
+  const images = ["'self'", 'data:', ...(logo === undefined ? [] : [new URL(logo).origin])]
+  return {
+    'Content-Security-Policy': [
+      "default-src 'self'",
+      `img-src ${images.join(' ')}`,
+      `frame-ancestors ${ancestors.length === 0 ? "'none'" : ["'self'", ...ancestors].join(' ')}`,
+      "base-uri 'none'",
+      "form-action 'self'",
+      "object-src 'none'",
+    ].join('; '),
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+    // CSP's frame-ancestors is the rule; X-Frame-Options, which cannot name origins, only when
+    // nothing may frame the console (for browsers that know no CSP).
+    ...(ancestors.length === 0 && { 'X-Frame-Options': 'DENY' }),
+    // Applies to top-level windows only: it does not hinder a frame.
+    'Cross-Origin-Opener-Policy': 'same-origin',
+  }
 }
 
 /** The built console (`@tokenmint/console`'s dist, or the copy packed with the server), or undefined when it was not built. */
@@ -89,8 +107,9 @@ export async function registerConsoleRoutes(
   services: Services,
 ): Promise<void> {
   await root.register(async (scope) => {
+    const headers = consoleHeaders(services.config)
     scope.addHook('onSend', async (_request, reply) => {
-      void reply.headers(CONSOLE_HEADERS)
+      void reply.headers(headers)
     })
     // A sign-in naming its password twice must not mean one thing here and another elsewhere.
     refuseRepeatedJsonMembers(
@@ -109,6 +128,40 @@ export async function registerConsoleRoutes(
         return reply.headers(NO_STORE).send(sessionView(signedIn))
       },
     )
+
+    // A portal link's secret, read by the console page from the URL fragment, for a session.
+    app.post(
+      '/console/api/portal-session',
+      {
+        config,
+        schema: {
+          body: Type.Object(
+            { link: Type.String({ minLength: 1, maxLength: 128 }) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const signedIn = await services.consoleSessions.signInWithPortalLink({
+          secret: request.body.link,
+          ip: request.ip,
+        })
+        setSessionCookie(services.config, reply, signedIn.sessionId, signedIn.session.expiresAt)
+        return reply
+          .headers(NO_STORE)
+          .send({ ...sessionView(signedIn), return_url: signedIn.returnUrl })
+      },
+    )
+
+    // Public: the sign-in page is branded before anyone signs in.
+    app.get('/console/api/branding', { config }, async (_request, reply) => {
+      const { productName, logoUrl, accentColor } = services.config.consoleBranding
+      return reply.header('Cache-Control', 'no-cache').send({
+        product_name: productName,
+        logo_url: logoUrl ?? null,
+        accent_color: accentColor ?? null,
+      })
+    })
 
     app.get('/console/api/session', { config }, async (request, reply) => {
       const sessionId = sessionCookieValue(services.config, request)

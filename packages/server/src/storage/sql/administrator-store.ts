@@ -11,6 +11,7 @@ function administratorFromRow(row: Selectable<AdministratorsTable>): Administrat
     ...accountFromRow(row),
     role: row.role as AdministratorRole,
     lastSignInAt: dateOrNull(row.last_sign_in_at),
+    signsInWith: row.signs_in_with === 'portal_link' ? 'portal_link' : 'password',
   }
 }
 
@@ -25,6 +26,7 @@ const administrators: AccountTable<'administrators', Administrator> = {
     ...accountRow(administrator),
     role: administrator.role,
     last_sign_in_at: msOrNull(administrator.lastSignInAt),
+    signs_in_with: administrator.signsInWith,
   }),
 }
 

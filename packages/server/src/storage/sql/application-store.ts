@@ -34,6 +34,11 @@ import {
 } from './rows.js'
 import type { Database } from './schema.js'
 
+/** No custom claims is stored as null, as rows from before custom claims are. */
+function claimsColumn(application: Application): string | null {
+  return Object.keys(application.claims).length === 0 ? null : JSON.stringify(application.claims)
+}
+
 export class SqlApplicationStore implements ApplicationStore {
   #lastPrunedMs = 0
 
@@ -67,6 +72,7 @@ export class SqlApplicationStore implements ApplicationStore {
             is_built_in: application.isBuiltIn ? 1 : 0,
             token_endpoint_auth_method: application.tokenEndpointAuthMethod,
             dpop_bound_access_tokens: application.dpopBoundAccessTokens ? 1 : 0,
+            claims: claimsColumn(application),
             expiry_pending: application.expiresAt === null ? 0 : 1,
             version: application.version,
           })
@@ -95,6 +101,7 @@ export class SqlApplicationStore implements ApplicationStore {
             can_introspect: application.canIntrospect ? 1 : 0,
             token_rate_limit_per_minute: application.tokenRateLimitPerMinute,
             dpop_bound_access_tokens: application.dpopBoundAccessTokens ? 1 : 0,
+            claims: claimsColumn(application),
             // A set or moved expiry is pending until published; an unchanged one keeps its state.
             expiry_pending: sql<number>`case
               when cast(${newExpiry} as bigint) is null then 0

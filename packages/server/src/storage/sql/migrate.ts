@@ -18,6 +18,7 @@ import { dpopSchema } from './migrations/014-dpop.js'
 import { leaksSchema } from './migrations/015-leaks.js'
 import { insightsSchema } from './migrations/016-insights.js'
 import { webhooksSchema } from './migrations/017-webhooks.js'
+import { platformSchema } from './migrations/018-platform.js'
 import type { Database } from './schema.js'
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
@@ -39,6 +40,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '015-leaks': leaksSchema(),
     '016-insights': insightsSchema(),
     '017-webhooks': webhooksSchema(),
+    '018-platform': platformSchema(),
   }
 }
 

@@ -71,14 +71,31 @@ export class SqlRevocationStore implements RevocationStore {
     return (await query.execute()).map(fromRow)
   }
 
-  async isRevoked(tenantId: string, clientId: string, jti: string): Promise<boolean> {
+  async listAll(afterId: string | undefined, limit: number): Promise<Revocation[]> {
+    let query = this.db.selectFrom('revocations').selectAll().orderBy('id').limit(limit)
+    if (afterId !== undefined) query = query.where('id', '>', Number(afterId))
+    return (await query.execute()).map(fromRow)
+  }
+
+  async isRevoked(
+    tenantId: string,
+    clientId: string,
+    jti: string,
+    issuedAtSeconds?: number,
+  ): Promise<boolean> {
     const row = await this.db
       .selectFrom('revocations')
       .select('id')
       .where('tenant_id', '=', tenantId)
       .where((eb) =>
         eb.or([
-          eb('type', '=', 'application').and('client_id', '=', clientId),
+          issuedAtSeconds === undefined
+            ? eb('type', '=', 'application').and('client_id', '=', clientId)
+            : eb('type', '=', 'application')
+                .and('client_id', '=', clientId)
+                // The feed's rule: an application entry ends the tokens issued at or before it
+                // (in whole seconds, as `iat` and the entry's `revoked_at` are).
+                .and('revoked_at', '>=', issuedAtSeconds * 1000),
           eb('jti', '=', jti),
         ]),
       )

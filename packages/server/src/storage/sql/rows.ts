@@ -13,6 +13,7 @@ import type {
   ClientSecret,
   GrantType,
   LeakResponse,
+  TenantStatus,
   ScopeGrant,
   SigningAlgorithm,
   SigningKey,
@@ -81,6 +82,9 @@ export function tenantFromRow(row: Selectable<TenantsTable>): Tenant {
     defaultTokenLifetimeSeconds: row.default_token_lifetime_seconds,
     maxTokenLifetimeSeconds: row.max_token_lifetime_seconds,
     leakResponse: row.leak_response as LeakResponse,
+    externalId: row.external_id,
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    status: row.status as TenantStatus,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   }
@@ -110,6 +114,9 @@ export function apiFromRow(row: Selectable<ApisTable>): Api {
     scopes: JSON.parse(row.scopes) as string[],
     catalog: row.catalog === null ? null : (JSON.parse(row.catalog) as ScopeCatalog),
     isBuiltIn: row.is_built_in === 1,
+    sharing: row.sharing === null ? null : { tenants: JSON.parse(row.sharing) as 'all' | string[] },
+    tenantClaims:
+      row.tenant_claims === null ? {} : (JSON.parse(row.tenant_claims) as Record<string, string>),
     version: row.version,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
@@ -136,6 +143,7 @@ export function applicationFromRow(row: Selectable<ApplicationsTable>): Applicat
     isBuiltIn: row.is_built_in === 1,
     tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
     dpopBoundAccessTokens: row.dpop_bound_access_tokens === 1,
+    claims: row.claims === null ? {} : (JSON.parse(row.claims) as Record<string, string>),
     version: row.version,
   }
 }

@@ -11,6 +11,9 @@ export interface TenantsTable {
   created_at: number
   updated_at: number
   leak_response: Generated<string>
+  external_id: string | null
+  metadata: Generated<string>
+  status: Generated<string>
 }
 
 export interface SigningKeysTable {
@@ -37,6 +40,8 @@ export interface ApisTable {
   is_built_in: number
   created_at: number
   updated_at: number
+  sharing: string | null
+  tenant_claims: string | null
 }
 
 export interface ApplicationsTable {
@@ -61,6 +66,7 @@ export interface ApplicationsTable {
   expiry_pending: Generated<number>
   token_endpoint_auth_method: Generated<string>
   dpop_bound_access_tokens: Generated<number>
+  claims: string | null
 }
 
 export interface ClientSecretsTable {
@@ -290,6 +296,21 @@ export interface RefreshTokensTable {
 export interface AdministratorsTable extends AccountColumns {
   role: string
   last_sign_in_at: number | null
+  signs_in_with: string
+}
+
+export interface PortalLinksTable {
+  id_hash: string
+  tenant_id: string
+  email: string
+  name: string | null
+  role: string
+  return_url: string | null
+  session_lifetime_seconds: number
+  created_by: string
+  created_at: number
+  expires_at: number
+  used_at: number | null
 }
 
 export interface ConsoleSessionsTable {
@@ -336,6 +357,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable
   administrators: AdministratorsTable
   console_sessions: ConsoleSessionsTable
+  portal_links: PortalLinksTable
   deployment: DeploymentTable
   storage_probe: StorageProbeTable
 }

@@ -23,6 +23,7 @@ import { SqlAdministratorStore, SqlConsoleSessionStore } from './administrator-s
 import { SqlApplicationStore } from './application-store.js'
 import { SqlAuditChainStore } from './audit-chain-store.js'
 import { SqlAuditSinkStore } from './audit-sink-store.js'
+import { SqlPortalLinkStore } from './portal-link-store.js'
 import { SqlWebhookStore } from './webhook-store.js'
 import { SqlAuditStore } from './audit-store.js'
 import { SqlLeakStore } from './leak-store.js'
@@ -47,17 +48,32 @@ class SqlTenantStore implements TenantStore {
   ) {}
 
   async updateSettings(tenant: Tenant): Promise<void> {
-    await this.db
-      .updateTable('tenants')
-      .set({
-        display_name: tenant.displayName,
-        default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
-        max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
-        leak_response: tenant.leakResponse,
-        updated_at: ms(tenant.updatedAt),
-      })
-      .where('id', '=', tenant.id)
-      .execute()
+    await translateConflicts(`another tenant has external_id "${tenant.externalId}"`, () =>
+      this.db
+        .updateTable('tenants')
+        .set({
+          external_id: tenant.externalId,
+          metadata: JSON.stringify(tenant.metadata),
+          status: tenant.status,
+          display_name: tenant.displayName,
+          default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
+          max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
+          leak_response: tenant.leakResponse,
+          updated_at: ms(tenant.updatedAt),
+        })
+        .where('id', '=', tenant.id)
+        .execute(),
+    )
+  }
+
+  async getByExternalId(externalId: string): Promise<Tenant | undefined> {
+    const row = await this.db
+      .selectFrom('tenants')
+      .selectAll()
+      .where('external_id', '=', externalId)
+      .where('status', '!=', 'deleted')
+      .executeTakeFirst()
+    return row && tenantFromRow(row)
   }
 
   async lockForChange(tenantId: string): Promise<void> {
@@ -72,21 +88,28 @@ class SqlTenantStore implements TenantStore {
   }
 
   async insert(tenant: Tenant): Promise<void> {
-    await translateConflicts(`tenant "${tenant.id}" already exists`, () =>
-      this.db
-        .insertInto('tenants')
-        .values({
-          id: tenant.id,
-          display_name: tenant.displayName,
-          is_root: tenant.isRoot ? 1 : 0,
-          signing_algorithm: tenant.signingAlgorithm,
-          default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
-          max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
-          leak_response: tenant.leakResponse,
-          created_at: ms(tenant.createdAt),
-          updated_at: ms(tenant.updatedAt),
-        })
-        .execute(),
+    await translateConflicts(
+      tenant.externalId === null
+        ? `tenant "${tenant.id}" already exists`
+        : `tenant "${tenant.id}", or a tenant with external_id "${tenant.externalId}", already exists`,
+      () =>
+        this.db
+          .insertInto('tenants')
+          .values({
+            id: tenant.id,
+            display_name: tenant.displayName,
+            is_root: tenant.isRoot ? 1 : 0,
+            signing_algorithm: tenant.signingAlgorithm,
+            default_token_lifetime_seconds: tenant.defaultTokenLifetimeSeconds,
+            max_token_lifetime_seconds: tenant.maxTokenLifetimeSeconds,
+            leak_response: tenant.leakResponse,
+            external_id: tenant.externalId,
+            metadata: JSON.stringify(tenant.metadata),
+            status: tenant.status,
+            created_at: ms(tenant.createdAt),
+            updated_at: ms(tenant.updatedAt),
+          })
+          .execute(),
     )
   }
 
@@ -95,6 +118,7 @@ class SqlTenantStore implements TenantStore {
       .selectFrom('tenants')
       .selectAll()
       .where('id', '=', id)
+      .where('status', '!=', 'deleted')
       .executeTakeFirst()
     return row && tenantFromRow(row)
   }
@@ -103,6 +127,7 @@ class SqlTenantStore implements TenantStore {
     const rows = await this.db
       .selectFrom('tenants')
       .selectAll()
+      .where('status', '!=', 'deleted')
       .orderBy('created_at')
       .orderBy('id')
       .execute()
@@ -115,6 +140,42 @@ class SqlTenantStore implements TenantStore {
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .executeTakeFirstOrThrow()
     return Number(row.n)
+  }
+
+  async deleteData(tenantId: string, at: Date): Promise<void> {
+    const db = this.db
+    const clients = db
+      .selectFrom('applications')
+      .select('client_id')
+      .where('tenant_id', '=', tenantId)
+    // Children before parents: the foreign keys hold whether or not SQLite enforces them.
+    await db.deleteFrom('client_secrets').where('client_id', 'in', clients).execute()
+    await db.deleteFrom('used_client_assertions').where('client_id', 'in', clients).execute()
+    await db.deleteFrom('console_sessions').where('tenant_id', '=', tenantId).execute()
+    await db.deleteFrom('refresh_tokens').where('tenant_id', '=', tenantId).execute()
+    await db.deleteFrom('webhook_deliveries').where('tenant_id', '=', tenantId).execute()
+    for (const table of [
+      'applications',
+      'apis',
+      'signing_keys',
+      'users',
+      'administrators',
+      'leaked_secrets',
+      'scope_usage_daily',
+      'token_streams',
+      'scope_requirements',
+      'insight_notices',
+      'webhook_endpoints',
+      'audit_sinks',
+      'portal_links',
+    ] as const) {
+      await db.deleteFrom(table).where('tenant_id', '=', tenantId).execute()
+    }
+    await db
+      .updateTable('tenants')
+      .set({ status: 'deleted', external_id: null, metadata: '{}', updated_at: ms(at) })
+      .where('id', '=', tenantId)
+      .execute()
   }
 }
 
@@ -182,6 +243,14 @@ class SqlSigningKeyStore implements SigningKeyStore {
   }
 }
 
+function sharingColumns(api: Api): { sharing: string | null; tenant_claims: string | null } {
+  return {
+    sharing: api.sharing === null ? null : JSON.stringify(api.sharing.tenants),
+    tenant_claims:
+      Object.keys(api.tenantClaims).length === 0 ? null : JSON.stringify(api.tenantClaims),
+  }
+}
+
 class SqlApiStore implements ApiStore {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -199,6 +268,7 @@ class SqlApiStore implements ApiStore {
             scopes: JSON.stringify(api.scopes),
             catalog: api.catalog === null ? null : JSON.stringify(api.catalog),
             is_built_in: api.isBuiltIn ? 1 : 0,
+            ...sharingColumns(api),
             created_at: ms(api.createdAt),
             updated_at: ms(api.updatedAt),
           })
@@ -213,6 +283,7 @@ class SqlApiStore implements ApiStore {
         name: api.name,
         scopes: JSON.stringify(api.scopes),
         catalog: api.catalog === null ? null : JSON.stringify(api.catalog),
+        ...sharingColumns(api),
         updated_at: ms(api.updatedAt),
         version: expectedVersion + 1,
       })
@@ -261,6 +332,27 @@ class SqlApiStore implements ApiStore {
     return rows.map(apiFromRow)
   }
 
+  async listShared(): Promise<Api[]> {
+    const rows = await this.db
+      .selectFrom('apis')
+      .selectAll()
+      .where('sharing', 'is not', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute()
+    return rows.map(apiFromRow)
+  }
+
+  async listByAudience(audience: string): Promise<Api[]> {
+    const rows = await this.db
+      .selectFrom('apis')
+      .selectAll()
+      .where('audience', '=', audience)
+      .orderBy('id')
+      .execute()
+    return rows.map(apiFromRow)
+  }
+
   async delete(tenantId: string, id: string): Promise<void> {
     await this.db
       .deleteFrom('apis')
@@ -280,6 +372,7 @@ export class SqlStorage implements Storage {
   readonly auditChain: SqlAuditChainStore
   readonly auditSinks: SqlAuditSinkStore
   readonly webhooks: SqlWebhookStore
+  readonly portalLinks: SqlPortalLinkStore
   readonly leaks: SqlLeakStore
   readonly insights: SqlInsightStore
   readonly secretUsage: SecretUsage
@@ -315,6 +408,7 @@ export class SqlStorage implements Storage {
     this.auditChain = new SqlAuditChainStore(db)
     this.auditSinks = new SqlAuditSinkStore(db)
     this.webhooks = new SqlWebhookStore(db)
+    this.portalLinks = new SqlPortalLinkStore(db)
     this.leaks = new SqlLeakStore(db, dialect)
     this.insights = new SqlInsightStore(db, dialect)
     this.revocations = new SqlRevocationStore(db, dialect)
