@@ -71,7 +71,14 @@ function hint(text: string): string {
     path.push(sub.name())
   }
   const line = text.trimEnd().replace(/\n\(Did you mean (.*)\?\)$/, ' (did you mean $1?)')
-  return `${line}; see ${path.join(' ')} --help\n`
+  // A value that starts with "-" (a key id is a base64url thumbprint: 1 in 64 does) reads as an
+  // option; `--` ends the options.
+  const value = /unknown option '(-[^-'][^']{2,})'/.exec(line)?.[1]
+  const asValue =
+    value === undefined
+      ? ''
+      : `; if ${value} is a value, put -- before it: ${path.join(' ')} … -- ${value}`
+  return `${line}${asValue}; see ${path.join(' ')} --help\n`
 }
 
 registerInit(program)

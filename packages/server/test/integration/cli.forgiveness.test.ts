@@ -372,6 +372,9 @@ describe('a CLI that forgives mistakes', () => {
       const option = await cli('apps', 'list', '--limt', '5')
       expect(option.stderr.trim().split('\n')).toHaveLength(1)
       expect(option.stderr).toMatch(/unknown option '--limt' \(did you mean --limit\?\)/)
+      // A key id is a thumbprint: one in 64 starts with "-" and reads as an option.
+      const kid = await cli('apps', 'keys', 'remove', 'tmc_x', '-35VhOOLnvMEp7O2IyrvmaUSke2U')
+      expect(kid.stderr).toMatch(/put -- before it: tokenmint apps keys remove … -- -35Vh/)
     })
   })
 

@@ -389,7 +389,10 @@ describe('private_key_jwt: independent clients get tokens with a signed assertio
     expect(await cli('apps', 'keys', 'add', created.client_id, '--jwks-file', second.file)).toMatch(
       /Added 1 key/,
     )
-    expect(await cli('apps', 'keys', 'remove', created.client_id, firstKid)).toMatch(/Removed key/)
+    // `--`: a kid is a thumbprint, and one in 64 starts with "-", which would read as an option.
+    expect(await cli('apps', 'keys', 'remove', created.client_id, '--', firstKid)).toMatch(
+      /Removed key/,
+    )
     // `tokenmint token` signs its own assertion with the private key file: no secret anywhere.
     const secondPrivate = path.join(dir, 'second-private.pem')
     fs.writeFileSync(secondPrivate, second.privateKey.export({ format: 'pem', type: 'pkcs8' }))
