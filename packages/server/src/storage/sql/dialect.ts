@@ -5,7 +5,6 @@ import SQLite from 'better-sqlite3'
 import {
   CompiledQuery,
   Kysely,
-  PostgresDialect,
   SqliteDialect,
   SqliteDriver,
   type DatabaseConnection,
@@ -15,6 +14,7 @@ import type pg from 'pg'
 
 import { lazyRequire } from '../../lazy-require.js'
 import type { Database } from './schema.js'
+import { SchemaPostgresDialect } from './schema-introspector.js'
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js'
 
 export type SqlDialectName = 'sqlite' | 'postgres'
@@ -134,7 +134,9 @@ export function openDatabase(
       client.on('error', () => undefined)
     })
     return {
-      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      db: new Kysely<Database>({
+        dialect: new SchemaPostgresDialect({ pool }, schema ?? 'public'),
+      }),
       dialect: 'postgres',
       schema: schema ?? 'public',
       pool,

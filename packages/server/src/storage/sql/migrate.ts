@@ -64,6 +64,9 @@ export async function migrateToLatest(
   const { error } =
     until === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(until)
   if (error !== undefined) {
-    throw new Error('database migration failed', { cause: error })
+    // The cause names what the database refused (a missing privilege, a full disk): an
+    // operator reading the start-up error needs it, and it holds no credentials.
+    const reason = error instanceof Error ? `: ${error.message}` : ''
+    throw new Error(`database migration failed${reason}`, { cause: error })
   }
 }
