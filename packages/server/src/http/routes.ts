@@ -1,9 +1,6 @@
-import cookie from '@fastify/cookie'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 import type { Services } from '../compose.js'
-import { registerAdminRoutes } from './admin/admin-routes.js'
-import { registerConsoleRoutes } from './console/console-routes.js'
 import { registerHealthRoutes } from './health-routes.js'
 import { registerLeakRoutes } from './leak-routes.js'
 import type { TokenMetrics } from './metrics.js'
@@ -24,6 +21,8 @@ import { registerOAuthRoutes } from './oauth-routes.js'
  *   GET  /oauth/revocations                                  revocation-routes.ts (every tenant; root resource servers)
  *   POST /leaks/github (GitHub secret-scanning alerts)       leak-routes.ts
  *   GET  /                                                   here: redirects to /console/
+ * The management app (management-routes.ts, built on the first request for it):
+ *
  *   GET  /admin/v1/openapi.json                              admin/admin-routes.ts
  *   GET  /admin/v1/docs[/*] (the OpenAPI document, rendered) admin/admin-docs.ts
  *   *    /admin/v1/tenants[/:tenant[/apis|applications|users|administrators|keys|audit]]
@@ -37,17 +36,66 @@ export async function registerRoutes(
   app: FastifyInstance,
   services: Services,
   metrics: TokenMetrics,
+  buildManagementApp: () => Promise<FastifyInstance>,
 ): Promise<void> {
   registerHealthRoutes(app, services)
   // Someone who opens the server's address in a browser wants the console.
   app.get('/', (_request, reply) => reply.redirect('/console/', 302))
   registerOAuthRoutes(app, services, metrics)
   await registerLeakRoutes(app, services)
-  // Only the console and the admin API read the session cookie, so only their requests pay for
-  // cookie parsing; the token endpoint's do not.
-  await app.register(async (withCookies) => {
-    await withCookies.register(cookie)
-    await registerConsoleRoutes(withCookies, services)
-    await registerAdminRoutes(withCookies, services)
+  await handOver(app, ['/admin', '/console'], buildManagementApp)
+}
+
+/**
+ * Passes every request under `prefixes` to another Fastify app, built by `build` when the first
+ * one arrives, with the request still unread: that app parses, limits and answers it as if it
+ * had accepted the connection itself.
+ */
+async function handOver(
+  app: FastifyInstance,
+  prefixes: string[],
+  build: () => Promise<FastifyInstance>,
+): Promise<void> {
+  let ready: FastifyInstance | undefined
+  let building: Promise<FastifyInstance> | undefined
+  const built = () =>
+    (building ??= build().then(
+      (other) => (ready = other),
+      (error: unknown) => {
+        building = undefined // the next request tries again
+        throw error
+      },
+    ))
+  app.addHook('onClose', async () => {
+    const other = await building?.catch(() => undefined)
+    await other?.close()
+  })
+  await app.register((scope, _options, done) => {
+    // Leave the body in the socket for the other app's parsers and limits.
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', (_request, _payload, parsed) => {
+      parsed(null, undefined)
+    })
+    const pass = async (request: FastifyRequest, reply: FastifyReply) => {
+      let other = ready
+      if (other === undefined) {
+        // Building takes a moment (under a second, longer on a busy machine): the socket is
+        // waiting on the server, not idle, so its idle timeout must not close it meanwhile.
+        const socket = request.raw.socket
+        socket.setTimeout(0)
+        try {
+          other = await built()
+        } finally {
+          socket.setTimeout(app.server.timeout)
+        }
+      }
+      reply.hijack()
+      other.routing(request.raw, reply.raw)
+    }
+    for (const prefix of prefixes) {
+      scope.all(prefix, pass)
+      scope.all(`${prefix}/*`, pass)
+    }
+    done()
   })
 }
