@@ -74,15 +74,16 @@ export function validateCustomClaims(
     throw new ValidationError('claims', `at most ${MAX_CUSTOM_CLAIMS} custom claims`)
   const claims: Record<string, string> = {}
   for (const [name, value] of entries) {
-    checkClaimName('claims', name)
+    const field = `claims.${name.slice(0, 64)}`
+    checkClaimName(field, name)
     if (takenByTenantFields.has(name))
       throw new ValidationError(
-        'claims',
+        field,
         `claim name "${name}" is set from the tenant by a shared API; an application cannot set it`,
       )
     if (typeof value !== 'string' || value.length > MAX_CLAIM_VALUE_LENGTH)
       throw new ValidationError(
-        'claims',
+        field,
         `claim "${name}" must be a string of at most ${MAX_CLAIM_VALUE_LENGTH} characters`,
       )
     claims[name] = value

@@ -35,10 +35,11 @@ import {
   type LeakResponse,
   type Tenant,
 } from '../domain/model.js'
+import { validateCustomClaims } from '../domain/platform.js'
 import { normaliseScopeList } from '../domain/scopes.js'
 import type { Change, ClientCredentials, Storage } from '../storage/contract.js'
 import { createApi, deleteApi, updateApi } from './apis.js'
-import { sharedApisFor } from './shared-apis.js'
+import { sharedApisFor, tenantClaimNames } from './shared-apis.js'
 import { deleteApplication } from './application-endings.js'
 import { createApplication, DEFAULT_ENVIRONMENT, updateApplication } from './applications.js'
 import {
@@ -190,6 +191,8 @@ interface LiveTenant {
   applications: Application[]
   /** The credentials of the applications without a secret, by client id. */
   credentials: Map<string, ClientCredentials>
+  /** Claim names shared APIs fill from tenant fields: no application may set them. */
+  tenantClaimNames: ReadonlySet<string>
 }
 
 async function readLive(storage: Storage, tenantId: string): Promise<LiveTenant> {
@@ -211,6 +214,7 @@ async function readLive(storage: Storage, tenantId: string): Promise<LiveTenant>
     sharedApis: await sharedApisFor(storage, tenantId),
     applications,
     credentials,
+    tenantClaimNames: await tenantClaimNames(storage),
   }
 }
 
@@ -453,7 +457,14 @@ function planAgainst(live: LiveTenant, config: TenantConfig, prune: boolean, now
       can_introspect: input.can_introspect ?? false,
       token_rate_limit_per_minute: input.token_rate_limit_per_minute ?? null,
       dpop_bound_access_tokens: input.dpop_bound_access_tokens ?? false,
-      claims: sortedClaims(input.claims ?? {}),
+      // Checked here, as the admin API would, so that the problem names its place in the file.
+      claims: sortedClaims(
+        within(
+          at,
+          () => validateCustomClaims(input.claims ?? {}, live.tenantClaimNames),
+          problems,
+        ) ?? {},
+      ),
     }
     const credentials = wantedCredentials(input, at, problems)
     desiredApplications.set(key, { at, value, credentials })

@@ -252,6 +252,32 @@ describe.each([
     expect(await exported('beta')).toBe(before)
   })
 
+  it('refuses a reserved or oversized custom claim in a file, naming its path, and applies nothing', async () => {
+    const before = await exported('beta')
+    const config = parse(before) as Record<string, unknown> & {
+      applications?: Record<string, unknown>[]
+    }
+    const at = `applications[${config.applications?.length ?? 0}].claims`
+    for (const [claims, problem] of [
+      [{ iss: 'https://attacker.example' }, `${at}.iss: claim name "iss" is reserved`],
+      [{ scope: 'admin:all' }, `${at}.scope: claim name "scope" is reserved`],
+      [{ team: 'x'.repeat(5000) }, `${at}.team:`],
+    ] as const) {
+      const changed = structuredClone(config)
+      changed.applications = [
+        ...(changed.applications ?? []),
+        { name: 'with-claims', environment: 'prod', claims },
+        { name: 'added-alongside', environment: 'prod' },
+      ]
+      file('claims.yaml', JSON.stringify(changed))
+      const refused = await onBeta('apply', '-f', 'claims.yaml', '--yes')
+      expect(refused.code, refused.stderr).toBe(1)
+      expect(refused.stderr).toContain(`claims.yaml: ${problem}`)
+      expect(refused.stderr).toContain('nothing was applied')
+      expect(await exported('beta')).toBe(before)
+    }
+  })
+
   it('authorises the plan like any other admin call: a token grants only what it holds', async () => {
     const makeClient = async (scopes: string[]): Promise<Credentials> => {
       const response = await server.admin_('POST', '/admin/v1/tenants/acme/applications', {

@@ -228,6 +228,46 @@ describe.each(storageDrivers)('platform mode: portal links (%s)', (_driver, open
     expect((await linkFor('no-such-tenant', body)).status).toBe(404)
   })
 
+  it("is made from the root tenant's console by an owner; its admins and viewers are refused", async () => {
+    if (server.owner === undefined) throw new Error('first start creates an owner')
+    const owner = new ConsoleClient(server)
+    expect((await owner.signIn(server.tenant, 'owner', server.owner.password)).status).toBe(200)
+    const consoles: Record<'admin' | 'viewer', ConsoleClient> = {
+      admin: new ConsoleClient(server),
+      viewer: new ConsoleClient(server),
+    }
+    for (const role of ['admin', 'viewer'] as const) {
+      const created = await owner.call(
+        'POST',
+        `/admin/v1/tenants/${server.tenant}/administrators`,
+        {
+          username: unique(`root-${role}`),
+          role,
+        },
+      )
+      expect(created.status).toBe(201)
+      const { username, password } = (await created.json()) as {
+        username: string
+        password: string
+      }
+      expect((await consoles[role].signIn(server.tenant, username, password)).status).toBe(200)
+    }
+    const path = `/admin/v1/tenants/${customer.tenant}/portal-links`
+    const body = () => ({ email: `${unique('console')}@customer.example`, role: 'viewer' })
+    for (const role of ['admin', 'viewer'] as const) {
+      const refused = await consoles[role].call('POST', path, body())
+      expect(refused.status, role).toBe(403)
+      expect(await refused.text()).not.toContain('#')
+    }
+    // Without the CSRF token even the owner's session changes nothing.
+    expect((await owner.call('POST', path, body(), { csrf: false })).status).toBe(403)
+    const made = await owner.call('POST', path, body())
+    expect(made.status, await made.clone().text()).toBe(201)
+    const { url } = (await made.json()) as { url: string }
+    const { response } = await redeem(new URL(url).hash.slice(1))
+    expect(response.status).toBe(200)
+  })
+
   it('is made from the CLI with root credentials: tokenmint tenants portal-link', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,

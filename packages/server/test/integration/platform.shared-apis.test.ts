@@ -196,6 +196,58 @@ describe.each(storageDrivers)(
       expect(tenantSharing.status).toBe(400)
     })
 
+    it("refuses a tenant's console session and CLI the same change to a shared API, and keeps it whole", async () => {
+      const api = await shareApi({})
+      const path = `/apis/${encodeURIComponent(api.audience)}`
+      const link = await server.admin_('POST', `/admin/v1/tenants/${a.id}/portal-links`, {
+        email: `${unique('dana')}@customer.example`,
+        role: 'admin',
+      })
+      expect(link.status).toBe(201)
+      const secret = new URL(((await link.json()) as { url: string }).url).hash.slice(1)
+      const session = await fetch(`${server.url}/console/api/portal-session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ link: secret }),
+      })
+      expect(session.status).toBe(200)
+      const cookie = session.headers.get('set-cookie')?.split(';')[0] ?? ''
+      const csrf = ((await session.json()) as { csrf_token: string }).csrf_token
+      const viaConsole = (method: string, body?: unknown) =>
+        fetch(`${server.url}/admin/v1/tenants/${a.id}${path}`, {
+          method,
+          headers: {
+            cookie,
+            'x-csrf-token': csrf,
+            ...(body !== undefined && { 'content-type': 'application/json' }),
+          },
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+        })
+      // The session sees the shared API, as its applications may be granted its scopes.
+      expect((await viaConsole('GET')).status).toBe(200)
+      for (const [method, body] of [
+        ['PATCH', { scopes: ['read:findings'] }],
+        ['PATCH', { name: 'Renamed by a tenant' }],
+      ] as const) {
+        const refused = await viaConsole(method, body)
+        expect(refused.status, method).toBe(409)
+        expect(((await refused.json()) as { detail: string }).detail).toMatch(/root tenant/)
+      }
+      const cli = await run(
+        process.execPath,
+        [CLI, 'apis', 'update', api.audience, '--scopes', 'read:findings'],
+        { env: cliEnvFor({ url: server.url, tenant: a.id, admin: a.admin }) },
+      ).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      )
+      expect(cli.code).not.toBe(0)
+      expect(cli.stderr).toMatch(/root tenant/)
+      const kept = (await (await root('GET', path)).json()) as { name: string; scopes: string[] }
+      expect(kept.name).toBe('Vendor API')
+      expect(kept.scopes).toEqual(['read:findings', 'write:findings'])
+    })
+
     it("takes a scope the root removes from every tenant's applications, with a record in each tenant", async () => {
       const api = await shareApi({})
       const inA = await appIn(a, {
