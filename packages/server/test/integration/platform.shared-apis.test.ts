@@ -239,7 +239,7 @@ describe.each(storageDrivers)(
         { env: cliEnvFor({ url: server.url, tenant: a.id, admin: a.admin }) },
       ).then(
         () => ({ code: 0, stderr: '' }),
-        (error: { code: number; stderr: string }) => error,
+        (error: unknown) => error as { code: number; stderr: string },
       )
       expect(cli.code).not.toBe(0)
       expect(cli.stderr).toMatch(/root tenant/)
