@@ -1,12 +1,31 @@
 import type { Authority } from '../domain/authority.js'
 import { NotFoundError } from '../domain/errors.js'
-import type { Application } from '../domain/model.js'
+import type { Application, Tenant } from '../domain/model.js'
 import { applicationRevocationExpiresAt } from '../domain/token-policy.js'
-import type { Storage } from '../storage/contract.js'
+import type { Revocation, Storage } from '../storage/contract.js'
 import { auditableApplication, loadApplicationToChange } from './applications.js'
 import type { ManagementDeps } from './deps.js'
 
 /** The two ways an application ends: revoked (terminal, kept) or deleted (audit history kept). */
+
+/**
+ * The feed entry that ends every token issued to `clientId` before `now`: an application
+ * revoked, or its tenant suspended or deleted.
+ */
+export function applicationRevocation(
+  tenant: Pick<Tenant, 'id' | 'maxTokenLifetimeSeconds'>,
+  clientId: string,
+  now: Date,
+): Omit<Revocation, 'id'> {
+  return {
+    tenantId: tenant.id,
+    type: 'application',
+    clientId,
+    jti: null,
+    revokedAt: now,
+    expiresAt: applicationRevocationExpiresAt(now, tenant),
+  }
+}
 
 async function recordRevocation(
   storage: Storage,
@@ -15,14 +34,7 @@ async function recordRevocation(
 ): Promise<void> {
   const tenant = await storage.tenants.get(application.tenantId)
   if (tenant === undefined) throw new NotFoundError('tenant', application.tenantId)
-  await storage.revocations.append({
-    tenantId: application.tenantId,
-    type: 'application',
-    clientId: application.clientId,
-    jti: null,
-    revokedAt: now,
-    expiresAt: applicationRevocationExpiresAt(now, tenant),
-  })
+  await storage.revocations.append(applicationRevocation(tenant, application.clientId, now))
 }
 
 /**

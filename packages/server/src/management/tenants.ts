@@ -10,8 +10,8 @@ import {
   type Tenant,
 } from '../domain/model.js'
 import { validateExternalId, validateTenantMetadata } from '../domain/platform.js'
-import { applicationRevocationExpiresAt } from '../domain/token-policy.js'
 import type { AuditEvent, Storage } from '../storage/contract.js'
+import { applicationRevocation } from './application-endings.js'
 import { insertAdministrator, prepareAdministrator } from './administrators.js'
 import { SIGNING_ALGORITHMS } from '../crypto/jws-signer.js'
 import type { ManagementDeps } from './deps.js'
@@ -364,16 +364,8 @@ async function revokeIssuedTokens(storage: Storage, tenant: Tenant, now: Date): 
   const applications = (await storage.applications.listAll(tenant.id)).filter(
     (a) => a.status !== 'revoked',
   )
-  for (const application of applications) {
-    await storage.revocations.append({
-      tenantId: tenant.id,
-      type: 'application',
-      clientId: application.clientId,
-      jti: null,
-      revokedAt: now,
-      expiresAt: applicationRevocationExpiresAt(now, tenant),
-    })
-  }
+  for (const application of applications)
+    await storage.revocations.append(applicationRevocation(tenant, application.clientId, now))
   return applications.map((a) => a.clientId)
 }
 
