@@ -40,7 +40,7 @@ export abstract class BackgroundJob {
     private readonly job: { logger: Logger; storageAvailable: () => boolean },
     private readonly failure: string,
   ) {
-    this.#periodic = new Periodic(everyMs, () => this.tick())
+    this.#periodic = new Periodic(everyMs, () => this.#run(true))
   }
 
   start(): void {
@@ -51,14 +51,20 @@ export abstract class BackgroundJob {
     return this.#periodic.stop()
   }
 
-  async tick(): Promise<void> {
+  /** One whole round now, whatever the schedule would skip this time. */
+  tick(): Promise<void> {
+    return this.#run(false)
+  }
+
+  async #run(scheduled: boolean): Promise<void> {
     if (!this.job.storageAvailable()) return
     try {
-      await this.round()
+      await this.round(scheduled)
     } catch (error) {
       if (this.job.storageAvailable()) this.job.logger.warn({ err: error }, this.failure)
     }
   }
 
-  protected abstract round(): Promise<void>
+  /** `scheduled`: the timer's round, which may leave out work it does less often. */
+  protected abstract round(scheduled: boolean): Promise<void>
 }
