@@ -59,7 +59,7 @@ export async function buildHttpApp(
 /**
  * The admin API and the console, as an app of their own that the public server hands their
  * requests to (routes.ts). It is built on the first such request: a node that only issues
- * tokens never loads their modules, schemas and validators (about 15 MB resident).
+ * tokens never loads their modules, schemas and validators (idle RSS 104 MB against 144 MB).
  */
 async function buildManagementApp(services: Services): Promise<FastifyInstance> {
   // Same options, so the same limits, proxy trust, logging and error format; its own server

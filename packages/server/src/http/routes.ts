@@ -49,7 +49,8 @@ export async function registerRoutes(
 /**
  * Passes every request under `prefixes` to another Fastify app, built by `build` when the first
  * one arrives, with the request still unread: that app parses, limits and answers it as if it
- * had accepted the connection itself.
+ * had accepted the connection itself. A hook added to `app` at its root would not run for these
+ * requests (they are hijacked): add it to both apps, as the error handler is (app.ts).
  */
 async function handOver(
   app: FastifyInstance,
