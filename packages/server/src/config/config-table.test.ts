@@ -142,6 +142,8 @@ describe('configuration', () => {
       /TOKENMINT_METRICS_LISTEN/,
     ],
     ['a request timeout of zero', { TOKENMINT_REQUEST_TIMEOUT: '0' }, /TOKENMINT_REQUEST_TIMEOUT/],
+    ['a negative heap growth', { TOKENMINT_HEAP_GROWTH: '-10' }, /TOKENMINT_HEAP_GROWTH/],
+    ['a heap growth with a unit', { TOKENMINT_HEAP_GROWTH: '50%' }, /TOKENMINT_HEAP_GROWTH/],
     [
       'a headers timeout longer than the request timeout',
       { TOKENMINT_REQUEST_TIMEOUT: '10', TOKENMINT_HEADERS_TIMEOUT: '20' },

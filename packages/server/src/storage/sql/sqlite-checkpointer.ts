@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
@@ -60,41 +61,71 @@ export interface Checkpointer {
  * thread with its own connection copies the WAL back every second with PASSIVE checkpoints,
  * which never block writers or readers, and restarts it with a RESTART checkpoint once it
  * passes `maxWalBytes` (256 MiB): the one moment the writer waits, for the frames written
- * since the previous pass. Durability is unchanged (commits are durable in the WAL).
+ * since the previous pass. Durability is unchanged (commits are durable in the WAL). The
+ * thread starts with the first megabyte of writes, not with the server.
  */
 export function startCheckpointer(
   database: SQLite.Database,
   file: string,
-  options: { maxWalBytes?: number; onError?: (message: string) => void } = {},
+  options: {
+    maxWalBytes?: number
+    /** The WAL size at which the thread starts (1 MiB): an idle server never pays for it. */
+    startAtWalBytes?: number
+    onError?: (message: string) => void
+  } = {},
 ): Checkpointer {
   const maxWalBytes = options.maxWalBytes ?? 256 * 1024 * 1024
+  const startAtWalBytes = options.startAtWalBytes ?? 1024 * 1024
   const onError = options.onError ?? (() => undefined)
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3')
-  const worker = new Worker(CHECKPOINTER, {
-    eval: true,
-    // It runs one statement a second: a small heap keeps its isolate a few MB smaller.
-    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
-    workerData: { driver, file: path.resolve(file), intervalMs: 1000, maxWalBytes },
-  })
-  worker.unref()
+  const walFile = `${path.resolve(file)}-wal`
   database.pragma('wal_autocheckpoint = 0')
   const fallBack = (message: string) => {
     // Without the thread, the connection checkpoints inline again: slower, never unbounded.
     database.pragma('wal_autocheckpoint = 1000')
     onError(message)
   }
-  worker.on('message', (message: { error?: string }) => {
-    if (message.error !== undefined) onError(message.error)
-  })
-  worker.on('error', (error) => {
-    fallBack(error.message)
-  })
+  let worker: Worker | undefined
+  const start = () => {
+    worker = new Worker(CHECKPOINTER, {
+      eval: true,
+      // It runs one statement a second: a small heap keeps its isolate a few MB smaller.
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+      workerData: { driver, file: path.resolve(file), intervalMs: 1000, maxWalBytes },
+    })
+    worker.unref()
+    worker.on('message', (message: { error?: string }) => {
+      if (message.error !== undefined) onError(message.error)
+    })
+    worker.on('error', (error) => {
+      fallBack(error.message)
+    })
+  }
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3')
+  // The thread's isolate holds about 9 MB: it starts once the WAL has grown past
+  // `startAtWalBytes`, which a server that only serves its console may never reach. Until then
+  // the WAL is small, and nothing is checkpointed (commits stay durable in it).
+  const walBytes = () => {
+    try {
+      return fs.statSync(walFile).size
+    } catch {
+      return 0
+    }
+  }
+  const watch = setInterval(() => {
+    if (walBytes() < startAtWalBytes) return
+    clearInterval(watch)
+    start()
+  }, 1000)
+  watch.unref()
   return {
     async stop() {
-      worker.postMessage('stop')
-      const exited = new Promise((resolve) => worker.once('exit', resolve))
+      clearInterval(watch)
+      const running = worker
+      if (running === undefined) return
+      running.postMessage('stop')
+      const exited = new Promise((resolve) => running.once('exit', resolve))
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1000))])
-      await worker.terminate()
+      await running.terminate()
     },
   }
 }
