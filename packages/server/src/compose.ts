@@ -202,7 +202,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     remoteKeys: (uri, credentialId, kid) => remoteJwks.keys(uri, credentialId, kid),
     issuerKeys: (issuer, policyId, kid) => trustedIssuers.keys(issuer, policyId, kid),
   }
-  const audit = new GroupCommitAuditSink(storage.audit, now)
+  const audit = new GroupCommitAuditSink(storage.audit, now, {
+    concurrency: storage.dialect === 'postgres' ? 2 : 1,
+  })
   const limiter = await openRateLimiter(config, deploymentId)
   const tokenEndpoint = createTokenEndpoint({
     // DPoP proof jtis share the table of client assertion jtis, under the key's thumbprint.

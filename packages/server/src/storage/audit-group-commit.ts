@@ -16,21 +16,36 @@ export interface GroupCommitStats {
   lastCommitMs: number
 }
 
+export interface GroupCommitOptions {
+  maxBatch: number
+  /**
+   * Batches committed at once. 1 for SQLite, whose commit is synchronous. PostgreSQL's commit
+   * is a handful of round trips, and while one batch waits on them the next can already take
+   * its locks: the tenant's audit-head row lock still orders their chain records.
+   */
+  concurrency: number
+}
+
 /**
  * Group commit: every `record` waits until its event is durably stored, but events that
- * arrive while one batch is being committed are committed together in the next, so one
+ * arrive while a batch is being committed are committed together in the next, so one
  * fsync serves a whole burst of token requests instead of one each.
  */
 export class GroupCommitAuditSink implements AuditSink {
   #queue: Waiting[] = []
-  #flushing = false
+  /** Batches being committed, and whether a flush is already scheduled for the queue. */
+  #committing = 0
+  #scheduled = false
   readonly stats: GroupCommitStats = { queued: 0, batches: 0, events: 0, lastCommitMs: 0 }
+  private readonly options: GroupCommitOptions
 
   constructor(
     private readonly store: Pick<AuditStore, 'append' | 'appendTokenEvents'>,
     private readonly now: () => Date,
-    private readonly options: { maxBatch: number } = { maxBatch: 1000 },
-  ) {}
+    options: Partial<GroupCommitOptions> = {},
+  ) {
+    this.options = { maxBatch: 1000, concurrency: 1, ...options }
+  }
 
   record(event: AuditEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -46,7 +61,7 @@ export class GroupCommitAuditSink implements AuditSink {
 
   /** Resolves once everything recorded so far is committed (for shutdown). */
   async drain(): Promise<void> {
-    while (this.#flushing || this.#queue.length > 0) {
+    while (this.#committing > 0 || this.#scheduled || this.#queue.length > 0) {
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
   }
@@ -54,14 +69,18 @@ export class GroupCommitAuditSink implements AuditSink {
   #enqueue(waiting: Waiting): void {
     this.#queue.push(waiting)
     this.stats.queued = this.#queue.length
-    if (!this.#flushing) {
-      this.#flushing = true
+    if (!this.#scheduled && this.#committing < this.options.concurrency) {
+      this.#scheduled = true
       // Let the requests already parsed in this turn of the event loop join the batch.
-      setImmediate(() => void this.#flush())
+      setImmediate(() => {
+        this.#scheduled = false
+        void this.#flush()
+      })
     }
   }
 
   async #flush(): Promise<void> {
+    this.#committing++
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.options.maxBatch)
       this.stats.queued = this.#queue.length
@@ -85,6 +104,6 @@ export class GroupCommitAuditSink implements AuditSink {
         for (const w of batch) w.reject(error)
       }
     }
-    this.#flushing = false
+    this.#committing--
   }
 }
