@@ -1,5 +1,4 @@
 import cluster from 'node:cluster'
-import v8 from 'node:v8'
 
 import type { Command } from 'commander'
 
@@ -8,6 +7,7 @@ import type { Config } from '../config/load-config.js'
 import { CliError } from './cli-error.js'
 import { describeInitialisation, humanInitialisation } from './init.js'
 import { localConfig, type LocalOptions } from './local-config.js'
+import { tuneGarbageCollector } from './v8-tuning.js'
 
 interface ServeOptions extends LocalOptions {
   workers?: string
@@ -40,7 +40,7 @@ export function registerServe(program: Command): void {
         await supervise(options, tenant, workers)
         return
       }
-      await serveOneProcess(options, tenant)
+      await serveOneProcess(options, tenant, workers)
     })
 }
 
@@ -119,22 +119,13 @@ async function supervise(options: ServeOptions, tenant: string, workers: number)
   process.on('SIGTERM', stop)
 }
 
-/**
- * V8 sizes the old generation by how fast the program allocates: at thousands of tokens a
- * second it lets garbage pile up to 3–4× the live heap (about 100 MB for 35 MB live) before a
- * full collection. A fixed factor (TOKENMINT_HEAP_GROWTH) keeps a busy server about 50 MB
- * smaller for no measurable CPU (docs/deployment.md, Sizing). V8 reads this flag whenever it
- * sets the next limit, so setting it at start takes effect; `node --heap-growing-percent=N`
- * on the command line wins.
- */
-function limitHeapGrowth(percent: number): void {
-  const given = process.execArgv.some((a) => /^--heap[-_]growing[-_]percent/.test(a))
-  if (percent > 0 && !given) v8.setFlagsFromString(`--heap-growing-percent=${percent}`)
-}
-
-async function serveOneProcess(options: ServeOptions, tenant: string): Promise<void> {
+async function serveOneProcess(
+  options: ServeOptions,
+  tenant: string,
+  workers: number,
+): Promise<void> {
   const config = localConfig(options)
-  limitHeapGrowth(config.heapGrowthPercent)
+  tuneGarbageCollector(config, workers)
   const { compose } = await import('../compose.js')
   const { buildHttpApp } = await import('../http/app.js')
   const { TokenMetrics } = await import('../http/metrics.js')

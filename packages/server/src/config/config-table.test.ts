@@ -144,6 +144,7 @@ describe('configuration', () => {
     ['a request timeout of zero', { TOKENMINT_REQUEST_TIMEOUT: '0' }, /TOKENMINT_REQUEST_TIMEOUT/],
     ['a negative heap growth', { TOKENMINT_HEAP_GROWTH: '-10' }, /TOKENMINT_HEAP_GROWTH/],
     ['a heap growth with a unit', { TOKENMINT_HEAP_GROWTH: '50%' }, /TOKENMINT_HEAP_GROWTH/],
+    ['a concurrent GC of yes', { TOKENMINT_CONCURRENT_GC: 'yes' }, /TOKENMINT_CONCURRENT_GC/],
     [
       'a headers timeout longer than the request timeout',
       { TOKENMINT_REQUEST_TIMEOUT: '10', TOKENMINT_HEADERS_TIMEOUT: '20' },

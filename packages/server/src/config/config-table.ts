@@ -34,6 +34,7 @@ const DEFAULTS: Record<string, string> = {
   TOKENMINT_SOCKET_IDLE_TIMEOUT: '`30`',
   TOKENMINT_MAX_CONNECTIONS: '`10000`',
   TOKENMINT_HEAP_GROWTH: '`50`',
+  TOKENMINT_CONCURRENT_GC: '`auto`',
 }
 
 /** The README's configuration table, generated from the settings (a test keeps them equal). */

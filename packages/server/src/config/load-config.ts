@@ -50,6 +50,8 @@ export interface Config {
   readonly maxConnections: number
   /** How far past its live size the V8 heap may grow before a full collection; 0: V8 decides. */
   readonly heapGrowthPercent: number
+  /** Whether V8 marks on helper threads; `auto`: only with more than one core per process. */
+  readonly concurrentGc: 'auto' | 'on' | 'off'
 }
 
 export interface ConsoleBranding {
@@ -404,6 +406,15 @@ export const settings = {
     env: 'TOKENMINT_HEAP_GROWTH',
     doc: "Percent the JavaScript heap may grow past what is live before a full garbage collection. Lower keeps the server smaller for a little more CPU; `0` leaves it to V8, which lets a busy server's heap reach 3–4× its live size (about 70 MB more resident after a million tokens). `serve` only; docs/deployment.md, Sizing.",
     parse: integer('TOKENMINT_HEAP_GROWTH', 50, 0, 1000),
+  },
+  concurrentGc: {
+    env: 'TOKENMINT_CONCURRENT_GC',
+    doc: '`auto`: V8 marks the heap on helper threads only when the process has more than one core to itself (the cores it may run on, divided by `--workers`); with one, those threads would take it from requests and double the p99 latency. `on` or `off` to choose. `serve` only.',
+    parse: (raw) => {
+      if (raw === undefined || raw === '' || raw === 'auto') return 'auto'
+      if (raw === 'on' || raw === 'off') return raw
+      throw new ConfigError('TOKENMINT_CONCURRENT_GC must be auto, on or off')
+    },
   },
   auditTokens: {
     env: 'TOKENMINT_AUDIT_TOKENS',
