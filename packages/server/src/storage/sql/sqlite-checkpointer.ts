@@ -77,7 +77,8 @@ export function startCheckpointer(
   const maxWalBytes = options.maxWalBytes ?? 256 * 1024 * 1024
   const startAtWalBytes = options.startAtWalBytes ?? 1024 * 1024
   const onError = options.onError ?? (() => undefined)
-  const walFile = `${path.resolve(file)}-wal`
+  const resolved = path.resolve(file)
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3')
   database.pragma('wal_autocheckpoint = 0')
   const fallBack = (message: string) => {
     // Without the thread, the connection checkpoints inline again: slower, never unbounded.
@@ -90,7 +91,7 @@ export function startCheckpointer(
       eval: true,
       // It runs one statement a second: a small heap keeps its isolate a few MB smaller.
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
-      workerData: { driver, file: path.resolve(file), intervalMs: 1000, maxWalBytes },
+      workerData: { driver, file: resolved, intervalMs: 1000, maxWalBytes },
     })
     worker.unref()
     worker.on('message', (message: { error?: string }) => {
@@ -100,13 +101,12 @@ export function startCheckpointer(
       fallBack(error.message)
     })
   }
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3')
   // The thread's isolate holds about 9 MB: it starts once the WAL has grown past
   // `startAtWalBytes`, which a server that only serves its console may never reach. Until then
   // the WAL is small, and nothing is checkpointed (commits stay durable in it).
   const walBytes = () => {
     try {
-      return fs.statSync(walFile).size
+      return fs.statSync(`${resolved}-wal`).size
     } catch {
       return 0
     }
