@@ -404,7 +404,7 @@ export const settings = {
   },
   heapGrowthPercent: {
     env: 'TOKENMINT_HEAP_GROWTH',
-    doc: "Percent the JavaScript heap may grow past what is live before a full garbage collection. Lower keeps the server smaller for a little more CPU; `0` leaves it to V8, which lets a busy server's heap reach 3–4× its live size (about 70 MB more resident after a million tokens). `serve` only; docs/deployment.md, Sizing.",
+    doc: "Percent the JavaScript heap may grow past what is live before a full garbage collection. Lower keeps the server smaller for a little more CPU; `0` leaves it to V8, which lets a busy server's heap reach 3–4× its live size (about 65 MB more resident after a million tokens). `serve` only; docs/deployment.md, Sizing.",
     parse: integer('TOKENMINT_HEAP_GROWTH', 50, 0, 1000),
   },
   concurrentGc: {
